@@ -1,0 +1,2 @@
+export { OcmError, isOcmError, quote, type OcmErrorOptions } from './errors.js';
+export { ERROR_CODES, type ErrorCode } from './error-codes.js';
