@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   OCM_E_PORTS_EXHAUSTED: { status: 409, hint: 'raise settings.portRange or remove unused users' },
   OCM_E_ROOT_UNWRITABLE: { status: 500, hint: 'check that the deployment root exists and is writable by this user (or pass --root)' },
   OCM_E_LOCKED: { status: 423, hint: 'another ocm command is editing this root; wait for it to finish and retry' },
+  OCM_E_GATEWAY_CONFIG_INVALID: { status: 422, hint: 'fix the JSON5 syntax of the file named (ocm only adds allowedOrigins and trustedProxies to it)' },
+  OCM_E_ROOT_INVALID: { status: 400, hint: 'use an absolute path without spaces, colons or quotes for the deployment root' },
   OCM_E_RENDER_STALE: { status: 409, hint: 'run `ocm render` to bring the files on disk in line with ocm.yaml' },
   OCM_E_CONFIRM_REQUIRED: { status: 400, hint: 'repeat the command with --yes to confirm' },
   OCM_E_DOCKER_UNREACHABLE: { status: 503, hint: 'start Docker (e.g. `dockerd &` or `systemctl start docker`) and check /var/run/docker.sock' },

@@ -1,3 +1,14 @@
 export { OcmError, isOcmError, quote, type OcmErrorOptions } from './errors.js';
 export { ERROR_CODES, type ErrorCode } from './error-codes.js';
 export * from './plan-types.js';
+export { assertUserName, nameProblem, RESERVED_NAMES, NAME_MAX_LENGTH } from './names.js';
+export { parseSize, formatSize, sizeProblem, parseCpus, cpusProblem, parsePids } from './sizes.js';
+export { assertEnvEntry, parseEnvAssignment, isSecretKey, envKeyProblem, envValueProblem, RESERVED_ENV_KEYS } from './env-vars.js';
+export { ManifestSchema, UserSchema, SettingsSchema, type Manifest, type ManifestInput, type Settings, type User } from './manifest-schema.js';
+export { parseManifest, serializeManifest, validateManifest, checkManifestRules, formatPath, MANIFEST_FILE, MANIFEST_MAX_BYTES } from './manifest.js';
+export { allocatePort } from './ports.js';
+export { subnetFor, SUBNET_SIZE } from './network.js';
+export * from './gateway-profile.js';
+export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js';
+export { planDeployment, planUser, userOrigin, userHost, userDir, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
+export { renderDeployment, renderEnvFile, mergedEnv, type TemplateSources, type RenderedFile, type RenderInput, type Rendered } from './render.js';

@@ -1,0 +1,128 @@
+// The users manifest, declared once: types, defaults, descriptions and the
+// rules that give each field its error message all come from this schema.
+import { z } from 'zod';
+import { nameProblem, RESERVED_NAMES } from './names.js';
+import { sizeProblem, cpusProblem } from './sizes.js';
+import { envKeyProblem, envValueProblem, RESERVED_ENV_KEYS } from './env-vars.js';
+
+const show = (v: unknown): string => JSON.stringify(v);
+
+const Size = z.string().superRefine((v, ctx) => {
+  const problem = sizeProblem(v);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${show(v)} ${problem}` });
+});
+
+const Cpus = z.number().superRefine((v, ctx) => {
+  const problem = cpusProblem(v);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${show(v)} ${problem} (use 0.5, 1 or 2)` });
+});
+
+const Pids = z.number().int().min(16).max(1_000_000);
+
+const Port = z.number().int().min(1024).max(65535);
+
+const EnvMap = z.record(z.string(), z.string()).superRefine((env, ctx) => {
+  for (const [key, value] of Object.entries(env)) {
+    const keyProblem = envKeyProblem(key) ?? (RESERVED_ENV_KEYS.has(key) ? 'is set by ocm and cannot be overridden' : undefined);
+    if (keyProblem !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `key ${show(key)} ${keyProblem}` });
+    const valueProblem = envValueProblem(value);
+    if (valueProblem !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `value ${valueProblem}` });
+  }
+});
+
+// Domain names: lowercase DNS labels separated by dots ("localhost" allowed).
+const Domain = z.string().regex(/^(?=.{1,200}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+  message: 'is not a domain name (use lowercase letters, digits, hyphens and dots, e.g. your-ai.com)',
+});
+
+// Image references: registry/path:tag or @sha256:digest, no whitespace or quotes.
+const Image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*(@sha256:[a-f0-9]{64})?$/, {
+  message: 'is not an image reference (e.g. ghcr.io/openclaw/openclaw:2026.9.6 or ...@sha256:<digest>)',
+});
+
+const AbsPath = z.string().regex(/^\/[^\0\n\r;{}'"\s]*$/, { message: 'must be an absolute path without spaces, quotes, ; or braces' });
+
+const ListenAddress = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\]|localhost|\*)?:\d{1,5}$/, {
+  message: 'is not a listen address (use 127.0.0.1:8080, 0.0.0.0:80 or :8080)',
+});
+
+const Cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/, { message: 'must be a /16 IPv4 network such as 10.231.0.0/16' });
+
+export const LimitsSchema = z.strictObject({
+  cpus: Cpus.default(2).describe('CPUs each gateway may use (fractions allowed)'),
+  memory: Size.default('2g').describe('memory limit per gateway; it is OOM-killed and restarted above it'),
+  pids: Pids.default(512).describe('maximum processes/threads per gateway'),
+});
+
+export const UserSchema = z.strictObject({
+  name: z.string().superRefine((v, ctx) => {
+    const problem = nameProblem(v) ?? (RESERVED_NAMES.has(v) ? 'is reserved' : undefined);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${show(v)} ${problem}` });
+  }).describe('DNS label: the subdomain, container and directory name'),
+  port: Port.describe('127.0.0.1 port of this gateway; allocated once by ocm'),
+  enabled: z.boolean().default(true).describe('false keeps the user and data but stops the gateway'),
+  cpus: Cpus.optional().describe('overrides settings.limits.cpus'),
+  memory: Size.optional().describe('overrides settings.limits.memory'),
+  pids: Pids.optional().describe('overrides settings.limits.pids'),
+  env: EnvMap.default({}).describe('extra environment for this gateway (model API keys...)'),
+});
+
+export const SettingsSchema = z.strictObject({
+  domain: Domain.default('localhost').describe('users are served at <name>.<domain>'),
+  image: Image.default('ghcr.io/openclaw/openclaw:latest').describe('gateway image; pin with a tag or @sha256 digest'),
+  timezone: z.string().regex(/^[A-Za-z0-9_+\-/]{1,64}$/, { message: 'is not a timezone name (e.g. UTC or Europe/Berlin)' }).default('UTC').describe('TZ for gateways and the backup schedule'),
+  gateway: z.strictObject({
+    uid: z.number().int().min(0).max(2 ** 31).default(1000).describe('uid the gateway runs as; owns state/config'),
+    gid: z.number().int().min(0).max(2 ** 31).default(1000).describe('gid the gateway runs as'),
+  }).prefault({}),
+  ports: z.strictObject({
+    base: Port.default(18800).describe('first 127.0.0.1 port handed to users'),
+    max: Port.default(19799).describe('last port handed to users'),
+  }).prefault({}),
+  network: z.strictObject({
+    pool: Cidr.default('10.231.0.0/16').describe('each user gets a /28 of it as a private bridge network'),
+  }).prefault({}),
+  limits: LimitsSchema.prefault({}),
+  env: EnvMap.default({}).describe('environment shared by every gateway (per-user env wins)'),
+  tls: z.strictObject({
+    certificate: AbsPath.optional().describe('PEM certificate (a wildcard *.<domain> works for all users)'),
+    key: AbsPath.optional().describe('PEM private key'),
+  }).prefault({}).describe('leave empty for plain HTTP'),
+  proxy: z.strictObject({
+    mode: z.enum(['embedded', 'nginx']).default('embedded').describe('embedded: ocm daemon routes subdomains; nginx: host nginx does'),
+    listen: ListenAddress.default('127.0.0.1:8080').describe('embedded proxy listen address'),
+    publicPort: Port.or(z.literal(80)).or(z.literal(443)).optional().describe('port browsers use in URLs, when not the default'),
+    nginx: z.strictObject({
+      confDir: AbsPath.optional().describe('directory nginx includes; default <root>/nginx'),
+      binary: z.string().regex(/^[A-Za-z0-9_./-]+$/).default('nginx').describe('nginx executable'),
+      config: AbsPath.optional().describe('main nginx.conf passed as -c (default: nginx\'s own)'),
+      httpPort: z.number().int().min(1).max(65535).default(80),
+      httpsPort: z.number().int().min(1).max(65535).default(443),
+      listenAddress: z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])?$/).default('').describe('address nginx listens on; empty for all'),
+    }).prefault({}),
+  }).prefault({}),
+  admin: z.strictObject({
+    listen: ListenAddress.default('127.0.0.1:7070').describe('admin API and status page'),
+  }).prefault({}),
+  backup: z.strictObject({
+    schedule: z.string().regex(/^[0-9*,/\- ]+$/, { message: 'is not a cron expression (e.g. "0 3 * * *")' }).default('0 3 * * *'),
+    keepDaily: z.number().int().min(1).max(366).default(7),
+    keepWeekly: z.number().int().min(0).max(520).default(4),
+    consistency: z.enum(['pause', 'stop']).default('pause').describe('how the gateway is held still while its state is read'),
+    copyTo: AbsPath.optional().describe('second directory each new archive is copied to and verified'),
+  }).prefault({}),
+  health: z.strictObject({
+    timeoutSeconds: z.number().int().min(1).max(3600).default(120).describe('how long to wait for a gateway to become healthy'),
+  }).prefault({}),
+});
+
+export const ManifestSchema = z.strictObject({
+  version: z.literal(1).default(1).describe('manifest format version'),
+  settings: SettingsSchema.prefault({}),
+  users: z.array(UserSchema).default([]),
+});
+
+export type Manifest = z.output<typeof ManifestSchema>;
+export type ManifestInput = z.input<typeof ManifestSchema>;
+export type Settings = Manifest['settings'];
+export type User = Manifest['users'][number];

@@ -1,0 +1,22 @@
+// Each user gets a fixed /28 from the pool, indexed by their port offset, so
+// the bridge gateway address (what the gateway sees the proxy as) is known
+// before Docker creates anything, and compose and ocm agree on it.
+import { OcmError } from './errors.js';
+
+export const SUBNET_SIZE = 16;
+
+export interface Subnet { cidr: string; gateway: string }
+
+export function subnetFor(pool: string, index: number): Subnet {
+  const match = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.exec(pool);
+  if (match === null) throw new OcmError('OCM_E_MANIFEST_INVALID', `settings.network.pool: ${JSON.stringify(pool)} must be a /16 such as 10.231.0.0/16`);
+  const maxIndex = 65536 / SUBNET_SIZE;
+  if (!Number.isInteger(index) || index < 0 || index >= maxIndex) {
+    throw new OcmError('OCM_E_PORTS_EXHAUSTED', `network index ${index} is outside the ${maxIndex} subnets of ${pool}`);
+  }
+  const offset = index * SUBNET_SIZE;
+  const third = Math.floor(offset / 256);
+  const fourth = offset % 256;
+  const prefix = `${match[1]}.${match[2]}.${third}`;
+  return { cidr: `${prefix}.${fourth}/28`, gateway: `${prefix}.${fourth + 1}` };
+}

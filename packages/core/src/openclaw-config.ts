@@ -1,0 +1,43 @@
+// The gateway refuses browsers from origins it was not told about, and
+// requests through a proxy it does not trust. ocm merges exactly those keys
+// into the user's openclaw.json and leaves everything else as it was.
+import JSON5 from 'json5';
+import { OcmError } from './errors.js';
+
+export interface GatewayConfigKeys {
+  allowedOrigins: string[];
+  trustedProxies: string[];
+}
+
+type Json = Record<string, unknown>;
+
+const asObject = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+
+function addAll(existing: unknown, wanted: string[]): string[] {
+  const list = Array.isArray(existing) ? existing.filter((x): x is string => typeof x === 'string') : [];
+  for (const item of wanted) if (!list.includes(item)) list.push(item);
+  return list;
+}
+
+/** Returns the new file text, or undefined when nothing needs to change. */
+export function mergeGatewayConfig(existing: string | undefined, keys: GatewayConfigKeys, file = 'openclaw.json'): string | undefined {
+  let doc: Json = {};
+  if (existing !== undefined && existing.trim() !== '') {
+    try {
+      const parsed: unknown = JSON5.parse(existing);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level is not an object');
+      doc = parsed as Json;
+    } catch (error) {
+      throw new OcmError('OCM_E_GATEWAY_CONFIG_INVALID', `${file}: cannot be read as JSON5 (${(error as Error).message})`, { cause: error });
+    }
+  }
+  const gateway = asObject(doc.gateway);
+  const controlUi = asObject(gateway.controlUi);
+  const origins = addAll(controlUi.allowedOrigins, keys.allowedOrigins);
+  const proxies = addAll(gateway.trustedProxies, keys.trustedProxies);
+  const unchanged = JSON.stringify(origins) === JSON.stringify(controlUi.allowedOrigins)
+    && JSON.stringify(proxies) === JSON.stringify(gateway.trustedProxies);
+  if (unchanged && existing !== undefined) return undefined;
+  const next: Json = { ...doc, gateway: { ...gateway, controlUi: { ...controlUi, allowedOrigins: origins }, trustedProxies: proxies } };
+  return `${JSON.stringify(next, null, 2)}\n`;
+}

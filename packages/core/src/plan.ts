@@ -1,0 +1,141 @@
+// manifest -> desired deployment. Pure: the same manifest and env files give
+// the same plan, and the spec hash changes exactly when a container must be
+// recreated.
+import { createHash } from 'node:crypto';
+import { OcmError, quote } from './errors.js';
+import type { Manifest, User } from './manifest-schema.js';
+import { parseSize } from './sizes.js';
+import { subnetFor } from './network.js';
+import {
+  GATEWAY_COMMAND, GATEWAY_PORT, HEALTHCHECK_TEST, STATE_TARGET, CONFIG_TARGET, pinnedEnv,
+} from './gateway-profile.js';
+import {
+  COMPOSE_PROJECT, LABEL_MANAGED, LABEL_ROOT, LABEL_SPEC_HASH, LABEL_USER,
+  type ContainerSpec, type DeploymentPlan, type NetworkSpec, type UserDeployment,
+} from './plan-types.js';
+
+export interface PlanInput {
+  /** Absolute deployment root. */
+  root: string;
+  /** Rendered env file text per user (holds the token); part of the spec hash. */
+  envFiles: ReadonlyMap<string, string>;
+}
+
+const ROOT_PATTERN = /^\/[A-Za-z0-9._\-/]*$/;
+
+export function assertRootPath(root: string): string {
+  if (!ROOT_PATTERN.test(root) || root.includes('/../') || root.endsWith('/..')) {
+    throw new OcmError('OCM_E_ROOT_INVALID', `deployment root ${quote(root)} must be an absolute path of letters, digits, ".", "_", "-" and "/"`);
+  }
+  return root.length > 1 ? root.replace(/\/+$/, '') : root;
+}
+
+export function userHost(manifest: Manifest, name: string): string {
+  return `${name}.${manifest.settings.domain}`;
+}
+
+/** The origin a browser uses for a user: scheme, host and a non-default port. */
+export function userOrigin(manifest: Manifest, name: string): string {
+  const { settings } = manifest;
+  const tls = settings.tls.certificate !== undefined;
+  const scheme = tls ? 'https' : 'http';
+  const port = settings.proxy.publicPort ?? (settings.proxy.mode === 'embedded'
+    ? Number(settings.proxy.listen.slice(settings.proxy.listen.lastIndexOf(':') + 1))
+    : tls ? settings.proxy.nginx.httpsPort : settings.proxy.nginx.httpPort);
+  const defaultPort = tls ? 443 : 80;
+  return `${scheme}://${userHost(manifest, name)}${port === defaultPort ? '' : `:${port}`}`;
+}
+
+export function effectiveLimits(manifest: Manifest, user: User): { cpus: number; memory: string; pids: number } {
+  const d = manifest.settings.limits;
+  return { cpus: user.cpus ?? d.cpus, memory: user.memory ?? d.memory, pids: user.pids ?? d.pids };
+}
+
+export function userDir(root: string, name: string): string {
+  return `${root}/users/${name}`;
+}
+
+function networkFor(manifest: Manifest, user: User, labels: Record<string, string>): NetworkSpec {
+  const subnet = subnetFor(manifest.settings.network.pool, user.port - manifest.settings.ports.base);
+  return { name: `ocm-${user.name}`, subnet: subnet.cidr, gateway: subnet.gateway, labels };
+}
+
+function containerFor(manifest: Manifest, user: User, root: string, labels: Record<string, string>): ContainerSpec {
+  const { settings } = manifest;
+  const limits = effectiveLimits(manifest, user);
+  const dir = userDir(root, user.name);
+  return {
+    name: `ocm-${user.name}`,
+    image: settings.image,
+    command: [...GATEWAY_COMMAND],
+    user: `${settings.gateway.uid}:${settings.gateway.gid}`,
+    env: pinnedEnv(settings.timezone),
+    envFile: `${dir}/env`,
+    mounts: [
+      { source: `${dir}/state`, target: STATE_TARGET, readOnly: false },
+      { source: `${dir}/config`, target: CONFIG_TARGET, readOnly: false },
+    ],
+    containerPort: GATEWAY_PORT,
+    hostPort: user.port,
+    hostIp: '127.0.0.1',
+    limits: { cpus: limits.cpus, memoryBytes: parseSize(limits.memory), pids: limits.pids },
+    healthcheck: { test: [...HEALTHCHECK_TEST], intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 60 },
+    restart: 'unless-stopped',
+    init: true,
+    capDrop: ['ALL'],
+    securityOpt: ['no-new-privileges:true'],
+    labels,
+  };
+}
+
+/** Stable JSON: object keys sorted, so the hash does not depend on key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+export function planUser(manifest: Manifest, user: User, input: PlanInput): UserDeployment {
+  const root = assertRootPath(input.root);
+  const baseLabels = { [LABEL_MANAGED]: '1', [LABEL_USER]: user.name, [LABEL_ROOT]: root };
+  const network = networkFor(manifest, user, baseLabels);
+  const container = containerFor(manifest, user, root, baseLabels);
+  const envText = input.envFiles.get(user.name) ?? '';
+  // The hash covers the container and network specs and the env file's digest
+  // (a rotated token must recreate the container), never the secret itself.
+  const specHash = sha256(canonicalJson({ container, network, env: sha256(envText) })).slice(0, 16);
+  container.labels = {
+    ...baseLabels,
+    [LABEL_SPEC_HASH]: specHash,
+    'com.docker.compose.project': COMPOSE_PROJECT,
+    'com.docker.compose.service': user.name,
+    'com.docker.compose.oneoff': 'False',
+    'com.docker.compose.container-number': '1',
+  };
+  const dir = userDir(root, user.name);
+  const { uid, gid } = manifest.settings.gateway;
+  return {
+    name: user.name,
+    enabled: user.enabled,
+    host: userHost(manifest, user.name),
+    origin: userOrigin(manifest, user.name),
+    network,
+    container,
+    specHash,
+    dirs: [
+      { path: dir, mode: 0o755, uid: 0, gid: 0 },
+      { path: `${dir}/state`, mode: 0o700, uid, gid },
+      { path: `${dir}/config`, mode: 0o700, uid, gid },
+    ],
+  };
+}
+
+export function planDeployment(manifest: Manifest, input: PlanInput): DeploymentPlan {
+  const root = assertRootPath(input.root);
+  return { root, domain: manifest.settings.domain, users: manifest.users.map((u) => planUser(manifest, u, { ...input, root })) };
+}

@@ -1,0 +1,102 @@
+// plan -> file contents. Handlebars fills templates/*.hbs from the plan itself,
+// so the compose file and ocm's own containers cannot drift apart. Values are
+// pre-validated and emitted through `json` (a valid YAML scalar), never raw.
+import Handlebars from 'handlebars';
+import type { Manifest } from './manifest-schema.js';
+import { planDeployment } from './plan.js';
+import { type DeploymentPlan, type MountSpec, type ContainerSpec } from './plan-types.js';
+
+export interface TemplateSources {
+  compose: string;
+  composeService: string;
+  nginxServer: string;
+  nginxShared: string;
+  env: string;
+}
+
+export interface RenderedFile {
+  /** Path relative to the deployment root. */
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export interface RenderInput {
+  root: string;
+  /** Current gateway token per user (read from their env file, or freshly made). */
+  tokens: ReadonlyMap<string, string>;
+  templates: TemplateSources;
+}
+
+export interface Rendered {
+  plan: DeploymentPlan;
+  files: RenderedFile[];
+}
+
+type Compiled = { compose: HandlebarsTemplateDelegate; nginxServer: HandlebarsTemplateDelegate; nginxShared: HandlebarsTemplateDelegate; env: HandlebarsTemplateDelegate };
+const compiledCache = new WeakMap<TemplateSources, Compiled>();
+
+function compile(sources: TemplateSources): Compiled {
+  const cached = compiledCache.get(sources);
+  if (cached !== undefined) return cached;
+  const hb = Handlebars.create();
+  hb.registerHelper('json', (value: unknown) => JSON.stringify(value));
+  hb.registerHelper('mount', (m: MountSpec) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`);
+  hb.registerHelper('publish', (c: ContainerSpec) => `${c.hostIp}:${c.hostPort}:${c.containerPort}`);
+  // compose sets com.docker.compose.* itself and refuses them in a file.
+  hb.registerHelper('ocmLabels', (labels: Record<string, string>) =>
+    Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('com.docker.compose.'))));
+  hb.registerHelper('listen', function (this: { listenAddress?: string }, port: number, options: Handlebars.HelperOptions) {
+    const address = (options.data as { root: { listenAddress: string } }).root.listenAddress;
+    return address === '' ? String(port) : `${address}:${port}`;
+  });
+  hb.registerPartial('service', sources.composeService);
+  const opts = { noEscape: true, strict: true };
+  const compiled = {
+    compose: hb.compile(sources.compose, opts),
+    nginxServer: hb.compile(sources.nginxServer, opts),
+    nginxShared: hb.compile(sources.nginxShared, opts),
+    env: hb.compile(sources.env, opts),
+  };
+  compiledCache.set(sources, compiled);
+  return compiled;
+}
+
+/** Env file text for one user: the token plus shared and per-user env, keys sorted. */
+export function renderEnvFile(templates: TemplateSources, name: string, token: string, env: Record<string, string>): string {
+  const sorted = Object.fromEntries(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return compile(templates).env({ name, token, env: sorted });
+}
+
+export function mergedEnv(manifest: Manifest, name: string): Record<string, string> {
+  const user = manifest.users.find((u) => u.name === name);
+  return { ...manifest.settings.env, ...(user?.env ?? {}) };
+}
+
+export function renderDeployment(manifest: Manifest, input: RenderInput): Rendered {
+  const t = compile(input.templates);
+  const envFiles = new Map<string, string>();
+  for (const user of manifest.users) {
+    const token = input.tokens.get(user.name);
+    if (token === undefined) throw new Error(`internal: no token for ${user.name}`);
+    envFiles.set(user.name, renderEnvFile(input.templates, user.name, token, mergedEnv(manifest, user.name)));
+  }
+  const plan = planDeployment(manifest, { root: input.root, envFiles });
+  const { settings } = manifest;
+  const tls = settings.tls.certificate !== undefined && settings.tls.key !== undefined ? settings.tls : undefined;
+  const nginx = settings.proxy.nginx;
+  const nginxView = { tls, httpPort: nginx.httpPort, httpsPort: nginx.httpsPort, listenAddress: nginx.listenAddress, domain: settings.domain };
+  const confDir = nginx.confDir ?? `${plan.root}/nginx`;
+
+  const files: RenderedFile[] = [
+    { path: 'docker-compose.yml', mode: 0o644, content: t.compose({ services: plan.users.filter((u) => u.enabled) }) },
+    { path: 'nginx/ocm.conf', mode: 0o644, content: t.nginxShared({ ...nginxView, confDir }) },
+  ];
+  for (const user of plan.users) {
+    files.push({ path: `users/${user.name}/env`, mode: 0o600, content: envFiles.get(user.name) as string });
+    files.push({ path: `nginx/${user.name}.conf`, mode: 0o644, content: t.nginxServer({ ...nginxView, name: user.name, host: user.host, port: user.container.hostPort }) });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { plan, files };
+}
+
