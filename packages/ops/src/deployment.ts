@@ -1,0 +1,45 @@
+// init and render: create a root, and bring its files in line with ocm.yaml.
+import { OcmError, validateManifest, type Manifest } from '@ocm/core';
+import type { FileChange, StaleFile } from '@ocm/store';
+import type { OpsContext } from './context.js';
+
+export interface InitOptions { domain?: string; image?: string; proxyMode?: 'embedded' | 'nginx'; listen?: string }
+
+export async function initRoot(ctx: OpsContext, options: InitOptions = {}): Promise<{ manifest: Manifest; changes: FileChange[] }> {
+  if (await ctx.root.exists()) {
+    throw new OcmError('OCM_E_MANIFEST_EXISTS', `${ctx.root.manifestPath} already exists`);
+  }
+  const settings: Record<string, unknown> = {};
+  if (options.domain !== undefined) settings.domain = options.domain;
+  if (options.image !== undefined) settings.image = options.image;
+  if (options.proxyMode !== undefined || options.listen !== undefined) {
+    settings.proxy = { ...(options.proxyMode === undefined ? {} : { mode: options.proxyMode }), ...(options.listen === undefined ? {} : { listen: options.listen }) };
+  }
+  // Validate before the root is created, so a bad flag leaves nothing behind.
+  const manifest = validateManifest({ settings }, undefined, 'ocm init');
+  await ctx.root.create();
+  return ctx.root.locked(async () => {
+    if (await ctx.root.exists()) throw new OcmError('OCM_E_MANIFEST_EXISTS', `${ctx.root.manifestPath} already exists`);
+    const rendered = await ctx.root.render(manifest);
+    await ctx.root.saveManifest(manifest);
+    const changes = await ctx.root.apply(rendered);
+    await ctx.root.audit({ actor: ctx.actor, action: 'root.init', target: ctx.root.path });
+    return { manifest, changes };
+  });
+}
+
+export interface RenderResult { changes: FileChange[]; stale: StaleFile[] }
+
+export async function renderRoot(ctx: OpsContext, check: boolean): Promise<RenderResult> {
+  if (check) {
+    const { manifest } = await ctx.root.load();
+    const rendered = await ctx.root.render(manifest);
+    return { changes: [], stale: await ctx.root.check(rendered) };
+  }
+  return ctx.root.locked(async () => {
+    const { manifest } = await ctx.root.load();
+    const changes = await ctx.root.apply(await ctx.root.render(manifest));
+    if (changes.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'render', details: { files: changes.map((c) => c.path) } });
+    return { changes, stale: [] };
+  });
+}

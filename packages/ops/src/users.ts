@@ -1,0 +1,154 @@
+// Manifest edits: each one validates fully, renders, and only then writes,
+// all under the root lock, so a refusal leaves the root byte-identical.
+import { rm } from 'node:fs/promises';
+import {
+  OcmError, allocatePort, assertEnvEntry, assertUserName, checkManifestRules, parseCpus, parsePids, parseSize,
+  formatSize, userOrigin, effectiveLimits, isSecretKey, validateManifest,
+  type Manifest, type User,
+} from '@ocm/core';
+import type { FileChange } from '@ocm/store';
+import type { OpsContext } from './context.js';
+
+export interface LimitOptions { cpus?: string | number; memory?: string; pids?: string | number }
+
+export interface AddOptions extends LimitOptions { env?: Record<string, string> }
+
+export interface SetOptions extends LimitOptions {
+  env?: Record<string, string>;
+  unsetEnv?: string[];
+  enabled?: boolean;
+}
+
+export interface EditResult { manifest: Manifest; user: User | undefined; changes: FileChange[] }
+
+function findUser(manifest: Manifest, name: string): User {
+  const user = manifest.users.find((u) => u.name === name);
+  if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`, { details: { name } });
+  return user;
+}
+
+/** Normalise limits given as text into manifest form ("1.5", "512m", 256). */
+function limitFields(options: LimitOptions): Partial<Pick<User, 'cpus' | 'memory' | 'pids'>> {
+  const out: Partial<Pick<User, 'cpus' | 'memory' | 'pids'>> = {};
+  if (options.cpus !== undefined) out.cpus = parseCpus(options.cpus);
+  if (options.memory !== undefined) out.memory = formatSize(parseSize(options.memory));
+  if (options.pids !== undefined) out.pids = parsePids(options.pids);
+  return out;
+}
+
+/** Validate, render and write a new manifest; returns what changed on disk. */
+async function commit(ctx: OpsContext, next: Manifest, rotate?: ReadonlySet<string>): Promise<FileChange[]> {
+  const checked = validateManifest(next);
+  checkManifestRules(checked);
+  const rendered = await ctx.root.render(checked, rotate);
+  await ctx.root.saveManifest(checked);
+  return ctx.root.apply(rendered);
+}
+
+export async function addUser(ctx: OpsContext, name: string, options: AddOptions = {}): Promise<EditResult> {
+  assertUserName(name);
+  const limits = limitFields(options);
+  for (const [k, v] of Object.entries(options.env ?? {})) assertEnvEntry(k, v);
+  return ctx.root.locked(async () => {
+    const { manifest } = await ctx.root.load();
+    if (manifest.users.some((u) => u.name === name)) {
+      throw new OcmError('OCM_E_USER_EXISTS', `user ${JSON.stringify(name)} already exists`, { details: { name } });
+    }
+    const user: User = { name, port: allocatePort(manifest), enabled: true, ...limits, env: { ...(options.env ?? {}) } };
+    const next: Manifest = { ...manifest, users: [...manifest.users, user] };
+    const changes = await commit(ctx, next);
+    await ctx.root.audit({ actor: ctx.actor, action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env) } });
+    return { manifest: next, user, changes };
+  });
+}
+
+export async function setUser(ctx: OpsContext, name: string, options: SetOptions): Promise<EditResult> {
+  const limits = limitFields(options);
+  for (const [k, v] of Object.entries(options.env ?? {})) assertEnvEntry(k, v);
+  return ctx.root.locked(async () => {
+    const { manifest } = await ctx.root.load();
+    const current = findUser(manifest, name);
+    const env = { ...current.env, ...(options.env ?? {}) };
+    for (const key of options.unsetEnv ?? []) {
+      if (!(key in env)) throw new OcmError('OCM_E_ENV_INVALID', `user ${JSON.stringify(name)} has no env ${JSON.stringify(key)}`, { hint: `run \`ocm show ${name}\` to see the env keys` });
+      delete env[key];
+    }
+    const user: User = { ...current, ...limits, env, ...(options.enabled === undefined ? {} : { enabled: options.enabled }) };
+    const next: Manifest = { ...manifest, users: manifest.users.map((u) => (u.name === name ? user : u)) };
+    const changes = await commit(ctx, next);
+    await ctx.root.audit({ actor: ctx.actor, action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled } });
+    return { manifest: next, user, changes };
+  });
+}
+
+export interface RemoveOptions { purge?: boolean; yes?: boolean }
+
+export async function removeUser(ctx: OpsContext, name: string, options: RemoveOptions = {}): Promise<EditResult & { purged: boolean }> {
+  if (options.purge === true && options.yes !== true) {
+    throw new OcmError('OCM_E_CONFIRM_REQUIRED', `--purge deletes ${name}'s state, config and backups for good`, { hint: `repeat with --purge --yes to delete them` });
+  }
+  return ctx.root.locked(async () => {
+    const { manifest } = await ctx.root.load();
+    findUser(manifest, name);
+    const next: Manifest = { ...manifest, users: manifest.users.filter((u) => u.name !== name) };
+    const changes = await commit(ctx, next);
+    if (options.purge === true) {
+      await rm(`${ctx.root.path}/users/${name}`, { recursive: true, force: true });
+      await rm(`${ctx.root.path}/backups/${name}`, { recursive: true, force: true });
+    }
+    await ctx.root.audit({ actor: ctx.actor, action: options.purge === true ? 'user.purge' : 'user.remove', target: name });
+    return { manifest: next, user: undefined, changes, purged: options.purge === true };
+  });
+}
+
+export interface TokenResult { name: string; token: string; rotated: boolean; changes: FileChange[] }
+
+export async function userToken(ctx: OpsContext, name: string, rotate: boolean): Promise<TokenResult> {
+  if (!rotate) {
+    const { manifest } = await ctx.root.load();
+    findUser(manifest, name);
+    const token = await ctx.root.readToken(name);
+    if (token === undefined) throw new OcmError('OCM_E_RENDER_STALE', `${name} has no env file with a token yet`);
+    return { name, token, rotated: false, changes: [] };
+  }
+  return ctx.root.locked(async () => {
+    const { manifest } = await ctx.root.load();
+    findUser(manifest, name);
+    const rendered = await ctx.root.render(manifest, new Set([name]));
+    const changes = await ctx.root.apply(rendered);
+    await ctx.root.audit({ actor: ctx.actor, action: 'token.rotate', target: name });
+    const token = await ctx.root.readToken(name);
+    return { name, token: token as string, rotated: true, changes };
+  });
+}
+
+export interface UserView {
+  name: string;
+  enabled: boolean;
+  port: number;
+  url: string;
+  cpus: number;
+  memory: string;
+  pids: number;
+  overrides: string[];
+  env: Record<string, string>;
+}
+
+/** A user as shown by list/show and the API: secrets in env masked. */
+export function viewUser(manifest: Manifest, user: User): UserView {
+  const limits = effectiveLimits(manifest, user);
+  const env = Object.fromEntries(Object.entries({ ...manifest.settings.env, ...user.env }).sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => [k, isSecretKey(k) ? `${v.slice(0, 3)}…(${v.length})` : v]));
+  const overrides = (['cpus', 'memory', 'pids'] as const).filter((k) => user[k] !== undefined);
+  return { name: user.name, enabled: user.enabled, port: user.port, url: userOrigin(manifest, user.name), ...limits, overrides, env };
+}
+
+export async function listUsers(ctx: OpsContext): Promise<UserView[]> {
+  const { manifest } = await ctx.root.load();
+  return manifest.users.map((u) => viewUser(manifest, u));
+}
+
+export async function showUser(ctx: OpsContext, name: string): Promise<UserView> {
+  const { manifest } = await ctx.root.load();
+  return viewUser(manifest, findUser(manifest, name));
+}

@@ -1,0 +1,91 @@
+// Bring the files on disk in line with a render: write only what differs,
+// create user dirs with the gateway's owner and mode, merge openclaw.json.
+import { chmod, chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { CONFIG_FILE, mergeGatewayConfig, type Rendered } from '@ocm/core';
+import { readIfExists, writeAtomic } from './atomic-write.js';
+
+export interface FileChange {
+  path: string;
+  change: 'created' | 'updated' | 'mode' | 'removed';
+}
+
+const isRoot = (): boolean => process.getuid?.() === 0;
+const MANAGED_MARKER = '# managed by ocm';
+
+export async function applyRendered(root: string, rendered: Rendered): Promise<FileChange[]> {
+  const changes: FileChange[] = [];
+  await mkdir(`${root}/nginx`, { recursive: true });
+  await mkdir(`${root}/backups`, { recursive: true, mode: 0o700 });
+  for (const user of rendered.plan.users) {
+    for (const dir of user.dirs) await ensureDir(dir.path, dir.mode, dir.uid, dir.gid);
+  }
+  for (const file of rendered.files) {
+    const path = `${root}/${file.path}`;
+    const current = await readIfExists(path);
+    if (current !== file.content) {
+      await writeAtomic(path, file.content, { mode: file.mode });
+      changes.push({ path: file.path, change: current === undefined ? 'created' : 'updated' });
+    } else if (((await stat(path)).mode & 0o777) !== file.mode) {
+      await chmod(path, file.mode);
+      changes.push({ path: file.path, change: 'mode' });
+    }
+  }
+  changes.push(...(await removeStaleNginx(root, rendered)));
+  for (const user of rendered.plan.users) {
+    const stateDir = user.dirs[1];
+    if (stateDir === undefined) continue;
+    const path = `${stateDir.path}/${CONFIG_FILE}`;
+    const next = mergeGatewayConfig(await readIfExists(path), { allowedOrigins: [user.origin], trustedProxies: [user.network.gateway] }, `users/${user.name}/state/${CONFIG_FILE}`);
+    if (next !== undefined) {
+      await writeAtomic(path, next, { mode: 0o600, ...(isRoot() ? { uid: stateDir.uid, gid: stateDir.gid } : {}) });
+      changes.push({ path: `users/${user.name}/state/${CONFIG_FILE}`, change: 'updated' });
+    }
+  }
+  return changes;
+}
+
+async function ensureDir(path: string, mode: number, uid: number, gid: number): Promise<void> {
+  await mkdir(path, { recursive: true, mode });
+  const info = await stat(path);
+  if ((info.mode & 0o777) !== mode) await chmod(path, mode);
+  // Only root can hand a directory to the gateway uid; otherwise doctor reports it.
+  if (isRoot() && (info.uid !== uid || info.gid !== gid)) await chown(path, uid, gid);
+}
+
+/** Server blocks of users no longer in the manifest; only files ocm wrote. */
+async function removeStaleNginx(root: string, rendered: Rendered): Promise<FileChange[]> {
+  const wanted = new Set(rendered.files.map((f) => f.path));
+  const removed: FileChange[] = [];
+  for (const entry of await readdir(`${root}/nginx`)) {
+    const rel = `nginx/${entry}`;
+    if (!entry.endsWith('.conf') || wanted.has(rel)) continue;
+    const text = await readIfExists(`${root}/${rel}`);
+    if (text?.startsWith(MANAGED_MARKER) === true) {
+      await rm(`${root}/${rel}`, { force: true });
+      removed.push({ path: rel, change: 'removed' });
+    }
+  }
+  return removed;
+}
+
+export interface StaleFile { path: string; problem: 'missing' | 'differs' | 'mode' | 'extra' }
+
+/** What `ocm render --check` reports: files that differ from a fresh render. */
+export async function diffRendered(root: string, rendered: Rendered): Promise<StaleFile[]> {
+  const stale: StaleFile[] = [];
+  for (const file of rendered.files) {
+    const current = await readIfExists(`${root}/${file.path}`);
+    if (current === undefined) stale.push({ path: file.path, problem: 'missing' });
+    else if (current !== file.content) stale.push({ path: file.path, problem: 'differs' });
+    else if (((await stat(`${root}/${file.path}`)).mode & 0o777) !== file.mode) stale.push({ path: file.path, problem: 'mode' });
+  }
+  const wanted = new Set(rendered.files.map((f) => f.path));
+  const entries = await readdir(`${root}/nginx`).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const rel = `nginx/${entry}`;
+    if (entry.endsWith('.conf') && !wanted.has(rel) && (await readIfExists(`${root}/${rel}`))?.startsWith(MANAGED_MARKER) === true) {
+      stale.push({ path: rel, problem: 'extra' });
+    }
+  }
+  return stale;
+}

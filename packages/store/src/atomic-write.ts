@@ -1,0 +1,20 @@
+// Every file ocm writes lands whole or not at all: write-file-atomic writes a
+// temp file beside the target, fsyncs and renames it into place.
+import writeFileAtomic from 'write-file-atomic';
+import { readFile } from 'node:fs/promises';
+
+export interface WriteOptions { mode: number; uid?: number; gid?: number }
+
+export async function writeAtomic(path: string, content: string, options: WriteOptions): Promise<void> {
+  const chown = options.uid !== undefined && options.gid !== undefined ? { uid: options.uid, gid: options.gid } : undefined;
+  await writeFileAtomic(path, content, { mode: options.mode, fsync: true, ...(chown === undefined ? {} : { chown }) });
+}
+
+export async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

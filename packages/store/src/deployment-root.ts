@@ -1,0 +1,108 @@
+// The deployment root on disk: the one place that reads and writes ocm.yaml,
+// env files, rendered files and the audit log, always under the root lock.
+import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import {
+  MANIFEST_FILE, OcmError, parseManifest, renderDeployment, serializeManifest,
+  type Manifest, type Rendered,
+} from '@ocm/core';
+import { readIfExists, writeAtomic } from './atomic-write.js';
+import { applyRendered, diffRendered, type FileChange, type StaleFile } from './apply-files.js';
+import { appendAudit, type AuditEntry } from './audit-log.js';
+import { rootFsError } from './fs-errors.js';
+import { withRootLock } from './root-lock.js';
+import { loadTemplates } from './templates.js';
+import { newToken, tokenFromEnvFile } from './tokens.js';
+
+export interface LoadedManifest { manifest: Manifest; text: string }
+
+export class DeploymentRoot {
+  constructor(readonly path: string) {}
+
+  get manifestPath(): string {
+    return `${this.path}/${MANIFEST_FILE}`;
+  }
+
+  async exists(): Promise<boolean> {
+    return (await readIfExists(this.manifestPath)) !== undefined;
+  }
+
+  async load(): Promise<LoadedManifest> {
+    let text: string;
+    try {
+      text = await readFile(this.manifestPath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new OcmError('OCM_E_MANIFEST_MISSING', `no ${MANIFEST_FILE} in ${this.path}`);
+      }
+      throw rootFsError(error, this.path, `read ${MANIFEST_FILE}`);
+    }
+    return { manifest: parseManifest(text, MANIFEST_FILE), text };
+  }
+
+  /** Fail early, before anything is written, when the root cannot be written. */
+  async assertWritable(): Promise<void> {
+    try {
+      await access(this.path, constants.W_OK);
+    } catch (error) {
+      throw rootFsError(error, this.path, 'write');
+    }
+  }
+
+  async create(): Promise<void> {
+    try {
+      await mkdir(this.path, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      throw rootFsError(error, this.path, 'create the deployment root');
+    }
+    await this.assertWritable();
+  }
+
+  /** Run an edit under the root's exclusive lock. */
+  async locked<T>(fn: () => Promise<T>): Promise<T> {
+    await this.assertWritable();
+    return withRootLock(this.path, fn);
+  }
+
+  async saveManifest(manifest: Manifest): Promise<void> {
+    try {
+      await writeAtomic(this.manifestPath, serializeManifest(manifest), { mode: 0o600 });
+    } catch (error) {
+      throw rootFsError(error, this.path, `write ${MANIFEST_FILE}`);
+    }
+  }
+
+  async readToken(name: string): Promise<string | undefined> {
+    return tokenFromEnvFile(await readIfExists(`${this.path}/users/${name}/env`));
+  }
+
+  /** Tokens for every user: kept from their env file, new where there is none. */
+  async tokens(manifest: Manifest, rotate: ReadonlySet<string> = new Set()): Promise<Map<string, string>> {
+    const tokens = new Map<string, string>();
+    for (const user of manifest.users) {
+      const existing = rotate.has(user.name) ? undefined : await this.readToken(user.name);
+      tokens.set(user.name, existing ?? newToken());
+    }
+    return tokens;
+  }
+
+  async render(manifest: Manifest, rotate?: ReadonlySet<string>): Promise<Rendered> {
+    return renderDeployment(manifest, { root: this.path, tokens: await this.tokens(manifest, rotate), templates: loadTemplates() });
+  }
+
+  async apply(rendered: Rendered): Promise<FileChange[]> {
+    try {
+      return await applyRendered(this.path, rendered);
+    } catch (error) {
+      if (error instanceof OcmError) throw error;
+      throw rootFsError(error, this.path, 'write the rendered files');
+    }
+  }
+
+  async check(rendered: Rendered): Promise<StaleFile[]> {
+    return diffRendered(this.path, rendered);
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    await appendAudit(this.path, entry).catch(() => undefined);
+  }
+}

@@ -1,0 +1,8 @@
+export { DeploymentRoot, type LoadedManifest } from './deployment-root.js';
+export { resolveRoot, DEFAULT_ROOT } from './root-path.js';
+export { withRootLock, LOCK_NAME } from './root-lock.js';
+export { writeAtomic, readIfExists } from './atomic-write.js';
+export { applyRendered, diffRendered, type FileChange, type StaleFile } from './apply-files.js';
+export { appendAudit, defaultActor, type AuditEntry } from './audit-log.js';
+export { loadTemplates } from './templates.js';
+export { newToken, tokenFromEnvFile } from './tokens.js';

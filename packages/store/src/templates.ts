@@ -1,0 +1,21 @@
+// The handlebars sources ship in the repository's templates/ folder; the
+// core is handed their text so it never touches the filesystem.
+import { readFileSync } from 'node:fs';
+import type { TemplateSources } from '@ocm/core';
+
+const TEMPLATE_DIR = new URL('../../../templates/', import.meta.url);
+
+let cached: TemplateSources | undefined;
+
+export function loadTemplates(): TemplateSources {
+  if (cached !== undefined) return cached;
+  const read = (name: string): string => readFileSync(new URL(name, TEMPLATE_DIR), 'utf8');
+  cached = {
+    compose: read('docker-compose.yml.hbs'),
+    composeService: read('compose-service.yml.hbs'),
+    nginxServer: read('nginx-server.conf.hbs'),
+    nginxShared: read('nginx-shared.conf.hbs'),
+    env: read('env.hbs'),
+  };
+  return cached;
+}
