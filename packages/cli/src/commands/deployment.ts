@@ -1,0 +1,39 @@
+// init and render.
+import type { Command } from 'commander';
+import { OcmError } from '@ocm/core';
+import { initRoot, renderRoot } from '@ocm/ops';
+import { opsContext } from '../context.js';
+import type { Io } from '../io.js';
+import { describeChanges } from './describe-changes.js';
+
+export function registerDeploymentCommands(program: Command, io: Io): void {
+  program.command('init')
+    .description('create a deployment root: ocm.yaml with defaults, nginx/ocm.conf, backups/')
+    .option('--domain <domain>', 'users are served at <name>.<domain> (default: localhost)')
+    .option('--image <image>', 'gateway image, pinned by tag or digest')
+    .option('--proxy <mode>', 'embedded (default) or nginx')
+    .option('--listen <address>', 'embedded proxy address (default 127.0.0.1:8080)')
+    .addHelpText('after', '\nExamples:\n  ocm init                                  # /opt/ocm, http://<name>.localhost:8080\n  ocm --root /srv/ocm init --domain your-ai.com --proxy nginx')
+    .action(async (opts: { domain?: string; image?: string; proxy?: string; listen?: string }, cmd: Command) => {
+      if (opts.proxy !== undefined && opts.proxy !== 'embedded' && opts.proxy !== 'nginx') {
+        throw new OcmError('OCM_E_USAGE', `--proxy ${JSON.stringify(opts.proxy)} is not a proxy mode`, { hint: 'use --proxy embedded or --proxy nginx' });
+      }
+      const ctx = opsContext(cmd, io);
+      const { manifest } = await initRoot(ctx, { ...opts, ...(opts.proxy === undefined ? {} : { proxyMode: opts.proxy as 'embedded' | 'nginx' }) });
+      io.out(`initialised ${ctx.root.path} (domain ${manifest.settings.domain}, ${manifest.settings.proxy.mode} proxy)\nnext: ocm add <name>`);
+    });
+
+  program.command('render')
+    .description('write docker-compose.yml, env files and nginx confs from ocm.yaml')
+    .option('--check', 'change nothing; exit 1 listing the files that are out of date')
+    .addHelpText('after', '\nExamples:\n  ocm render\n  ocm render --check   # in CI or after editing ocm.yaml by hand')
+    .action(async (opts: { check?: boolean }, cmd: Command) => {
+      const result = await renderRoot(opsContext(cmd, io), opts.check === true);
+      if (opts.check === true) {
+        if (result.stale.length === 0) return io.out('rendered files are up to date');
+        io.out(result.stale.map((s) => `${s.problem.padEnd(7)} ${s.path}`).join('\n'));
+        throw new OcmError('OCM_E_RENDER_STALE', `${result.stale.length} rendered file(s) differ from ocm.yaml`);
+      }
+      io.out(describeChanges(result.changes));
+    });
+}

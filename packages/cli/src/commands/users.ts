@@ -1,0 +1,119 @@
+// add, remove, set, list, show, token: the manifest edits.
+import { Option, type Command } from 'commander';
+import { OcmError, parseEnvAssignment } from '@ocm/core';
+import { addUser, listUsers, removeUser, setUser, showUser, userToken, type UserView } from '@ocm/ops';
+import { opsContext } from '../context.js';
+import { json, table } from '../format.js';
+import type { Io } from '../io.js';
+import { describeChanges } from './describe-changes.js';
+
+const collectEnv = (value: string, previous: Record<string, string> = {}): Record<string, string> => {
+  const [key, val] = parseEnvAssignment(value);
+  return { ...previous, [key]: val };
+};
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function limitOptions(cmd: Command): Command {
+  return cmd
+    .option('--cpus <n>', 'CPU limit, e.g. 0.5 or 2')
+    .option('--memory <size>', 'memory limit, e.g. 512m or 2g')
+    .option('--pids <n>', 'process limit, e.g. 256');
+}
+
+function printUser(io: Io, user: UserView): void {
+  io.out([
+    `name:     ${user.name}`,
+    `enabled:  ${user.enabled ? 'yes' : 'no'}`,
+    `url:      ${user.url}`,
+    `port:     127.0.0.1:${user.port}`,
+    `limits:   ${user.cpus} cpus, ${user.memory} memory, ${user.pids} pids${user.overrides.length > 0 ? ` (own: ${user.overrides.join(', ')})` : ''}`,
+    `env:      ${Object.keys(user.env).length === 0 ? '-' : Object.entries(user.env).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+  ].join('\n'));
+}
+
+export function registerUserCommands(program: Command, io: Io, hooks: { afterEdit: AfterEdit }): void {
+  limitOptions(program.command('add')
+    .description("add a user: record them in ocm.yaml, render their files and start their gateway")
+    .argument('<name>', 'user name: lowercase letters, digits, hyphens; becomes <name>.<domain>'))
+    .option('--env <KEY=VALUE>', 'extra environment for this gateway (repeatable)', collectEnv)
+    .option('--no-start', 'only write the files; do not start the container')
+    .addHelpText('after', '\nExamples:\n  ocm add alice\n  ocm add bob --memory 1g --cpus 1 --env OPENAI_API_KEY=sk-...\n  ocm add carol --no-start')
+    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean }, cmd: Command) => {
+      const ctx = opsContext(cmd, io);
+      const result = await addUser(ctx, name, opts);
+      const user = result.user;
+      if (user === undefined) throw new OcmError('OCM_E_INTERNAL', 'add returned no user');
+      io.err(`added ${name} on 127.0.0.1:${user.port}`);
+      await hooks.afterEdit(cmd, { kind: 'add', name, start: opts.start });
+      const view = await showUser(ctx, name);
+      io.out(`${name}: ${view.url}\ntoken: run \`ocm token ${name}\` to print it`);
+    });
+
+  program.command('remove')
+    .description("remove a user from ocm.yaml and stop their gateway; their data stays unless --purge")
+    .argument('<name>', 'user name')
+    .option('--purge', "also delete the user's state, config and backups")
+    .option('--yes', 'confirm --purge without asking')
+    .addHelpText('after', '\nExamples:\n  ocm remove alice            # keeps users/alice and backups/alice\n  ocm remove alice --purge --yes')
+    .action(async (name: string, opts: { purge?: boolean; yes?: boolean }, cmd: Command) => {
+      const result = await removeUser(opsContext(cmd, io), name, opts);
+      await hooks.afterEdit(cmd, { kind: 'remove', name, start: false });
+      io.out(result.purged ? `removed ${name} and deleted their data` : `removed ${name}; their data is kept in users/${name} (delete with --purge --yes)`);
+    });
+
+  limitOptions(program.command('set')
+    .description("change a user's limits, environment or enabled flag; recreates only their container")
+    .argument('<name>', 'user name'))
+    .option('--env <KEY=VALUE>', 'set an environment variable (repeatable)', collectEnv)
+    .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
+    .addOption(new Option('--enable', 'enable the user (start their gateway)').conflicts('disable'))
+    .option('--disable', 'disable the user (stop their gateway, keep data)')
+    .addHelpText('after', '\nExamples:\n  ocm set alice --memory 4g --cpus 2\n  ocm set alice --env ANTHROPIC_API_KEY=sk-ant-... --unset-env OPENAI_API_KEY\n  ocm set bob --disable')
+    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; unsetEnv?: string[]; enable?: boolean; disable?: boolean }, cmd: Command) => {
+      const enabled = opts.enable === true ? true : opts.disable === true ? false : undefined;
+      if (opts.cpus === undefined && opts.memory === undefined && opts.pids === undefined && opts.env === undefined && opts.unsetEnv === undefined && enabled === undefined) {
+        throw new OcmError('OCM_E_USAGE', 'ocm set needs at least one change', { hint: 'e.g. `ocm set alice --memory 4g`; see `ocm set --help`' });
+      }
+      const result = await setUser(opsContext(cmd, io), name, { ...opts, ...(enabled === undefined ? {} : { enabled }) });
+      io.err(describeChanges(result.changes));
+      await hooks.afterEdit(cmd, { kind: 'set', name, start: result.user?.enabled ?? true });
+      io.out(`updated ${name}`);
+    });
+
+  program.command('list')
+    .description('list users')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  ocm list\n  ocm list --json | jq -r ".[].name"')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const users = await listUsers(opsContext(cmd, io));
+      if (opts.json === true) return io.out(json(users));
+      if (users.length === 0) return io.out('no users yet: add one with `ocm add <name>`');
+      io.out(table(['NAME', 'ENABLED', 'PORT', 'CPUS', 'MEMORY', 'PIDS', 'URL'],
+        users.map((u) => [u.name, u.enabled ? 'yes' : 'no', String(u.port), String(u.cpus), u.memory, String(u.pids), u.url])));
+    });
+
+  program.command('show')
+    .description("show one user's settings (secrets masked)")
+    .argument('<name>', 'user name')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  ocm show alice\n  ocm show alice --json')
+    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+      const user = await showUser(opsContext(cmd, io), name);
+      if (opts.json === true) io.out(json(user));
+      else printUser(io, user);
+    });
+
+  program.command('token')
+    .description("print a user's gateway token, or rotate it (recreates their container)")
+    .argument('<name>', 'user name')
+    .option('--rotate', 'make a new token; the old one stops working')
+    .addHelpText('after', '\nExamples:\n  ocm token alice\n  ocm token alice --rotate')
+    .action(async (name: string, opts: { rotate?: boolean }, cmd: Command) => {
+      const result = await userToken(opsContext(cmd, io), name, opts.rotate === true);
+      if (result.rotated) await hooks.afterEdit(cmd, { kind: 'set', name, start: true });
+      io.out(result.token);
+    });
+}
+
+export interface EditEvent { kind: 'add' | 'remove' | 'set'; name: string; start: boolean }
+export type AfterEdit = (cmd: Command, event: EditEvent) => Promise<void>;

@@ -1,0 +1,25 @@
+// The commander program: global options and every command, registered from
+// one small module each. Nothing here prints errors or exits.
+import { Command } from 'commander';
+import type { Io } from './io.js';
+import { registerUserCommands, type AfterEdit } from './commands/users.js';
+import { registerDeploymentCommands } from './commands/deployment.js';
+
+export const VERSION = '0.1.0';
+
+export interface ProgramHooks { afterEdit: AfterEdit }
+
+export function createProgram(io: Io, hooks: ProgramHooks): Command {
+  const program = new Command('ocm')
+    .description('one isolated OpenClaw gateway per person on this server')
+    .version(VERSION, '-V, --version')
+    .option('--root <dir>', 'deployment root (default: $OCM_ROOT or /opt/ocm)')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')), outputError: () => undefined });
+  program.addHelpText('after', '\nStart here:\n  ocm init && ocm add alice   then browse http://alice.localhost:8080 (with `ocm daemon` running)');
+  registerDeploymentCommands(program, io);
+  registerUserCommands(program, io, hooks);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
+  return program;
+}
