@@ -1,0 +1,177 @@
+// The real ContainerEngine: dockerode over the Docker socket, never the CLI.
+// Every call that changes a container first checks it carries ocm's label.
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { LABEL_MANAGED, LABEL_ROOT, OcmError, quote, type ContainerSpec, type NetworkSpec } from '@ocm/core';
+import { specToCreateOptions } from './create-options.js';
+import { toStatsSnapshot } from './container-stats.js';
+import { createDemuxStream, demuxBuffer } from './demux.js';
+import { containerMissing, docker, dockerStatus, toOcmError } from './docker-errors.js';
+import { runExec } from './docker-exec.js';
+import { ensureNetwork, removeNetworkIfUnused } from './docker-networks.js';
+import { pullImage } from './docker-pull.js';
+import type * as T from './engine-types.js';
+import { toObserved } from './observed.js';
+import { readEnvFile } from './read-env-file.js';
+
+export interface DockerEngineOptions {
+  /** An existing client; otherwise one is made from socketPath or DOCKER_HOST. */
+  docker?: Docker;
+  socketPath?: string;
+}
+
+export class DockerEngine implements T.ContainerEngine {
+  readonly docker: Docker;
+
+  constructor(options: DockerEngineOptions = {}) {
+    this.docker = options.docker ?? new Docker(options.socketPath ? { socketPath: options.socketPath } : undefined);
+  }
+
+  async ping(): Promise<void> {
+    await docker('ping the daemon', () => this.docker.ping());
+  }
+
+  ensureNetwork(spec: NetworkSpec): Promise<T.EnsureNetworkResult> {
+    return ensureNetwork(this.docker, spec);
+  }
+
+  removeNetworkIfUnused(name: string): Promise<boolean> {
+    return removeNetworkIfUnused(this.docker, name);
+  }
+
+  async create(spec: ContainerSpec, network: NetworkSpec): Promise<string> {
+    const options = specToCreateOptions(spec, await readEnvFile(spec.envFile), network);
+    try {
+      return (await this.docker.createContainer(options)).id;
+    } catch (error) {
+      if (dockerStatus(error) === 409) throw await this.clash(spec, error);
+      throw toOcmError(error, `create container ${spec.name}`, {
+        code: 'OCM_E_IMAGE_MISSING',
+        message: `image ${quote(spec.image)} is not on this host`,
+      });
+    }
+  }
+
+  async start(name: string): Promise<void> {
+    await this.mutate(name, 'start', (c) => c.start());
+  }
+
+  async stop(name: string, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    await this.mutate(name, 'stop', (c) => c.stop({ t: options.timeoutSeconds ?? 10 }));
+  }
+
+  async restart(name: string, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    await this.mutate(name, 'restart', (c) => c.restart({ t: options.timeoutSeconds ?? 10 }));
+  }
+
+  async remove(name: string): Promise<void> {
+    // Bind mounts only: removing volumes (v) would never touch user data, but say so explicitly.
+    await this.mutate(name, 'remove', (c) => c.remove({ force: true, v: false }));
+  }
+
+  async pause(name: string): Promise<void> {
+    await this.mutate(name, 'pause', (c) => c.pause());
+  }
+
+  async unpause(name: string): Promise<void> {
+    await this.mutate(name, 'unpause', (c) => c.unpause());
+  }
+
+  inspect(name: string): Promise<Docker.ContainerInspectInfo> {
+    return docker(`inspect ${name}`, () => this.docker.getContainer(name).inspect(), containerMissing(name));
+  }
+
+  async list(options: T.ListOptions = {}): Promise<T.ObservedContainer[]> {
+    const label = [`${LABEL_MANAGED}=1`, ...Object.entries(options.labels ?? {}).map(([k, v]) => `${k}=${v}`)];
+    const rows = await docker('list containers', () => this.docker.listContainers({ all: true, filters: { label } }));
+    return rows.map(toObserved);
+  }
+
+  logs(name: string, options: T.LogOptions & { follow: true }): Promise<Readable>;
+  logs(name: string, options?: T.LogOptions & { follow?: false }): Promise<string>;
+  async logs(name: string, options: T.LogOptions & { follow?: boolean } = {}): Promise<Readable | string> {
+    const container = this.docker.getContainer(name);
+    const base = {
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps ?? false,
+      ...(options.tail === undefined ? {} : { tail: options.tail }),
+    };
+    if (options.follow) {
+      const stream = await docker(`follow logs of ${name}`, () => container.logs({ ...base, follow: true }), containerMissing(name));
+      return (stream as Readable).pipe(createDemuxStream());
+    }
+    const buffer = await docker(`read logs of ${name}`, () => container.logs({ ...base, follow: false }), containerMissing(name));
+    return demuxBuffer(buffer).combined.toString('utf8');
+  }
+
+  async stats(name: string): Promise<T.ContainerStatsSnapshot> {
+    const info = await this.inspect(name);
+    const raw = await docker(`read stats of ${name}`, () => this.docker.getContainer(name).stats({ stream: false }), containerMissing(name));
+    return toStatsSnapshot(raw, info.HostConfig.PidsLimit ?? 0);
+  }
+
+  async exec(name: string, cmd: string[], options: T.ExecOptions = {}): Promise<T.ExecResult> {
+    await this.requireOurs(name);
+    return docker(`exec in ${name}`, () => runExec(this.docker.getContainer(name), cmd, options), containerMissing(name));
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    return (await this.imageId(image)) !== undefined;
+  }
+
+  async imageId(image: string): Promise<string | undefined> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Id;
+    } catch (error) {
+      if (dockerStatus(error) === 404) return undefined;
+      throw toOcmError(error, `inspect image ${image}`);
+    }
+  }
+
+  pullImage(image: string, onProgress?: (event: T.PullProgress) => void): Promise<void> {
+    return pullImage(this.docker, image, onProgress);
+  }
+
+  /** Inspect, refusing containers ocm did not create. */
+  private async requireOurs(name: string): Promise<Docker.ContainerInspectInfo> {
+    const info = await this.inspect(name);
+    if (info.Config.Labels?.[LABEL_MANAGED] !== '1') {
+      throw new OcmError('OCM_E_NOT_OURS', `container ${quote(name)} was not created by ocm; leaving it alone`, {
+        details: { container: name },
+      });
+    }
+    return info;
+  }
+
+  private async mutate(name: string, verb: string, call: (c: Docker.Container) => Promise<unknown>): Promise<void> {
+    const info = await this.requireOurs(name);
+    try {
+      await call(this.docker.getContainer(info.Id));
+    } catch (error) {
+      // 304: already in the wanted state (started, stopped), which is what we asked for.
+      if (dockerStatus(error) === 304) return;
+      throw toOcmError(error, `${verb} ${name}`, containerMissing(name));
+    }
+  }
+
+  /** A name clash on create: say whose container holds the name. */
+  private async clash(spec: ContainerSpec, cause: unknown): Promise<OcmError> {
+    const info = await this.inspect(spec.name).catch(() => undefined);
+    const labels = info?.Config.Labels ?? {};
+    if (labels[LABEL_MANAGED] !== '1') {
+      return new OcmError('OCM_E_NOT_OURS', `a container named ${quote(spec.name)} exists and was not created by ocm`, {
+        cause,
+        details: { container: spec.name },
+      });
+    }
+    const root = spec.labels[LABEL_ROOT];
+    if (root !== undefined && labels[LABEL_ROOT] !== root) {
+      return new OcmError('OCM_E_NOT_OURS', `container ${quote(spec.name)} belongs to the ocm root ${quote(labels[LABEL_ROOT])}`, {
+        cause,
+        details: { container: spec.name, root: labels[LABEL_ROOT] },
+      });
+    }
+    return new OcmError('OCM_E_INTERNAL', `container ${quote(spec.name)} already exists; reconcile should have recreated it`, { cause });
+  }
+}

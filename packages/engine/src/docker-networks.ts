@@ -1,0 +1,93 @@
+// One bridge network per user with a fixed subnet, so the gateway's trusted
+// proxy address is known before the container exists.
+import type Docker from 'dockerode';
+import { LABEL_MANAGED, LABEL_ROOT, OcmError, quote, type NetworkSpec } from '@ocm/core';
+import { docker, dockerMessage, dockerStatus, toOcmError } from './docker-errors.js';
+import type { EnsureNetworkResult } from './engine-types.js';
+
+/** Pure: does an existing network already have the subnet and gateway the spec wants? */
+export function networkMatches(info: Docker.NetworkInspectInfo, spec: NetworkSpec): boolean {
+  const config = info.IPAM?.Config ?? [];
+  return (
+    info.Driver === 'bridge' &&
+    config.length === 1 &&
+    config[0]?.Subnet === spec.subnet &&
+    config[0]?.Gateway === spec.gateway
+  );
+}
+
+/** Exact-name lookup: Docker's name filter matches substrings and ids. */
+export async function findNetwork(client: Docker, name: string): Promise<Docker.NetworkInspectInfo | undefined> {
+  const all = await docker('list networks', () => client.listNetworks({ filters: { name: [name] } }));
+  const hit = all.find((n) => n.Name === name);
+  if (!hit) return undefined;
+  return docker('inspect network', () => client.getNetwork(hit.Id).inspect() as Promise<Docker.NetworkInspectInfo>);
+}
+
+export async function ensureNetwork(client: Docker, spec: NetworkSpec): Promise<EnsureNetworkResult> {
+  const existing = await findNetwork(client, spec.name);
+  if (!existing) return { id: await createNetwork(client, spec), name: spec.name, action: 'created' };
+  assertOurs(existing, spec);
+  if (networkMatches(existing, spec)) return { id: existing.Id, name: spec.name, action: 'exists' };
+  const attached = Object.values(existing.Containers ?? {}).map((c) => c.Name);
+  if (attached.length > 0) {
+    throw new OcmError(
+      'OCM_E_NOT_OURS',
+      `network ${quote(spec.name)} has subnet ${quote(existing.IPAM?.Config?.[0]?.Subnet)} but ${quote(spec.subnet)} is wanted, and ${attached.join(', ')} still use it`,
+      { hint: 'stop and remove the containers named, then retry', details: { network: spec.name, attached } },
+    );
+  }
+  await docker('remove network', () => client.getNetwork(existing.Id).remove());
+  return { id: await createNetwork(client, spec), name: spec.name, action: 'recreated' };
+}
+
+function assertOurs(info: Docker.NetworkInspectInfo, spec: NetworkSpec): void {
+  const labels = info.Labels ?? {};
+  const wantedRoot = spec.labels[LABEL_ROOT];
+  if (labels[LABEL_MANAGED] !== '1') {
+    throw new OcmError('OCM_E_NOT_OURS', `network ${quote(spec.name)} exists but was not created by ocm`, {
+      details: { network: spec.name },
+    });
+  }
+  if (wantedRoot !== undefined && labels[LABEL_ROOT] !== undefined && labels[LABEL_ROOT] !== wantedRoot) {
+    throw new OcmError('OCM_E_NOT_OURS', `network ${quote(spec.name)} belongs to the ocm root ${quote(labels[LABEL_ROOT])}`, {
+      details: { network: spec.name, root: labels[LABEL_ROOT] },
+    });
+  }
+}
+
+async function createNetwork(client: Docker, spec: NetworkSpec): Promise<string> {
+  try {
+    const network = await client.createNetwork({
+      Name: spec.name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+      Labels: { ...spec.labels },
+    });
+    return network.id;
+  } catch (error) {
+    if (/overlaps/i.test(dockerMessage(error))) {
+      throw new OcmError('OCM_E_NOT_OURS', `subnet ${quote(spec.subnet)} for network ${quote(spec.name)} overlaps another Docker network`, {
+        cause: error,
+        hint: 'remove the other network (`docker network ls`) or change the subnet range in ocm.yaml',
+      });
+    }
+    throw toOcmError(error, 'create network');
+  }
+}
+
+/** Remove an ocm-labelled network nobody uses; anything else is left alone. */
+export async function removeNetworkIfUnused(client: Docker, name: string): Promise<boolean> {
+  const existing = await findNetwork(client, name);
+  if (!existing || existing.Labels?.[LABEL_MANAGED] !== '1') return false;
+  if (Object.keys(existing.Containers ?? {}).length > 0) return false;
+  try {
+    await client.getNetwork(existing.Id).remove();
+    return true;
+  } catch (error) {
+    // Someone attached a container or removed it meanwhile: keeping it is the safe answer.
+    if ([403, 404, 409].includes(dockerStatus(error) ?? 0)) return false;
+    throw toOcmError(error, 'remove network');
+  }
+}

@@ -1,0 +1,96 @@
+// The one seam between ocm and Docker: everything the CLI, daemon and backups
+// need from the engine, so the flow reads without dockerode in the way.
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ContainerSpec, NetworkSpec } from '@ocm/core';
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** What reconcile needs to know about a container that exists. */
+export interface ObservedContainer {
+  id: string;
+  /** Container name without the leading slash. */
+  name: string;
+  /** ocm.user label, if any. */
+  user: string | undefined;
+  /** ocm.root label, if any. */
+  root: string | undefined;
+  /** ocm.spec-hash label, if any. */
+  specHash: string | undefined;
+  image: string;
+  state: ContainerState;
+  labels: Record<string, string>;
+  /** Names of the networks the container is attached to. */
+  networks: string[];
+}
+
+export interface ContainerStatsSnapshot {
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  pids: number;
+  pidsLimit: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  user?: string;
+  workingDir?: string;
+  env?: Record<string, string>;
+}
+
+export interface LogOptions {
+  /** Last N lines only; all when omitted. */
+  tail?: number;
+  timestamps?: boolean;
+}
+
+export interface ListOptions {
+  /** Extra label filters (AND), e.g. { 'ocm.root': '/opt/ocm' }. ocm.managed=1 always applies. */
+  labels?: Record<string, string>;
+}
+
+export interface EnsureNetworkResult {
+  id: string;
+  name: string;
+  action: 'created' | 'exists' | 'recreated';
+}
+
+export interface PullProgress {
+  status: string;
+  id?: string;
+  progress?: string;
+}
+
+export interface ContainerEngine {
+  /** Fails with OCM_E_DOCKER_UNREACHABLE when the daemon does not answer. */
+  ping(): Promise<void>;
+  ensureNetwork(spec: NetworkSpec): Promise<EnsureNetworkResult>;
+  /** Removes an ocm-labelled network with no containers; false when kept (foreign, in use or gone). */
+  removeNetworkIfUnused(name: string): Promise<boolean>;
+  /** Creates (not starts) the container; reads spec.envFile. Returns the container id. */
+  create(spec: ContainerSpec, network: NetworkSpec): Promise<string>;
+  start(name: string): Promise<void>;
+  stop(name: string, options?: { timeoutSeconds?: number }): Promise<void>;
+  restart(name: string, options?: { timeoutSeconds?: number }): Promise<void>;
+  remove(name: string): Promise<void>;
+  /** Any container by name or id; OCM_E_CONTAINER_MISSING when absent. */
+  inspect(name: string): Promise<Docker.ContainerInspectInfo>;
+  /** Containers labelled ocm.managed=1 (plus the extra label filters). */
+  list(options?: ListOptions): Promise<ObservedContainer[]>;
+  logs(name: string, options: LogOptions & { follow: true }): Promise<Readable>;
+  logs(name: string, options?: LogOptions & { follow?: false }): Promise<string>;
+  stats(name: string): Promise<ContainerStatsSnapshot>;
+  exec(name: string, cmd: string[], options?: ExecOptions): Promise<ExecResult>;
+  pause(name: string): Promise<void>;
+  unpause(name: string): Promise<void>;
+  imageExists(image: string): Promise<boolean>;
+  /** The local image id (sha256:...) a reference resolves to, or undefined. */
+  imageId(image: string): Promise<string | undefined>;
+  pullImage(image: string, onProgress?: (event: PullProgress) => void): Promise<void>;
+}

@@ -1,0 +1,16 @@
+export type * from './engine-types.js';
+export { DockerEngine, type DockerEngineOptions } from './docker-engine.js';
+export { specToCreateOptions, userOf } from './create-options.js';
+export { parseEnvFile } from './env-file.js';
+export { readEnvFile } from './read-env-file.js';
+export { demuxBuffer, createDemuxStream, lastLines, type Demuxed } from './demux.js';
+export { toStatsSnapshot } from './container-stats.js';
+export { toObserved } from './observed.js';
+export { networkMatches } from './docker-networks.js';
+export { judgeHealthz, httpHealthProbe, type HealthProbe, type ProbeResult } from './health-probe.js';
+export { waitHealthy, crashReason, type WaitHealthyOptions, type HealthProgress } from './wait-healthy.js';
+export { planReconcile, type ReconcileAction, type ReconcileKind, type ReconcileScope } from './reconcile-plan.js';
+export { applyReconcile, type ApplyOptions, type ReconcileEvent, type ReconcileOutcome } from './reconcile-apply.js';
+export { upgradeUser, type UpgradeOptions, type UpgradeReport } from './upgrade-user.js';
+export { inspectHardening, type HardeningFinding } from './hardening.js';
+export { mapLimit } from './map-limit.js';

@@ -1,0 +1,113 @@
+// Carry out a reconcile plan: networks first, then containers with bounded
+// parallelism; one user's failure never stops the others.
+import type { OcmError, UserDeployment } from '@ocm/core';
+import { toOcmError } from './docker-errors.js';
+import type { ContainerEngine } from './engine-types.js';
+import { mapLimit } from './map-limit.js';
+import type { ReconcileAction, ReconcileKind } from './reconcile-plan.js';
+import { waitHealthy, type WaitHealthyOptions } from './wait-healthy.js';
+
+export interface ReconcileEvent {
+  user: string;
+  kind: ReconcileKind;
+  status: 'begin' | 'done' | 'failed';
+  reason: string;
+  error?: OcmError;
+}
+
+export interface ApplyOptions {
+  /** Users worked on at once; 4 by default. */
+  concurrency?: number;
+  onEvent?: (event: ReconcileEvent) => void;
+  /** Wait for /healthz after create/recreate/start (the default), or false to return once started. */
+  health?: WaitHealthyOptions | false;
+  stopTimeoutSeconds?: number;
+}
+
+export interface ReconcileOutcome {
+  action: ReconcileAction;
+  ok: boolean;
+  error?: OcmError;
+  /** Networks removed along with a removed user. */
+  removedNetworks?: string[];
+}
+
+export async function applyReconcile(
+  engine: ContainerEngine,
+  actions: ReconcileAction[],
+  options: ApplyOptions = {},
+): Promise<ReconcileOutcome[]> {
+  const concurrency = options.concurrency ?? 4;
+  const networkErrors = new Map<ReconcileAction, OcmError>();
+  // Recreates ensure theirs after the old container is gone, so a changed subnet can be applied.
+  const needNetwork = actions.filter(
+    (a): a is Extract<ReconcileAction, { kind: 'create' | 'start' }> => a.kind === 'create' || a.kind === 'start',
+  );
+  await mapLimit(needNetwork, concurrency, async (action) => {
+    try {
+      await engine.ensureNetwork(action.desired.network);
+    } catch (error) {
+      networkErrors.set(action, toOcmError(error, `create network for ${action.user}`));
+    }
+  });
+  return mapLimit(actions, concurrency, async (action) => {
+    const emit = (status: ReconcileEvent['status'], error?: OcmError): void =>
+      options.onEvent?.({ user: action.user, kind: action.kind, status, reason: action.reason, ...(error ? { error } : {}) });
+    emit('begin');
+    try {
+      const networkError = networkErrors.get(action);
+      if (networkError) throw networkError;
+      const removedNetworks = await perform(engine, action, options);
+      emit('done');
+      return { action, ok: true, ...(removedNetworks.length > 0 ? { removedNetworks } : {}) };
+    } catch (caught) {
+      const error = toOcmError(caught, `${action.kind} ${action.user}`);
+      emit('failed', error);
+      return { action, ok: false, error };
+    }
+  });
+}
+
+async function perform(engine: ContainerEngine, action: ReconcileAction, options: ApplyOptions): Promise<string[]> {
+  const stop = { timeoutSeconds: options.stopTimeoutSeconds ?? 10 };
+  const healthy = async (desired: UserDeployment): Promise<void> => {
+    if (options.health !== false) await waitHealthy(engine, desired, options.health ?? {});
+  };
+  switch (action.kind) {
+    case 'leave':
+      return [];
+    case 'stop':
+      await engine.stop(action.actual.name, stop);
+      return [];
+    case 'start':
+      await engine.start(action.actual.name);
+      await healthy(action.desired);
+      return [];
+    case 'recreate':
+      // Stop before create: the state directory must only ever have one writer.
+      await engine.stop(action.actual.name, stop);
+      await engine.remove(action.actual.name);
+      await engine.ensureNetwork(action.desired.network);
+      await startNew(engine, action.desired);
+      await healthy(action.desired);
+      return [];
+    case 'create':
+      await startNew(engine, action.desired);
+      await healthy(action.desired);
+      return [];
+    case 'remove': {
+      await engine.stop(action.actual.name, stop);
+      await engine.remove(action.actual.name);
+      const removed: string[] = [];
+      for (const network of action.actual.networks) {
+        if (await engine.removeNetworkIfUnused(network)) removed.push(network);
+      }
+      return removed;
+    }
+  }
+}
+
+async function startNew(engine: ContainerEngine, desired: UserDeployment): Promise<void> {
+  await engine.create(desired.container, desired.network);
+  await engine.start(desired.container.name);
+}

@@ -1,0 +1,74 @@
+// Starting a container proves nothing; wait until the gateway answers, but
+// give up at once when it exits or restarts, and show why from its log.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Docker from 'dockerode';
+import { OcmError, quote, type UserDeployment } from '@ocm/core';
+import { lastLines } from './demux.js';
+import type { ContainerEngine } from './engine-types.js';
+import { httpHealthProbe, type HealthProbe } from './health-probe.js';
+
+export interface HealthProgress {
+  user: string;
+  elapsedMs: number;
+  /** Docker's State.Status. */
+  state: string;
+  /** The last probe's answer, e.g. ECONNREFUSED. */
+  detail: string;
+}
+
+export interface WaitHealthyOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  onProgress?: (progress: HealthProgress) => void;
+  probe?: HealthProbe;
+}
+
+/** Pure: a reason to stop waiting because the container is not going to answer, or undefined. */
+export function crashReason(info: Docker.ContainerInspectInfo, baselineRestarts: number): string | undefined {
+  const s = info.State;
+  const exit = `exit code ${s.ExitCode}${s.OOMKilled ? ', OOM-killed' : ''}`;
+  if (s.Status === 'exited' || s.Status === 'dead') return `container exited (${exit})`;
+  if (s.Restarting) return `container is restarting (last ${exit})`;
+  if (info.RestartCount > baselineRestarts) return `container restarted while starting (last ${exit})`;
+  if (s.Status === 'created') return 'container was never started';
+  if (s.Paused) return 'container is paused';
+  if (s.Status === 'removing') return 'container is being removed';
+  return undefined;
+}
+
+export async function waitHealthy(engine: ContainerEngine, user: UserDeployment, options: WaitHealthyOptions = {}): Promise<void> {
+  const { timeoutMs = 60_000, intervalMs = 1000, onProgress } = options;
+  const probe = options.probe ?? httpHealthProbe(Math.min(2000, timeoutMs));
+  const name = user.container.name;
+  const started = Date.now();
+  let baseline: number | undefined;
+  let detail = 'not probed yet';
+  for (;;) {
+    const info = await engine.inspect(name);
+    baseline ??= info.RestartCount;
+    const crashed = crashReason(info, baseline);
+    if (crashed) throw await unhealthy(engine, user, crashed, detail);
+    const result = await probe(user.container.hostPort);
+    if (result.ok) return;
+    detail = result.detail;
+    const elapsedMs = Date.now() - started;
+    onProgress?.({ user: user.name, elapsedMs, state: info.State.Status, detail });
+    if (elapsedMs >= timeoutMs) {
+      throw await unhealthy(engine, user, `no healthy answer on 127.0.0.1:${user.container.hostPort}/healthz within ${timeoutMs} ms`, detail);
+    }
+    await sleep(Math.min(intervalMs, Math.max(0, timeoutMs - elapsedMs)));
+  }
+}
+
+async function unhealthy(engine: ContainerEngine, user: UserDeployment, reason: string, lastProbe: string): Promise<OcmError> {
+  const logTail = lastLines(await engine.logs(user.container.name, { tail: 20 }).catch(() => ''), 20);
+  const excerpt = logTail.slice(-3).join(' | ').slice(0, 300);
+  return new OcmError(
+    'OCM_E_UNHEALTHY',
+    `gateway of ${quote(user.name)} is not healthy: ${reason}${excerpt ? `; log: ${excerpt}` : ''}`,
+    {
+      hint: `read the full log with \`ocm logs ${user.name}\``,
+      details: { user: user.name, container: user.container.name, reason, lastProbe, logTail },
+    },
+  );
+}
