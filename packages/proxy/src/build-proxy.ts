@@ -1,0 +1,134 @@
+// Assembles the embedded proxy as a fastify app (not yet listening): host
+// routing, the HTTP forwarder, the WebSocket upgrade path and the proxy's own pages.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { parseHostHeader } from './host-header.js';
+import { registerHttpForwarder } from './http-forwarder.js';
+import { badHostPage, errorPage, notConfiguredPage, notRunningPage, type ProxyPage } from './pages.js';
+import { lookupRoute, upstreamUrl } from './route-lookup.js';
+import type { Route, RouteSource } from './route-source.js';
+import { TunnelRegistry } from './tunnel-registry.js';
+import { createUpgradeHandler } from './upgrade-handler.js';
+
+export interface BuildProxyOptions {
+  routes: RouteSource;
+  logger?: FastifyBaseLogger;
+  /** PEM contents; when given the app serves HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Upstream idle limit for HTTP (default 1 h, like nginx's proxy_read_timeout 3600s). */
+  upstreamTimeoutMs?: number;
+  /** How long a gateway may take to answer a WebSocket handshake (default 30 s). */
+  handshakeTimeoutMs?: number;
+  /** Idle keep-alive limit between client requests (default 72 s); WebSockets are not affected. */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface BuiltProxy {
+  app: FastifyInstance;
+  tunnels: TunnelRegistry;
+  proto: 'http' | 'https';
+  /** Makes new upgrades answer 503 while the proxy shuts down. */
+  startDraining(): void;
+}
+
+export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy> {
+  const proto = options.tls ? 'https' : 'http';
+  const app = createApp(options);
+  const tunnels = new TunnelRegistry();
+  let draining = false;
+  const routeOf = new WeakMap<IncomingMessage, Route>();
+
+  app.server.on(
+    'upgrade',
+    createUpgradeHandler({
+      routes: options.routes,
+      tunnels,
+      proto,
+      logger: app.log,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 30_000,
+      isDraining: () => draining,
+    }),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    // Absolute-form targets (GET http://other/...) would let the URL, not the Host header, pick the upstream.
+    if (!(request.raw.url ?? '').startsWith('/')) return sendPage(reply, errorPage(400, 'Only origin-form request targets are accepted.'));
+    const found = lookupRoute(options.routes, request.headers.host);
+    switch (found.kind) {
+      case 'bad-host':
+        return sendPage(reply, badHostPage());
+      case 'unknown':
+        return sendPage(reply, notConfiguredPage(found.host));
+      case 'down':
+        return sendPage(reply, notRunningPage(found.host));
+      case 'up':
+        routeOf.set(request.raw, found.route);
+    }
+  });
+
+  await registerHttpForwarder(app, {
+    proto,
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 3_600_000,
+    upstreamOf: (request) => {
+      const route = routeOf.get(request.raw);
+      if (route === undefined) throw new Error('request reached the forwarder without a route');
+      return upstreamUrl(route);
+    },
+    onUpstreamError: (reply, error) => {
+      const code = errorCode(error);
+      if (code === 'ECONNREFUSED') return void sendPage(reply, notRunningPage(hostOf(reply)));
+      reply.log.warn({ err: error }, 'upstream request failed');
+      const status = statusOf(error);
+      if (status === 504) return void sendPage(reply, errorPage(504, 'The assistant did not answer in time.'));
+      sendPage(reply, errorPage(502, 'The assistant closed the connection.'));
+    },
+  });
+
+  app.setNotFoundHandler((_request, reply) => sendPage(reply, errorPage(405, 'This method is not proxied.')));
+  app.setErrorHandler((error, request, reply) => {
+    const status = statusOf(error);
+    if (status >= 500) request.log.error({ err: error }, 'proxy error');
+    return sendPage(reply, errorPage(status, status >= 500 ? 'The proxy failed to handle this request.' : 'The request was refused.'));
+  });
+
+  await app.ready();
+  return { app, tunnels, proto, startDraining: () => (draining = true) };
+}
+
+function createApp(options: BuildProxyOptions): FastifyInstance {
+  const common = {
+    disableRequestLogging: true,
+    // No server-side limits on request duration: uploads and long calls are bounded by the upstream timeout.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 72_000,
+    return503OnClosing: true,
+    // The client address used for X-Forwarded-For is always the socket's.
+    trustProxy: false,
+  };
+  const logging = options.logger ? { loggerInstance: options.logger } : { logger: false };
+  if (options.tls) {
+    // An HTTPS fastify instance has a different type parameter but the same API for everything used here.
+    return Fastify({ ...common, ...logging, https: { cert: options.tls.cert, key: options.tls.key } }) as unknown as FastifyInstance;
+  }
+  return Fastify({ ...common, ...logging });
+}
+
+function sendPage(reply: FastifyReply, page: ProxyPage): FastifyReply {
+  return reply.code(page.status).headers(page.headers).send(page.body);
+}
+
+function hostOf(reply: FastifyReply): string {
+  return parseHostHeader(reply.request.headers.host) ?? '';
+}
+
+function errorCode(error: Error): string | undefined {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  const code = cause?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function statusOf(error: unknown): number {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}

@@ -1,0 +1,21 @@
+// The plain-HTTP listener next to an HTTPS proxy: configured hosts are sent
+// to https, anything else gets the same pages as the proxy itself.
+import { createServer, type Server } from 'node:http';
+import { notConfiguredPage, badHostPage, rawHttpResponse, type ProxyPage } from './pages.js';
+import { lookupRoute } from './route-lookup.js';
+import type { RouteSource } from './route-source.js';
+
+export function createHttpsRedirectServer(routes: RouteSource, httpsPort: () => number): Server {
+  const server = createServer((request, response) => {
+    const found = lookupRoute(routes, request.headers.host);
+    const send = (page: ProxyPage): void => void response.writeHead(page.status, page.headers).end(page.body);
+    if (found.kind === 'bad-host' || !(request.url ?? '').startsWith('/')) return send(badHostPage());
+    if (found.kind === 'unknown') return send(notConfiguredPage(found.host));
+    const port = httpsPort();
+    const authority = port === 443 ? found.host : `${found.host}:${port}`;
+    response.writeHead(308, { location: `https://${authority}${request.url ?? '/'}`, 'cache-control': 'no-store' }).end();
+  });
+  // Upgrades on plain HTTP are refused outright rather than redirected.
+  server.on('upgrade', (_request, socket) => socket.end(rawHttpResponse(badHostPage())));
+  return server;
+}

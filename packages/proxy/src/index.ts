@@ -1,0 +1,15 @@
+export type { Route, RouteSource } from './route-source.js';
+export { isLoopbackRoute } from './route-source.js';
+export { StaticRouteTable } from './static-route-table.js';
+export { parseHostHeader, isHostName } from './host-header.js';
+export { lookupRoute, type RouteLookup } from './route-lookup.js';
+export { upstreamRequestHeaders, withoutHopByHop, clientAddressOf, type ForwardContext } from './forward-headers.js';
+export { notConfiguredPage, notRunningPage, badHostPage, errorPage, type ProxyPage } from './pages.js';
+export { buildProxy, type BuildProxyOptions, type BuiltProxy } from './build-proxy.js';
+export {
+  createEmbeddedProxy,
+  type EmbeddedProxy,
+  type EmbeddedProxyOptions,
+  type ProxyListenOptions,
+  type ProxyAddress,
+} from './embedded-proxy.js';
