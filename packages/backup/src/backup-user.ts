@@ -1,0 +1,80 @@
+// The whole nightly job for one user: archive, verify, copy, then prune, in
+// that order, so nothing old is deleted before something new is proven good.
+import { access, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sidecarName } from './archive-name.js';
+import { applyRetention } from './apply-retention.js';
+import { guardFor } from './consistency-guard.js';
+import { copyBackup, type CopyResult } from './copy-backup.js';
+import { createBackup, type BackupProgress, type BackupResult, type BackupStrategy } from './create-backup.js';
+import type { RetentionPolicy } from './retention.js';
+import type { BackupSource, Clock, ConsistencyMode, ContainerControl } from './types.js';
+import { verifyBackup } from './verify-backup.js';
+
+export interface BackupUserOptions {
+  user: string;
+  /** `<root>/users/<name>` */
+  userDir: string;
+  /** `<root>/backups`; archives go to `<backupsDir>/<name>/`. */
+  backupsDir: string;
+  control: ContainerControl;
+  mode?: ConsistencyMode;
+  strategy?: BackupStrategy;
+  clock: Clock;
+  /** Second directory; the copy goes to `<copyTo>/<name>/`. */
+  copyTo?: string;
+  /** false keeps everything. */
+  retention?: RetentionPolicy | false;
+  onProgress?: (progress: BackupProgress) => void;
+}
+
+export interface BackupUserResult extends BackupResult {
+  copy?: CopyResult;
+  /** Set when the second copy failed; the primary archive is still good. */
+  copyError?: string;
+  pruned: string[];
+}
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+export async function backupUser(opts: BackupUserOptions): Promise<BackupUserResult> {
+  const sources: BackupSource[] = [{ dir: join(opts.userDir, 'state'), prefix: 'state' }];
+  if (await exists(join(opts.userDir, 'config'))) sources.push({ dir: join(opts.userDir, 'config'), prefix: 'config' });
+  const destDir = join(opts.backupsDir, opts.user);
+  const result = await createBackup({
+    user: opts.user,
+    sources,
+    destDir,
+    clock: opts.clock,
+    consistency: guardFor(opts.mode ?? 'pause', opts.control),
+    ...(opts.strategy ? { strategy: opts.strategy } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  try {
+    await verifyBackup(result.archive);
+  } catch (error) {
+    // Read back wrong (disk trouble): it must not count as the backup retention keeps.
+    await rm(sidecarName(result.archive), { force: true });
+    await rm(result.archive, { force: true });
+    throw error;
+  }
+  const out: BackupUserResult = { ...result, pruned: [] };
+  if (opts.copyTo !== undefined) {
+    try {
+      out.copy = await copyBackup(result.archive, join(opts.copyTo, opts.user));
+    } catch (error) {
+      out.copyError = (error as Error).message;
+    }
+  }
+  if (opts.retention !== false) {
+    const outcome = await applyRetention({
+      backupsDir: opts.backupsDir,
+      user: opts.user,
+      newArchive: result.archive,
+      now: opts.clock.now(),
+      ...(opts.retention ? { policy: opts.retention } : {}),
+    });
+    out.pruned = outcome.pruned.map((b) => b.archive);
+  }
+  return out;
+}

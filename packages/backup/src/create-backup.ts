@@ -1,0 +1,188 @@
+// One user's backup: freeze, read the trees, thaw, and stream one gzip tar
+// (manifest last) to a temp file that only becomes a backup once it is durable.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { OcmError, isOcmError } from '@ocm/core';
+import { MANIFEST_NAME, archiveName, tempName } from './archive-name.js';
+import { acquireLock, cleanStale } from './backup-dir.js';
+import { FrozenWindow } from './consistency-guard.js';
+import { fsyncDir } from './durable-fs.js';
+import { MANIFEST_FORMAT, totalsOf, type BackupManifest, type SkippedEntry } from './manifest.js';
+import { writeSidecar } from './sidecar.js';
+import { copySnapshot, snapshotPath } from './snapshot-copy.js';
+import { packBuffer, packEntries } from './tar-writer.js';
+import type { BackupSource, Clock, ConsistencyGuard } from './types.js';
+import { walkSources, type WalkedEntry } from './walk-tree.js';
+
+/** snapshot: copy while frozen, compress after thawing (short freeze, needs scratch space); stream: compress while frozen. */
+export type BackupStrategy = 'snapshot' | 'stream';
+
+export interface BackupProgress {
+  phase: 'freeze' | 'archive' | 'done';
+  bytesRead: number;
+  totalBytes: number;
+}
+
+export interface CreateBackupOptions {
+  user: string;
+  sources: readonly BackupSource[];
+  destDir: string;
+  clock: Clock;
+  consistency: ConsistencyGuard;
+  onProgress?: (progress: BackupProgress) => void;
+  strategy?: BackupStrategy;
+  gzipLevel?: number;
+}
+
+export interface BackupResult {
+  user: string;
+  archive: string;
+  /** Size of the archive on disk. */
+  bytes: number;
+  files: number;
+  sourceBytes: number;
+  sha256: string;
+  durationMs: number;
+  frozenMs: number;
+  strategy: BackupStrategy;
+  skipped: SkippedEntry[];
+  createdAt: Date;
+}
+
+const PROGRESS_STEP = 16 << 20;
+
+function hashTap(hash: ReturnType<typeof createHash>, counter: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      counter.bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+}
+
+async function writeArchive(
+  opts: CreateBackupOptions,
+  partial: string,
+  entries: readonly WalkedEntry[],
+  readFrom: (e: WalkedEntry) => string,
+  manifestOf: (records: BackupManifest['entries']) => BackupManifest,
+  afterLastRead: () => Promise<void>,
+): Promise<{ sha256: string; bytes: number; manifest: BackupManifest }> {
+  const pack = tar.pack();
+  const hash = createHash('sha256');
+  const counter = { bytes: 0 };
+  const abort = new AbortController();
+  const piped = pipeline(pack, createGzip({ level: opts.gzipLevel ?? 6 }), hashTap(hash, counter), createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
+  piped.catch((error: unknown) => abort.abort(error));
+  const totalBytes = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
+  let bytesRead = 0;
+  let reported = 0;
+  const onRead = (n: number): void => {
+    bytesRead += n;
+    if (bytesRead - reported < PROGRESS_STEP) return;
+    reported = bytesRead;
+    opts.onProgress?.({ phase: 'archive', bytesRead, totalBytes });
+  };
+  try {
+    const records = await packEntries(pack, entries, readFrom, { signal: abort.signal, onRead });
+    await afterLastRead();
+    const manifest = manifestOf(records);
+    await packBuffer(pack, MANIFEST_NAME, Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`), new Date(manifest.createdAt));
+    pack.finalize();
+    await piped;
+    return { sha256: hash.digest('hex'), bytes: counter.bytes, manifest };
+  } catch (error) {
+    pack.destroy(error as Error);
+    await piped.catch(() => undefined);
+    throw error;
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function createBackup(opts: CreateBackupOptions): Promise<BackupResult> {
+  const t0 = performance.now();
+  const strategy = opts.strategy ?? 'snapshot';
+  await mkdir(opts.destDir, { recursive: true, mode: 0o700 });
+  const release = await acquireLock(opts.destDir, opts.user);
+  const window = new FrozenWindow(opts.consistency);
+  const createdAt = opts.clock.now();
+  const archive = join(opts.destDir, archiveName(opts.user, createdAt));
+  const partial = join(opts.destDir, tempName(opts.user, createdAt, '.tar.gz.partial'));
+  const snapshotDir = join(opts.destDir, tempName(opts.user, createdAt, '.snapshot'));
+  try {
+    await cleanStale(opts.destDir, opts.user);
+    if (await stat(archive).catch(() => undefined)) {
+      throw new OcmError('OCM_E_BACKUP_FAILED', `${archive} already exists`, { hint: 'a backup was made this very second; retry in a second' });
+    }
+    opts.onProgress?.({ phase: 'freeze', bytesRead: 0, totalBytes: 0 });
+    await window.enter();
+    const walked = await walkSources(opts.sources);
+    let entries = walked.entries;
+    if (strategy === 'snapshot') {
+      entries = await copySnapshot(entries, snapshotDir);
+      await window.leave();
+    }
+    const readFrom = strategy === 'snapshot' ? (e: WalkedEntry) => snapshotPath(snapshotDir, e) : (e: WalkedEntry) => e.source;
+    const manifestOf = (records: BackupManifest['entries']): BackupManifest => ({
+      format: MANIFEST_FORMAT,
+      kind: 'ocm-backup',
+      user: opts.user,
+      createdAt: createdAt.toISOString(),
+      consistency: opts.consistency.mode,
+      sources: opts.sources.map((s) => s.prefix),
+      entries: records,
+      skipped: walked.skipped,
+      totals: totalsOf(records),
+    });
+    const written = await writeArchive(opts, partial, entries, readFrom, manifestOf, () => window.leave());
+    await rm(snapshotDir, { recursive: true, force: true });
+    await chmod(partial, 0o600);
+    await fsyncFile(partial);
+    await rename(partial, archive);
+    await fsyncDir(opts.destDir);
+    await writeSidecar(archive, written.sha256);
+    const totals = written.manifest.totals;
+    opts.onProgress?.({ phase: 'done', bytesRead: totals.bytes, totalBytes: totals.bytes });
+    return {
+      user: opts.user,
+      archive,
+      bytes: written.bytes,
+      files: totals.files,
+      sourceBytes: totals.bytes,
+      sha256: written.sha256,
+      durationMs: Math.round(performance.now() - t0),
+      frozenMs: window.frozenMs,
+      strategy,
+      skipped: walked.skipped,
+      createdAt,
+    };
+  } catch (error) {
+    // Thaw first: the container must not stay frozen while we clean up.
+    await window.leave().catch(() => undefined);
+    await rm(partial, { force: true });
+    await rm(snapshotDir, { recursive: true, force: true });
+    if (isOcmError(error)) throw error;
+    throw new OcmError('OCM_E_BACKUP_FAILED', `backup of ${JSON.stringify(opts.user)} failed: ${(error as Error).message}`, {
+      cause: error,
+      details: { user: opts.user },
+    });
+  } finally {
+    await window.leave().catch(() => undefined);
+    await release();
+  }
+}

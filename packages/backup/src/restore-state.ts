@@ -1,0 +1,124 @@
+// Restore is time travel: verify, stop, extract beside the live trees, swap by
+// rename, rotate the token, start and wait for health; any failure swaps back.
+import { access, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OcmError, isOcmError } from '@ocm/core';
+import { formatStamp } from './archive-name.js';
+import { fsyncDir } from './durable-fs.js';
+import { extractBackup, type ExtractReport, type Owner } from './extract-backup.js';
+import type { Clock, ContainerControl } from './types.js';
+import { verifyBackup } from './verify-backup.js';
+
+export interface RestoreStateOptions {
+  archive: string;
+  /** `<root>/users/<name>`, holding `state/` and `config/`. */
+  userDir: string;
+  control: ContainerControl;
+  rotateToken: () => Promise<void>;
+  waitHealthy: () => Promise<void>;
+  clock: Clock;
+  expectOwner?: Owner;
+}
+
+export interface RestoreResult {
+  archive: string;
+  userDir: string;
+  /** Trees replaced, e.g. ['state', 'config']. */
+  restored: string[];
+  backupCreatedAt: Date;
+  durationMs: number;
+}
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+interface Swap {
+  live: string;
+  aside: string;
+  movedAside: boolean;
+  placed: boolean;
+}
+
+/** Puts the previous trees back; returns the asides that could not be put back. */
+async function swapBack(swaps: readonly Swap[], scratch: string): Promise<string[]> {
+  const stuck: string[] = [];
+  for (const s of [...swaps].reverse()) {
+    try {
+      if (s.placed) await rename(s.live, join(scratch, `failed-${s.live.split('/').pop() ?? 'tree'}`));
+      if (s.movedAside) await rename(s.aside, s.live);
+    } catch {
+      if (s.movedAside) stuck.push(s.aside);
+    }
+  }
+  return stuck;
+}
+
+export async function restoreState(opts: RestoreStateOptions): Promise<RestoreResult> {
+  const t0 = performance.now();
+  const report = await verifyBackup(opts.archive);
+  const prefixes = report.manifest.sources.filter((p) => report.manifest.entries.some((e) => e.path === p && e.type === 'directory'));
+  if (!prefixes.includes('state')) {
+    throw new OcmError('OCM_E_BACKUP_CORRUPT', `${opts.archive} holds no state tree`, { details: { archive: opts.archive } });
+  }
+  const stamp = formatStamp(opts.clock.now());
+  const scratch = join(opts.userDir, `.restore-tmp-${stamp}`);
+  const swaps: Swap[] = prefixes.map((p) => ({
+    live: join(opts.userDir, p),
+    aside: join(opts.userDir, `${p}.before-restore-${stamp}`),
+    movedAside: false,
+    placed: false,
+  }));
+  let step = 'stop the container';
+  let wasRunning = true;
+  try {
+    wasRunning = await opts.control.isRunning();
+    if (wasRunning) await opts.control.stop();
+    step = 'extract the archive';
+    await extractBackup(opts.archive, scratch, opts.expectOwner ? { expectOwner: opts.expectOwner } : {});
+    step = 'swap the trees';
+    for (const s of swaps) {
+      if (await exists(s.live)) {
+        await rename(s.live, s.aside);
+        s.movedAside = true;
+      }
+      await rename(join(scratch, s.live.split('/').pop() as string), s.live);
+      s.placed = true;
+    }
+    await fsyncDir(opts.userDir);
+    step = 'rotate the gateway token';
+    await opts.rotateToken();
+    step = 'start the container';
+    await opts.control.start();
+    step = 'wait for the gateway to be healthy';
+    await opts.waitHealthy();
+  } catch (error) {
+    await opts.control.stop().catch(() => undefined);
+    const stuck = await swapBack(swaps, scratch);
+    await fsyncDir(opts.userDir).catch(() => undefined);
+    if (stuck.length === 0) {
+      await rm(scratch, { recursive: true, force: true });
+      if (wasRunning) await opts.control.start().catch(() => undefined);
+    }
+    const kept = stuck.length === 0 ? 'the previous state was put back' : `the previous state is kept in ${stuck.join(', ')}`;
+    const why = isOcmError(error) ? `${error.code}: ${error.message}` : (error as Error).message;
+    throw new OcmError('OCM_E_RESTORE_FAILED', `restore of ${opts.archive} failed (could not ${step}: ${why}); ${kept}`, {
+      cause: error,
+      details: { archive: opts.archive, step, kept: stuck },
+      ...(stuck.length > 0 ? { hint: `move ${stuck.join(', ')} back into place by hand, then start the container` } : {}),
+    });
+  }
+  // Only now, with a healthy gateway on the restored state, drop the old trees.
+  for (const s of swaps) if (s.movedAside) await rm(s.aside, { recursive: true, force: true });
+  await rm(scratch, { recursive: true, force: true });
+  return {
+    archive: opts.archive,
+    userDir: opts.userDir,
+    restored: prefixes,
+    backupCreatedAt: report.createdAt,
+    durationMs: Math.round(performance.now() - t0),
+  };
+}
+
+/** `ocm restore --to DIR`: extract for inspection, leaving the live user alone. */
+export function restoreTo(archive: string, dir: string): Promise<ExtractReport> {
+  return extractBackup(archive, dir, { durable: false });
+}

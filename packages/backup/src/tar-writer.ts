@@ -1,0 +1,105 @@
+// Feeds walked entries into a tar pack, hashing each file while it streams, so
+// the manifest's checksums cost no second read and memory stays bounded.
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { addAbortSignal } from 'node:stream';
+import type { Pack } from 'tar-stream';
+import { OcmError } from '@ocm/core';
+import type { ManifestEntry } from './manifest.js';
+import type { WalkedEntry } from './walk-tree.js';
+
+type Header = Parameters<Pack['entry']>[0];
+type Sink = ReturnType<Pack['entry']>;
+
+export interface FeedOptions {
+  signal: AbortSignal;
+  /** Called with the number of source bytes read so far. */
+  onRead?: (bytes: number) => void;
+}
+
+function headerOf(e: WalkedEntry, size: number): Header {
+  const header: Header = { name: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date(e.mtimeMs), size };
+  if (e.linkname !== undefined) header.linkname = e.linkname;
+  return header;
+}
+
+function entryDone(pack: Pack, header: Header): { sink: Sink; done: Promise<void> } {
+  let sink: Sink | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+  });
+  return { sink: sink as Sink, done };
+}
+
+async function packFile(pack: Pack, e: WalkedEntry, readFrom: string, opts: FeedOptions): Promise<string> {
+  const hash = createHash('sha256');
+  const { sink, done } = entryDone(pack, headerOf(e, e.size));
+  let read = 0;
+  if (e.size > 0) {
+    // Read exactly the size the header announced: a file that grew keeps its
+    // frozen length, one that shrank fails the backup below.
+    const stream = addAbortSignal(opts.signal, createReadStream(readFrom, { start: 0, end: e.size - 1, highWaterMark: 1 << 20 }));
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      hash.update(buf);
+      read += buf.length;
+      opts.onRead?.(buf.length);
+      if (!sink.write(buf)) await once(sink, 'drain', { signal: opts.signal });
+    }
+  }
+  if (read !== e.size) {
+    sink.destroy();
+    await done.catch(() => undefined);
+    throw new OcmError('OCM_E_BACKUP_FAILED', `${JSON.stringify(e.source)} shrank from ${e.size} to ${read} bytes while it was read`, {
+      hint: 'the file changed during the backup; use consistency mode pause or stop',
+    });
+  }
+  sink.end(undefined);
+  await done;
+  return hash.digest('hex');
+}
+
+function manifestEntryOf(e: WalkedEntry, sha256?: string): ManifestEntry {
+  const out: ManifestEntry = {
+    path: e.path,
+    type: e.type,
+    size: e.type === 'file' ? e.size : 0,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    mtime: new Date(e.mtimeMs).toISOString(),
+  };
+  if (sha256 !== undefined) out.sha256 = sha256;
+  if (e.linkname !== undefined) out.linkname = e.linkname;
+  return out;
+}
+
+/** Packs every entry (files read from `readFrom(e)`), returning their manifest records. */
+export async function packEntries(
+  pack: Pack,
+  entries: readonly WalkedEntry[],
+  readFrom: (e: WalkedEntry) => string,
+  opts: FeedOptions,
+): Promise<ManifestEntry[]> {
+  const records: ManifestEntry[] = [];
+  for (const e of entries) {
+    opts.signal.throwIfAborted();
+    if (e.type === 'file') {
+      records.push(manifestEntryOf(e, await packFile(pack, e, readFrom(e), opts)));
+    } else {
+      const { sink, done } = entryDone(pack, headerOf(e, 0));
+      sink.end(undefined);
+      await done;
+      records.push(manifestEntryOf(e));
+    }
+  }
+  return records;
+}
+
+/** The manifest goes last: its presence proves the writer reached the end. */
+export async function packBuffer(pack: Pack, name: string, body: Buffer, mtime: Date): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    pack.entry({ name, type: 'file', mode: 0o600, mtime, size: body.length }, body, (err) => (err ? reject(err) : resolve()));
+  });
+}
