@@ -1,6 +1,6 @@
 // Assembles the embedded proxy as a fastify app (not yet listening): host
 // routing, the HTTP forwarder, the WebSocket upgrade path and the proxy's own pages.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { parseHostHeader } from './host-header.js';
 import { registerHttpForwarder } from './http-forwarder.js';
@@ -97,7 +97,8 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
 
 function createApp(options: BuildProxyOptions): FastifyInstance {
   const common = {
-    disableRequestLogging: true,
+    // Access logs are the daemon's choice; the proxy logs only failures.
+    logController: new LogController({ disableRequestLogging: true }),
     // No server-side limits on request duration: uploads and long calls are bounded by the upstream timeout.
     requestTimeout: 0,
     connectionTimeout: 0,
