@@ -25,7 +25,7 @@ export async function initRoot(ctx: OpsContext, options: InitOptions = {}): Prom
     const changes = await ctx.root.apply(rendered);
     await ctx.root.audit({ actor: ctx.actor, action: 'root.init', target: ctx.root.path });
     return { manifest, changes };
-  });
+  }, { requireManifest: false });
 }
 
 export interface RenderResult { changes: FileChange[]; stale: StaleFile[] }

@@ -23,7 +23,13 @@ export class DeploymentRoot {
   }
 
   async exists(): Promise<boolean> {
-    return (await readIfExists(this.manifestPath)) !== undefined;
+    try {
+      await access(this.manifestPath, constants.R_OK);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw rootFsError(error, this.path, `read ${MANIFEST_FILE}`);
+    }
   }
 
   async load(): Promise<LoadedManifest> {
@@ -58,7 +64,10 @@ export class DeploymentRoot {
   }
 
   /** Run an edit under the root's exclusive lock. */
-  async locked<T>(fn: () => Promise<T>): Promise<T> {
+  async locked<T>(fn: () => Promise<T>, options: { requireManifest?: boolean } = {}): Promise<T> {
+    if (options.requireManifest !== false && !(await this.exists())) {
+      throw new OcmError('OCM_E_MANIFEST_MISSING', `no ${MANIFEST_FILE} in ${this.path}`);
+    }
     await this.assertWritable();
     return withRootLock(this.path, fn);
   }

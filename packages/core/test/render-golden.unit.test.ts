@@ -1,0 +1,57 @@
+// Golden files: each fixture manifest renders to exactly the committed
+// compose file, nginx confs and env files (tokens fixed). OCM_UPDATE_GOLDEN=1
+// rewrites them after an intended change; review the diff.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseManifest, renderDeployment, type TemplateSources } from '@ocm/core';
+
+const fixtures = new URL('../../../test/fixtures/render/', import.meta.url);
+const templatesDir = new URL('../../../templates/', import.meta.url);
+const read = (name: string): string => readFileSync(new URL(name, templatesDir), 'utf8');
+export const templates: TemplateSources = {
+  compose: read('docker-compose.yml.hbs'), composeService: read('compose-service.yml.hbs'),
+  nginxServer: read('nginx-server.conf.hbs'), nginxShared: read('nginx-shared.conf.hbs'), env: read('env.hbs'),
+};
+const update = process.env.OCM_UPDATE_GOLDEN === '1';
+
+for (const name of readdirSync(fixtures)) {
+  test(`render fixture ${name} matches its golden files`, () => {
+    const manifest = parseManifest(readFileSync(new URL(`${name}/ocm.yaml`, fixtures), 'utf8'));
+    const tokens = new Map(manifest.users.map((u) => [u.name, `TOKEN-${u.name}`]));
+    const rendered = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates });
+    const again = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates });
+    assert.deepEqual(again.files, rendered.files, 'deterministic');
+    for (const file of rendered.files) {
+      const golden = new URL(`${name}/expected/${file.path}`, fixtures);
+      if (update || !existsSync(golden)) {
+        mkdirSync(dirname(golden.pathname), { recursive: true });
+        writeFileSync(golden, file.content);
+      }
+      assert.equal(file.content, readFileSync(golden, 'utf8'), `${name}/${file.path}`);
+    }
+  });
+}
+
+test('secrets never reach the compose file or nginx confs', () => {
+  const manifest = parseManifest(readFileSync(new URL('family/ocm.yaml', fixtures), 'utf8'));
+  const tokens = new Map(manifest.users.map((u) => [u.name, `SECRET-${u.name}`]));
+  const rendered = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates });
+  for (const file of rendered.files.filter((f) => !f.path.endsWith('/env'))) {
+    assert.ok(!file.content.includes('SECRET-'), `${file.path} holds a token`);
+    assert.ok(!file.content.includes('sk-ant-mum'), `${file.path} holds an API key`);
+  }
+  const envFiles = rendered.files.filter((f) => f.path.endsWith('/env'));
+  assert.ok(envFiles.every((f) => f.mode === 0o600));
+});
+
+test('a rotated token changes only that user\'s spec hash', () => {
+  const manifest = parseManifest(readFileSync(new URL('family/ocm.yaml', fixtures), 'utf8'));
+  const tokens = new Map(manifest.users.map((u) => [u.name, `T-${u.name}`]));
+  const before = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates }).plan;
+  tokens.set('dad', 'T-new');
+  const after = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates }).plan;
+  const changed = before.users.filter((u, i) => u.specHash !== after.users[i]?.specHash).map((u) => u.name);
+  assert.deepEqual(changed, ['dad']);
+});
