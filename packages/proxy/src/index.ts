@@ -13,3 +13,7 @@ export {
   type ProxyListenOptions,
   type ProxyAddress,
 } from './embedded-proxy.js';
+export { NginxApplier, type NginxApplierOptions, type NginxApplyResult } from './nginx-applier.js';
+export { createNginxControl, type NginxControl, type NginxCommandOptions } from './nginx-control.js';
+export { parseNginxError, type NginxDiagnostic } from './nginx-error.js';
+export { MANAGED_MARKER, isManagedContent } from './managed-files.js';
