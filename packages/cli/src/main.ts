@@ -4,14 +4,17 @@ import { CommanderError } from 'commander';
 import { OcmError, isOcmError } from '@ocm/core';
 import { processIo, type Io } from './io.js';
 import { createProgram } from './program.js';
-import { afterEdit } from './runtime-hooks.js';
+import { afterEdit, preflight } from './runtime-hooks.js';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  const program = createProgram(io, { afterEdit: (cmd, event) => afterEdit(cmd, event, io) });
+  const program = createProgram(io, {
+    afterEdit: (cmd, event) => afterEdit(cmd, event, io),
+    preflight: (cmd, event) => preflight(cmd, event, io),
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;

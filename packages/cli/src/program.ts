@@ -4,10 +4,11 @@ import { Command } from 'commander';
 import type { Io } from './io.js';
 import { registerUserCommands, type AfterEdit } from './commands/users.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
+import { registerRuntimeCommands } from './commands/runtime.js';
 
 export const VERSION = '0.1.0';
 
-export interface ProgramHooks { afterEdit: AfterEdit }
+export interface ProgramHooks { afterEdit: AfterEdit; preflight: AfterEdit }
 
 export function createProgram(io: Io, hooks: ProgramHooks): Command {
   const program = new Command('ocm')
@@ -20,6 +21,7 @@ export function createProgram(io: Io, hooks: ProgramHooks): Command {
   program.addHelpText('after', '\nStart here:\n  ocm init && ocm add alice   then browse http://alice.localhost:8080 (with `ocm daemon` running)');
   registerDeploymentCommands(program, io);
   registerUserCommands(program, io, hooks);
+  registerRuntimeCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

@@ -1,9 +1,62 @@
-// After a manifest edit, bring that user's container in line. Until the
-// runtime is wired in this only renders; see ops for the engine step.
+// After a manifest edit, bring that user's container in line: add starts and
+// waits for health, set/token recreate only that user, remove takes the
+// container away (data stays).
 import type { Command } from 'commander';
+import { OcmError } from '@ocm/core';
+import { assertAllOk, removeContainer, showUser, up } from '@ocm/ops';
+import { opsContext } from './context.js';
+import { makeEngine } from './engine-factory.js';
 import type { EditEvent } from './commands/users.js';
 import type { Io } from './io.js';
+import { progress } from './progress.js';
 
-export async function afterEdit(_cmd: Command, _event: EditEvent, _io: Io): Promise<void> {
-  // The container step lands with the engine integration.
+/** Before an edit that will start a container: Docker must answer and the image must be here. */
+export async function preflight(cmd: Command, event: EditEvent, io: Io): Promise<void> {
+  if (!event.start) return;
+  const engine = await makeEngine();
+  await engine.ping();
+  const ctx = opsContext(cmd, io);
+  const { manifest } = await ctx.root.load();
+  const image = manifest.users.find((u) => u.name === event.name)?.image ?? manifest.settings.image;
+  if (!(await engine.imageExists(image))) {
+    const bar = progress(io);
+    try {
+      await engine.pullImage(image, (p) => bar.pull(image, p));
+    } finally {
+      bar.done();
+    }
+  }
+}
+
+export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise<void> {
+  const ctx = opsContext(cmd, io);
+  if (event.kind === 'add' && !event.start) return;
+  const engine = await makeEngine();
+  if (event.kind === 'remove') {
+    try {
+      if (await removeContainer({ ...ctx, engine }, event.name)) io.err(`removed container ocm-${event.name}`);
+    } catch (error) {
+      if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
+      io.err(`warning: Docker is not reachable; run \`ocm up\` later to remove ocm-${event.name}`);
+    }
+    return;
+  }
+  const bar = progress(io);
+  try {
+    const { outcomes } = await up({ ...ctx, engine }, [event.name], { onHealth: bar.health, onEvent: bar.event, onPull: bar.pull });
+    bar.done();
+    assertAllOk(outcomes);
+    for (const o of outcomes) if (o.action.kind !== 'leave') io.err(`${o.action.kind} ocm-${o.action.user}: ${o.action.reason}`);
+    if (event.kind === 'add') {
+      const view = await showUser(ctx, event.name);
+      io.err(`${event.name}'s gateway is healthy on 127.0.0.1:${view.port}`);
+    }
+  } catch (error) {
+    bar.done();
+    if (event.kind !== 'add' && (error as OcmError).code === 'OCM_E_DOCKER_UNREACHABLE') {
+      io.err(`warning: Docker is not reachable; the files are updated, run \`ocm up ${event.name}\` when it is back`);
+      return;
+    }
+    throw error;
+  }
 }

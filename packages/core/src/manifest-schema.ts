@@ -61,6 +61,7 @@ export const UserSchema = z.strictObject({
   }).describe('DNS label: the subdomain, container and directory name'),
   port: Port.describe('127.0.0.1 port of this gateway; allocated once by ocm'),
   enabled: z.boolean().default(true).describe('false keeps the user and data but stops the gateway'),
+  image: Image.optional().describe('pins this user to another image than settings.image (set by `ocm upgrade <name>`)'),
   cpus: Cpus.optional().describe('overrides settings.limits.cpus'),
   memory: Size.optional().describe('overrides settings.limits.memory'),
   pids: Pids.optional().describe('overrides settings.limits.pids'),

@@ -66,7 +66,7 @@ function containerFor(manifest: Manifest, user: User, root: string, labels: Reco
   const dir = userDir(root, user.name);
   return {
     name: `ocm-${user.name}`,
-    image: settings.image,
+    image: user.image ?? settings.image,
     command: [...GATEWAY_COMMAND],
     user: `${settings.gateway.uid}:${settings.gateway.gid}`,
     env: pinnedEnv(settings.timezone),
@@ -116,6 +116,8 @@ export function planUser(manifest: Manifest, user: User, input: PlanInput): User
     'com.docker.compose.service': user.name,
     'com.docker.compose.oneoff': 'False',
     'com.docker.compose.container-number': '1',
+    // docker-compose 1.29 compares this label and crashes on containers without it.
+    'com.docker.compose.version': '1.29.2',
   };
   const dir = userDir(root, user.name);
   const { uid, gid } = manifest.settings.gateway;

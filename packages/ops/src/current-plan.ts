@@ -1,0 +1,25 @@
+// Render and write the root's files under the lock, then hand back the plan:
+// containers are only ever created from files that are on disk.
+import { OcmError, type DeploymentPlan, type Manifest, type UserDeployment } from '@ocm/core';
+import type { OpsContext } from './context.js';
+
+export interface CurrentPlan { manifest: Manifest; plan: DeploymentPlan }
+
+export async function currentPlan(ctx: OpsContext): Promise<CurrentPlan> {
+  return ctx.root.locked(async () => {
+    const { manifest } = await ctx.root.load();
+    const rendered = await ctx.root.render(manifest);
+    await ctx.root.apply(rendered);
+    return { manifest, plan: rendered.plan };
+  });
+}
+
+/** The named users' deployments (all when names is empty); unknown names refused. */
+export function selectUsers(plan: DeploymentPlan, names: readonly string[]): UserDeployment[] {
+  if (names.length === 0) return plan.users;
+  return names.map((name) => {
+    const user = plan.users.find((u) => u.name === name);
+    if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`, { details: { name } });
+    return user;
+  });
+}

@@ -1,0 +1,118 @@
+// `ocm doctor`: check what is really on the host against what ocm.yaml says,
+// and give a fix for every finding.
+import { stat } from 'node:fs/promises';
+import { OcmError, type Manifest, type UserDeployment } from '@ocm/core';
+import { inspectHardening, type ContainerEngine } from '@ocm/engine';
+import type { OpsContext } from './context.js';
+
+export interface Finding {
+  scope: string;
+  check: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorExtras {
+  /** Docker's version, when the engine can tell. */
+  dockerVersion?: () => Promise<string>;
+  /** nginx check for nginx mode: resolves with the version or throws. */
+  nginxVersion?: (binary: string) => Promise<string>;
+}
+
+async function modeOf(path: string): Promise<{ mode: number; uid: number; gid: number } | undefined> {
+  try {
+    const s = await stat(path);
+    return { mode: s.mode & 0o777, uid: s.uid, gid: s.gid };
+  } catch {
+    return undefined;
+  }
+}
+
+async function fileChecks(root: string, manifest: Manifest, user: UserDeployment): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const { uid, gid } = manifest.settings.gateway;
+  for (const dir of ['state', 'config']) {
+    const path = `${root}/users/${user.name}/${dir}`;
+    const m = await modeOf(path);
+    const ok = m !== undefined && m.mode === 0o700 && m.uid === uid && m.gid === gid;
+    out.push({
+      scope: user.name, check: `${dir}-dir`, ok,
+      detail: m === undefined ? `${path} is missing` : `${path} is ${m.mode.toString(8)} owned by ${m.uid}:${m.gid}`,
+      ...(ok ? {} : { fix: m === undefined ? 'run `ocm render`' : `chown ${uid}:${gid} ${path} && chmod 700 ${path}` }),
+    });
+  }
+  const env = `${root}/users/${user.name}/env`;
+  const e = await modeOf(env);
+  out.push({
+    scope: user.name, check: 'env-file', ok: e?.mode === 0o600,
+    detail: e === undefined ? `${env} is missing` : `${env} is ${e.mode.toString(8)}`,
+    ...(e?.mode === 0o600 ? {} : { fix: e === undefined ? 'run `ocm render`' : `chmod 600 ${env}` }),
+  });
+  return out;
+}
+
+async function containerChecks(engine: ContainerEngine, user: UserDeployment): Promise<Finding[]> {
+  let info;
+  try {
+    info = await engine.inspect(user.container.name);
+  } catch (error) {
+    if ((error as OcmError).code !== 'OCM_E_CONTAINER_MISSING') throw error;
+    return user.enabled ? [{ scope: user.name, check: 'container', ok: false, detail: `${user.container.name} does not exist`, fix: `ocm up ${user.name}` }] : [];
+  }
+  const running = info.State.Status === 'running';
+  const findings: Finding[] = [{
+    scope: user.name, check: 'container', ok: running || !user.enabled,
+    detail: `${user.container.name} is ${info.State.Status} (restarts: ${info.RestartCount})`,
+    ...(running || !user.enabled ? {} : { fix: `ocm start ${user.name}; if it fails, ocm logs ${user.name}` }),
+  }];
+  const current = info.Config.Labels?.['ocm.spec-hash'] === user.specHash;
+  findings.push({
+    scope: user.name, check: 'spec-current', ok: current,
+    detail: current ? 'container matches ocm.yaml' : 'container was created from an older ocm.yaml',
+    ...(current ? {} : { fix: `ocm up ${user.name}` }),
+  });
+  for (const f of inspectHardening(info, user)) {
+    findings.push({ scope: user.name, check: f.check, ok: f.ok, detail: f.detail, ...(f.ok ? {} : { fix: `ocm up ${user.name} recreates it as rendered; never edit ocm containers by hand` }) });
+  }
+  return findings;
+}
+
+export async function doctor(ctx: OpsContext & { engine: ContainerEngine }, extras: DoctorExtras = {}): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const { manifest } = await ctx.root.load();
+  const rendered = await ctx.root.render(manifest);
+  const m = await modeOf(ctx.root.manifestPath);
+  findings.push({ scope: 'root', check: 'manifest-mode', ok: m?.mode === 0o600, detail: `ocm.yaml is ${m?.mode.toString(8) ?? 'missing'}`, ...(m?.mode === 0o600 ? {} : { fix: `chmod 600 ${ctx.root.manifestPath}` }) });
+  const stale = await ctx.root.check(rendered);
+  findings.push({ scope: 'root', check: 'rendered-files', ok: stale.length === 0, detail: stale.length === 0 ? 'up to date' : `${stale.length} out of date: ${stale.map((s) => s.path).join(', ')}`, ...(stale.length === 0 ? {} : { fix: 'ocm render' }) });
+
+  let docker = true;
+  try {
+    await ctx.engine.ping();
+    const version = extras.dockerVersion === undefined ? 'reachable' : await extras.dockerVersion();
+    findings.push({ scope: 'docker', check: 'reachable', ok: true, detail: version });
+  } catch (error) {
+    docker = false;
+    findings.push({ scope: 'docker', check: 'reachable', ok: false, detail: (error as Error).message, fix: (error as OcmError).hint ?? 'start Docker' });
+  }
+  if (docker) {
+    for (const image of new Set(rendered.plan.users.map((u) => u.container.image).concat(manifest.settings.image))) {
+      const present = await ctx.engine.imageExists(image);
+      findings.push({ scope: 'docker', check: 'image', ok: present, detail: `${image} ${present ? 'is present' : 'is not on this host'}`, ...(present ? {} : { fix: `docker pull ${image} (or build it), then ocm up` }) });
+    }
+  }
+  if (manifest.settings.proxy.mode === 'nginx' && extras.nginxVersion !== undefined) {
+    const binary = manifest.settings.proxy.nginx.binary;
+    try {
+      findings.push({ scope: 'nginx', check: 'installed', ok: true, detail: await extras.nginxVersion(binary) });
+    } catch (error) {
+      findings.push({ scope: 'nginx', check: 'installed', ok: false, detail: (error as Error).message, fix: 'apt-get install nginx, or set settings.proxy.mode: embedded' });
+    }
+  }
+  for (const user of rendered.plan.users) {
+    findings.push(...(await fileChecks(ctx.root.path, manifest, user)));
+    if (docker) findings.push(...(await containerChecks(ctx.engine, user)));
+  }
+  return findings;
+}

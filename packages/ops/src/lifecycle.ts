@@ -1,0 +1,113 @@
+// up, down, start, stop, restart: Docker brought in line with ocm.yaml
+// through the engine's reconcile. Data directories are never touched here.
+import { OcmError, LABEL_ROOT, type UserDeployment } from '@ocm/core';
+import {
+  applyReconcile, planReconcile, waitHealthy,
+  type HealthProgress, type PullProgress, type ReconcileEvent, type ReconcileOutcome,
+} from '@ocm/engine';
+import { currentPlan, selectUsers } from './current-plan.js';
+import { ensureImages } from './images.js';
+import type { RuntimeContext } from './runtime-context.js';
+
+export interface LifecycleOptions {
+  onEvent?: (event: ReconcileEvent) => void;
+  onHealth?: (progress: HealthProgress) => void;
+  onPull?: (image: string, progress: PullProgress) => void;
+  concurrency?: number;
+  /** Wait for /healthz after starting (default true). */
+  wait?: boolean;
+}
+
+export interface UpResult { outcomes: ReconcileOutcome[]; pulled: string[] }
+
+/** Fail with one error naming every user that did not come up. */
+export function assertAllOk(outcomes: ReconcileOutcome[]): void {
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length === 0) return;
+  const first = failed[0]?.error;
+  const names = failed.map((o) => o.action.user).join(', ');
+  if (failed.length === 1 && first !== undefined) throw first;
+  throw new OcmError(first?.code ?? 'OCM_E_UNHEALTHY', `${failed.length} user(s) failed: ${names}; first: ${first?.message ?? 'unknown'}`, { ...(first === undefined ? {} : { cause: first, hint: first.hint }) });
+}
+
+export async function up(ctx: RuntimeContext, names: readonly string[] = [], options: LifecycleOptions = {}): Promise<UpResult> {
+  await ctx.engine.ping();
+  const { manifest, plan } = await currentPlan(ctx);
+  const users = selectUsers(plan, names);
+  const pulled = await ensureImages(ctx.engine, users.filter((u) => u.enabled).map((u) => u.container.image), options.onPull);
+  const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root } });
+  const wanted = new Set(users.map((u) => u.container.name));
+  // With names, touch only those users; without, also remove users no longer in the manifest.
+  const actions = planReconcile(users, actual, { root: plan.root })
+    .filter((a) => names.length === 0 || ('desired' in a && wanted.has(a.desired.container.name)));
+  const timeoutMs = manifest.settings.health.timeoutSeconds * 1000;
+  const outcomes = await applyReconcile(ctx.engine, actions, {
+    concurrency: options.concurrency ?? 4,
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+    health: options.wait === false ? false : { timeoutMs, ...(options.onHealth === undefined ? {} : { onProgress: options.onHealth }) },
+  });
+  const changed = outcomes.filter((o) => o.action.kind !== 'leave').map((o) => `${o.action.kind}:${o.action.user}${o.ok ? '' : ':failed'}`);
+  if (changed.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'up', details: { actions: changed } });
+  return { outcomes, pulled };
+}
+
+/** Stop and remove the users' containers and networks (all users without names). Data stays. */
+export async function down(ctx: RuntimeContext, names: readonly string[] = []): Promise<string[]> {
+  await ctx.engine.ping();
+  const { plan } = await currentPlan(ctx);
+  const users = selectUsers(plan, names);
+  const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root } });
+  const targets = names.length === 0 ? actual : actual.filter((c) => users.some((u) => u.container.name === c.name));
+  const removed: string[] = [];
+  for (const c of targets) {
+    await ctx.engine.stop(c.name, { timeoutSeconds: 10 }).catch(() => undefined);
+    await ctx.engine.remove(c.name);
+    for (const network of c.networks) await ctx.engine.removeNetworkIfUnused(network);
+    removed.push(c.user ?? c.name);
+  }
+  if (removed.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'down', details: { users: removed } });
+  return removed;
+}
+
+/** Remove a user's container and network after they left the manifest. */
+export async function removeContainer(ctx: RuntimeContext, name: string): Promise<boolean> {
+  const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.root.path, 'ocm.user': name } });
+  for (const c of actual) {
+    await ctx.engine.stop(c.name, { timeoutSeconds: 10 }).catch(() => undefined);
+    await ctx.engine.remove(c.name);
+    for (const network of c.networks) await ctx.engine.removeNetworkIfUnused(network);
+  }
+  return actual.length > 0;
+}
+
+async function userFor(ctx: RuntimeContext, name: string): Promise<{ user: UserDeployment; timeoutMs: number }> {
+  const { manifest, plan } = await currentPlan(ctx);
+  const [user] = selectUsers(plan, [name]);
+  if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
+  return { user, timeoutMs: manifest.settings.health.timeoutSeconds * 1000 };
+}
+
+export async function startUser(ctx: RuntimeContext, name: string, options: LifecycleOptions = {}): Promise<ReconcileOutcome[]> {
+  const { user } = await userFor(ctx, name);
+  if (!user.enabled) throw new OcmError('OCM_E_USAGE', `${name} is disabled`, { hint: `enable them first: ocm set ${name} --enable` });
+  const { outcomes } = await up(ctx, [name], options);
+  assertAllOk(outcomes);
+  await ctx.root.audit({ actor: ctx.actor, action: 'user.start', target: name });
+  return outcomes;
+}
+
+export async function stopUser(ctx: RuntimeContext, name: string): Promise<void> {
+  await ctx.engine.ping();
+  const { user } = await userFor(ctx, name);
+  await ctx.engine.stop(user.container.name, { timeoutSeconds: 10 });
+  await ctx.root.audit({ actor: ctx.actor, action: 'user.stop', target: name });
+}
+
+export async function restartUser(ctx: RuntimeContext, name: string, options: LifecycleOptions = {}): Promise<void> {
+  await ctx.engine.ping();
+  const { user, timeoutMs } = await userFor(ctx, name);
+  if (!user.enabled) throw new OcmError('OCM_E_USAGE', `${name} is disabled`, { hint: `enable them first: ocm set ${name} --enable` });
+  await ctx.engine.restart(user.container.name, { timeoutSeconds: 10 });
+  await ctx.root.audit({ actor: ctx.actor, action: 'user.restart', target: name });
+  if (options.wait !== false) await waitHealthy(ctx.engine, user, { timeoutMs, ...(options.onHealth === undefined ? {} : { onProgress: options.onHealth }) });
+}

@@ -1,0 +1,67 @@
+// `ocm status`: per user what Docker and the gateway itself say right now.
+import { OcmError, effectiveLimits, parseSize, type Manifest } from '@ocm/core';
+import { httpHealthProbe, mapLimit, type ContainerEngine } from '@ocm/engine';
+import type { OpsContext } from './context.js';
+
+export interface UserStatus {
+  name: string;
+  enabled: boolean;
+  /** Docker state, or "missing" when there is no container. */
+  state: string;
+  /** healthy: /healthz answered ok; unhealthy: it did not; "-" when not running. */
+  health: 'healthy' | 'unhealthy' | 'starting' | '-';
+  startedAt?: string;
+  uptimeSeconds?: number;
+  restarts: number;
+  cpuPercent?: number;
+  cpuLimit: number;
+  memoryBytes?: number;
+  memoryLimitBytes: number;
+  pids?: number;
+  pidsLimit: number;
+  port: number;
+  image: string;
+  oomKilled?: boolean;
+}
+
+const probe = httpHealthProbe(1500);
+
+export async function userStatus(engine: ContainerEngine, manifest: Manifest, name: string, now: Date = new Date()): Promise<UserStatus> {
+  const user = manifest.users.find((u) => u.name === name);
+  if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
+  const limits = effectiveLimits(manifest, user);
+  const base: UserStatus = {
+    name, enabled: user.enabled, state: 'missing', health: '-', restarts: 0,
+    cpuLimit: limits.cpus, memoryLimitBytes: parseSize(limits.memory), pidsLimit: limits.pids,
+    port: user.port, image: user.image ?? manifest.settings.image,
+  };
+  let info;
+  try {
+    info = await engine.inspect(`ocm-${name}`);
+  } catch (error) {
+    if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return base;
+    throw error;
+  }
+  const state = info.State;
+  const status: UserStatus = { ...base, state: state.Status, restarts: info.RestartCount, image: info.Config.Image, oomKilled: state.OOMKilled };
+  if (state.Status !== 'running') return status;
+  const started = new Date(state.StartedAt);
+  status.startedAt = started.toISOString();
+  status.uptimeSeconds = Math.max(0, Math.round((now.getTime() - started.getTime()) / 1000));
+  const [health, stats] = await Promise.all([probe(user.port), engine.stats(`ocm-${name}`).catch(() => undefined)]);
+  const dockerHealth = (state as { Health?: { Status?: string } }).Health?.Status;
+  status.health = health.ok ? 'healthy' : dockerHealth === 'starting' ? 'starting' : 'unhealthy';
+  if (stats !== undefined) {
+    status.cpuPercent = Math.round(stats.cpuPercent * 10) / 10;
+    status.memoryBytes = stats.memoryBytes;
+    status.pids = stats.pids;
+  }
+  return status;
+}
+
+export async function statusAll(ctx: OpsContext & { engine: ContainerEngine }, names: readonly string[] = []): Promise<UserStatus[]> {
+  await ctx.engine.ping();
+  const { manifest } = await ctx.root.load();
+  const wanted = names.length === 0 ? manifest.users.map((u) => u.name) : [...names];
+  return mapLimit(wanted, 8, (name) => userStatus(ctx.engine, manifest, name));
+}
