@@ -1,6 +1,6 @@
 // init and render: create a root, and bring its files in line with ocm.yaml.
 import { OcmError, validateManifest, type Manifest } from '@ocm/core';
-import type { FileChange, StaleFile } from '@ocm/store';
+import { ensureAdminToken, type FileChange, type StaleFile } from '@ocm/store';
 import type { OpsContext } from './context.js';
 
 export interface InitOptions { domain?: string; image?: string; proxyMode?: 'embedded' | 'nginx'; listen?: string }
@@ -23,6 +23,7 @@ export async function initRoot(ctx: OpsContext, options: InitOptions = {}): Prom
     const rendered = await ctx.root.render(manifest);
     await ctx.root.saveManifest(manifest);
     const changes = await ctx.root.apply(rendered);
+    await ensureAdminToken(ctx.root.path);
     await ctx.root.audit({ actor: ctx.actor, action: 'root.init', target: ctx.root.path });
     return { manifest, changes };
   }, { requireManifest: false });

@@ -8,3 +8,4 @@ export { userStatus, statusAll, type UserStatus } from './status.js';
 export { upgrade, type UpgradeOpsOptions } from './upgrade.js';
 export { doctor, type Finding, type DoctorExtras } from './doctor.js';
 export { ensureImages } from './images.js';
+export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, type UserBackupOutcome, type BackupRunOptions } from './backups.js';

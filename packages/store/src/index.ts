@@ -6,3 +6,4 @@ export { applyRendered, diffRendered, type FileChange, type StaleFile } from './
 export { appendAudit, defaultActor, type AuditEntry } from './audit-log.js';
 export { loadTemplates } from './templates.js';
 export { newToken, tokenFromEnvFile } from './tokens.js';
+export { readAdminToken, ensureAdminToken, tokensMatch, ADMIN_TOKEN_FILE } from './admin-token.js';

@@ -1,0 +1,189 @@
+// Backups as operations: one user after another, each archived with the
+// configured consistency mode, verified, copied and pruned by the backup
+// package; the outcome of the last run per user is kept for status pages.
+import { readFile } from 'node:fs/promises';
+import { OcmError, isOcmError, userDir, type Manifest } from '@ocm/core';
+import {
+  backupUser, listBackups, restoreState, restoreTo, verifyBackup,
+  type BackupInfo, type BackupProgress, type Clock, type ContainerControl, type RestoreResult, type VerifyReport,
+} from '@ocm/backup';
+import { waitHealthy, type ContainerEngine } from '@ocm/engine';
+import { writeAtomic } from '@ocm/store';
+import { currentPlan, selectUsers } from './current-plan.js';
+import type { OpsContext } from './context.js';
+import type { RuntimeContext } from './runtime-context.js';
+
+export interface UserBackupOutcome {
+  user: string;
+  ok: boolean;
+  time: string;
+  archive?: string;
+  bytes?: number;
+  files?: number;
+  durationMs?: number;
+  frozenMs?: number;
+  mode?: string;
+  pruned?: string[];
+  copy?: string;
+  copyError?: string;
+  error?: { code: string; message: string };
+  attempts: number;
+}
+
+export interface BackupRunOptions {
+  clock?: Clock;
+  onProgress?: (user: string, progress: BackupProgress) => void;
+  onResult?: (outcome: UserBackupOutcome) => void;
+  /** Retry a failed user once after this delay (default: no retry from the CLI, 60 s from the daemon). */
+  retryDelayMs?: number;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+const LAST_RESULT = '.last-result.json';
+
+/** Docker-backed control of one user's container for the consistency guard. */
+export function containerControl(engine: ContainerEngine, name: string): ContainerControl {
+  const container = `ocm-${name}`;
+  const state = async (): Promise<string | undefined> => {
+    try {
+      return (await engine.inspect(container)).State.Status;
+    } catch (error) {
+      if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return undefined;
+      throw error;
+    }
+  };
+  return {
+    isRunning: async () => (await state()) === 'running',
+    pause: () => engine.pause(container),
+    unpause: () => engine.unpause(container),
+    stop: () => engine.stop(container, { timeoutSeconds: 20 }),
+    start: () => engine.start(container),
+  };
+}
+
+async function recordResult(root: string, outcome: UserBackupOutcome): Promise<void> {
+  await writeAtomic(`${root}/backups/${outcome.user}/${LAST_RESULT}`, `${JSON.stringify(outcome)}\n`, { mode: 0o600 }).catch(() => undefined);
+}
+
+export async function lastBackupResult(root: string, user: string): Promise<UserBackupOutcome | undefined> {
+  try {
+    return JSON.parse(await readFile(`${root}/backups/${user}/${LAST_RESULT}`, 'utf8')) as UserBackupOutcome;
+  } catch {
+    return undefined;
+  }
+}
+
+async function backupOne(ctx: RuntimeContext, manifest: Manifest, name: string, options: BackupRunOptions): Promise<UserBackupOutcome> {
+  const clock = options.clock ?? systemClock;
+  const settings = manifest.settings.backup;
+  const started = clock.now();
+  const result = await backupUser({
+    user: name,
+    userDir: userDir(ctx.root.path, name),
+    backupsDir: `${ctx.root.path}/backups`,
+    control: containerControl(ctx.engine, name),
+    mode: settings.consistency,
+    clock,
+    ...(settings.copyTo === undefined ? {} : { copyTo: settings.copyTo }),
+    retention: { keepDaily: settings.keepDaily, keepWeekly: settings.keepWeekly },
+    ...(options.onProgress === undefined ? {} : { onProgress: (p: BackupProgress) => options.onProgress?.(name, p) }),
+  });
+  return {
+    user: name, ok: true, time: started.toISOString(), attempts: 1,
+    archive: result.archive, bytes: result.bytes, files: result.files, durationMs: result.durationMs, frozenMs: result.frozenMs,
+    mode: settings.consistency, pruned: result.pruned,
+    ...(result.copy === undefined ? {} : { copy: result.copy.archive }),
+    ...(result.copyError === undefined ? {} : { copyError: result.copyError }),
+  };
+}
+
+/** Back up the named users (all when empty), strictly one after another. */
+export async function backupUsers(ctx: RuntimeContext, names: readonly string[], options: BackupRunOptions = {}): Promise<UserBackupOutcome[]> {
+  const { manifest, plan } = await currentPlan(ctx);
+  const users = selectUsers(plan, names);
+  const outcomes: UserBackupOutcome[] = [];
+  for (const user of users) {
+    let outcome: UserBackupOutcome | undefined;
+    const attempts = options.retryDelayMs === undefined ? 1 : 2;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        outcome = { ...(await backupOne(ctx, manifest, user.name, options)), attempts: attempt };
+        break;
+      } catch (error) {
+        const e = isOcmError(error) ? error : new OcmError('OCM_E_BACKUP_FAILED', `backup of ${user.name} failed: ${(error as Error).message}`, { cause: error });
+        outcome = { user: user.name, ok: false, time: (options.clock ?? systemClock).now().toISOString(), attempts: attempt, error: { code: e.code, message: e.message } };
+        if (attempt < attempts) await new Promise((r) => setTimeout(r, options.retryDelayMs));
+      }
+    }
+    const final = outcome as UserBackupOutcome;
+    await recordResult(ctx.root.path, final);
+    await ctx.root.audit({ actor: ctx.actor, action: 'backup', target: user.name, details: { ok: final.ok, archive: final.archive, error: final.error?.code } });
+    options.onResult?.(final);
+    outcomes.push(final);
+  }
+  return outcomes;
+}
+
+export async function listUserBackups(ctx: OpsContext, name?: string, check = false): Promise<BackupInfo[]> {
+  const { manifest } = await ctx.root.load();
+  if (name !== undefined && !manifest.users.some((u) => u.name === name)) {
+    // Archives of removed users stay listable: only refuse names with no archives at all.
+    const found = await listBackups(`${ctx.root.path}/backups`, name);
+    if (found.length === 0) throw new OcmError('OCM_E_USER_UNKNOWN', `no user or backups named ${JSON.stringify(name)}`);
+    return check ? listBackups(`${ctx.root.path}/backups`, name, { check }) : found;
+  }
+  return listBackups(`${ctx.root.path}/backups`, name, { check });
+}
+
+/** An archive by path, or a user's newest archive. */
+export async function resolveArchive(ctx: OpsContext, name: string, archive?: string): Promise<string> {
+  if (archive !== undefined) {
+    if (archive.includes('/')) return archive;
+    return `${ctx.root.path}/backups/${name}/${archive}`;
+  }
+  const all = await listBackups(`${ctx.root.path}/backups`, name);
+  const newest = all.sort((a, b) => b.time.getTime() - a.time.getTime())[0];
+  if (newest === undefined) throw new OcmError('OCM_E_BACKUP_MISSING', `${name} has no backups yet`, { hint: `make one with \`ocm backup ${name}\`` });
+  return newest.archive;
+}
+
+export function verifyArchive(archive: string): Promise<VerifyReport> {
+  return verifyBackup(archive);
+}
+
+export async function restoreUser(ctx: RuntimeContext, name: string, archive: string | undefined, options: { clock?: Clock } = {}): Promise<RestoreResult> {
+  const { manifest, plan } = await currentPlan(ctx);
+  const [user] = selectUsers(plan, [name]);
+  if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
+  const path = await resolveArchive(ctx, name, archive);
+  const { uid, gid } = manifest.settings.gateway;
+  const result = await restoreState({
+    archive: path,
+    userDir: userDir(ctx.root.path, name),
+    control: containerControl(ctx.engine, name),
+    clock: options.clock ?? systemClock,
+    expectOwner: { uid, gid },
+    // Restoring is time travel: the token the gateway knew at backup time must not come back.
+    rotateToken: async () => {
+      await ctx.root.locked(async () => {
+        const { manifest: fresh } = await ctx.root.load();
+        await ctx.root.apply(await ctx.root.render(fresh, new Set([name])));
+      });
+      const { plan: rotated } = await currentPlan(ctx);
+      const next = selectUsers(rotated, [name])[0];
+      if (next === undefined) return;
+      // The new env file changes the spec hash: recreate the (stopped) container from it.
+      await ctx.engine.remove(next.container.name).catch(() => undefined);
+      await ctx.engine.ensureNetwork(next.network);
+      await ctx.engine.create(next.container, next.network);
+    },
+    waitHealthy: () => waitHealthy(ctx.engine, user, { timeoutMs: manifest.settings.health.timeoutSeconds * 1000 }),
+  });
+  await ctx.root.audit({ actor: ctx.actor, action: 'restore', target: name, details: { archive: path } });
+  return result;
+}
+
+export async function restoreUserTo(ctx: OpsContext, name: string, archive: string | undefined, dir: string) {
+  const path = await resolveArchive(ctx, name, archive);
+  return restoreTo(path, dir);
+}

@@ -1,0 +1,27 @@
+// The daemon's admin token: made at `ocm init`, kept 0600 in the root, never
+// logged. Compared in constant time by whoever checks it.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { readIfExists, writeAtomic } from './atomic-write.js';
+import { newToken } from './tokens.js';
+
+export const ADMIN_TOKEN_FILE = 'admin.token';
+
+export async function readAdminToken(root: string): Promise<string | undefined> {
+  return (await readIfExists(`${root}/${ADMIN_TOKEN_FILE}`))?.trim() || undefined;
+}
+
+/** The admin token, created on first use. */
+export async function ensureAdminToken(root: string): Promise<string> {
+  const existing = await readAdminToken(root);
+  if (existing !== undefined) return existing;
+  const token = newToken();
+  await writeAtomic(`${root}/${ADMIN_TOKEN_FILE}`, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** Constant-time comparison that also hides the length of the expected token. */
+export function tokensMatch(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b) && given.length === expected.length;
+}
