@@ -86,7 +86,8 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
 
   app.setNotFoundHandler((_request, reply) => sendPage(reply, errorPage(405, 'This method is not proxied.')));
   app.setErrorHandler((error, request, reply) => {
-    const status = statusOf(error);
+    // A malformed percent-escape in the path is the client's mistake, not the proxy's.
+    const status = error instanceof URIError ? 400 : statusOf(error);
     if (status >= 500) request.log.error({ err: error }, 'proxy error');
     return sendPage(reply, errorPage(status, status >= 500 ? 'The proxy failed to handle this request.' : 'The request was refused.'));
   });

@@ -47,7 +47,7 @@ export interface OpenSocket {
 export async function openWs(
   url: string,
   host: string,
-  options: ClientOptions & { protocols?: string[] } = {},
+  options: ClientOptions & { protocols?: string[]; servername?: string } = {},
 ): Promise<OpenSocket> {
   const { protocols, ...rest } = options;
   const ws = new WebSocket(url, protocols ?? [], { ...rest, headers: { host, ...(rest.headers ?? {}) } });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { createEmbeddedProxy, StaticRouteTable, type EmbeddedProxy, type Route } from '@ocm/proxy';
 import { httpGet, httpJson, openWs, rawExchange, wsRefusal } from './clients.js';
@@ -114,7 +115,7 @@ describe('embedded proxy', () => {
       const big = Buffer.alloc(5 * 1024 * 1024 + 3, 7);
       big.writeUInt32BE(0xdeadbeef, 100);
       a.ws.send(big);
-      const [data] = (await import('node:events').then((e) => e.once(a.ws, 'message'))) as [Buffer];
+      const [data] = (await once(a.ws, 'message')) as [Buffer];
       assert.ok(Buffer.compare(data, big) === 0);
       assert.equal(await a.echo('after'), 'alice:after');
     } finally {

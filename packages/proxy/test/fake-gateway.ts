@@ -94,6 +94,11 @@ export async function startFakeGateway(name: string, port = 0): Promise<FakeGate
       res.setHeader('keep-alive', 'timeout=5');
       return json(res, seen);
     }
+    if (path === '/page') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(BROWSER_PAGE);
+      return;
+    }
     if (path === '/status-503') {
       res.statusCode = 503;
       return json(res, seen);
@@ -147,3 +152,17 @@ function json(res: import('node:http').ServerResponse, body: unknown): void {
   res.writeHead(res.statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
+
+/** Opens a WebSocket back to the host the browser used, like the Control UI does on "/". */
+const BROWSER_PAGE = `<!doctype html><title>fake gateway</title><script>
+window.result = new Promise((resolve, reject) => {
+  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/');
+  let hello;
+  ws.onmessage = (event) => {
+    if (!hello) { hello = JSON.parse(event.data); ws.send('from the browser'); return; }
+    resolve({ who: hello.who, origin: hello.headers.origin, echo: event.data });
+    ws.close();
+  };
+  ws.onerror = () => reject(new Error('websocket failed'));
+});
+</script>`;
