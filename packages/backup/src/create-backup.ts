@@ -15,16 +15,20 @@ import { FrozenWindow } from './consistency-guard.js';
 import { fsyncDir } from './durable-fs.js';
 import { MANIFEST_FORMAT, totalsOf, type BackupManifest, type SkippedEntry } from './manifest.js';
 import { writeSidecar } from './sidecar.js';
-import { copySnapshot, snapshotPath } from './snapshot-copy.js';
+import { precopy, refreshSnapshot, snapshotPath, type Snapshot } from './snapshot-copy.js';
 import { packBuffer, packEntries } from './tar-writer.js';
 import type { BackupSource, Clock, ConsistencyGuard } from './types.js';
 import { walkSources, type WalkedEntry } from './walk-tree.js';
 
-/** snapshot: copy while frozen, compress after thawing (short freeze, needs scratch space); stream: compress while frozen. */
+/**
+ * snapshot: copy the trees unfrozen, then freeze and copy again only what changed,
+ * thaw and compress the copy (short freeze; needs scratch space for one copy).
+ * stream: read and compress the live trees while frozen (no scratch space, long freeze).
+ */
 export type BackupStrategy = 'snapshot' | 'stream';
 
 export interface BackupProgress {
-  phase: 'freeze' | 'archive' | 'done';
+  phase: 'precopy' | 'freeze' | 'archive' | 'done';
   bytesRead: number;
   totalBytes: number;
 }
@@ -50,6 +54,8 @@ export interface BackupResult {
   sha256: string;
   durationMs: number;
   frozenMs: number;
+  /** Files and bytes copied while frozen (snapshot strategy). */
+  frozenCopy: { files: number; bytes: number };
   strategy: BackupStrategy;
   skipped: SkippedEntry[];
   createdAt: Date;
@@ -129,13 +135,21 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
     if (await stat(archive).catch(() => undefined)) {
       throw new OcmError('OCM_E_BACKUP_FAILED', `${archive} already exists`, { hint: 'a backup was made this very second; retry in a second' });
     }
+    let snapshot: Snapshot | undefined;
+    if (strategy === 'snapshot') {
+      opts.onProgress?.({ phase: 'precopy', bytesRead: 0, totalBytes: 0 });
+      snapshot = await precopy((await walkSources(opts.sources)).entries, snapshotDir);
+    }
     opts.onProgress?.({ phase: 'freeze', bytesRead: 0, totalBytes: 0 });
     await window.enter();
     const walked = await walkSources(opts.sources);
     let entries = walked.entries;
-    if (strategy === 'snapshot') {
-      entries = await copySnapshot(entries, snapshotDir);
+    const frozenCopy = { files: 0, bytes: 0 };
+    if (snapshot) {
+      const refreshed = await refreshSnapshot(entries, snapshot);
       await window.leave();
+      entries = refreshed.entries;
+      Object.assign(frozenCopy, { files: refreshed.files, bytes: refreshed.bytes });
     }
     const readFrom = strategy === 'snapshot' ? (e: WalkedEntry) => snapshotPath(snapshotDir, e) : (e: WalkedEntry) => e.source;
     const manifestOf = (records: BackupManifest['entries']): BackupManifest => ({
@@ -167,6 +181,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - t0),
       frozenMs: window.frozenMs,
+      frozenCopy,
       strategy,
       skipped: walked.skipped,
       createdAt,

@@ -17,6 +17,9 @@ export interface WalkedEntry {
   uid: number;
   gid: number;
   mtimeMs: number;
+  /** Change detection for the snapshot's second pass. */
+  ino: number;
+  ctimeMs: number;
   linkname?: string;
 }
 
@@ -25,44 +28,49 @@ export interface WalkResult {
   skipped: SkippedEntry[];
 }
 
+// lstat a directory's children this many at a time: the walk runs while frozen.
+const PARALLEL = 32;
+
 async function statEntry(path: string, source: string): Promise<WalkedEntry | SkippedEntry> {
   const st = await lstat(source);
-  const base = { path, source, size: 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs };
+  const base = { path, source, size: 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs };
   if (st.isDirectory()) return { ...base, type: 'directory' };
   if (st.isFile()) return { ...base, type: 'file', size: st.size };
   if (st.isSymbolicLink()) return { ...base, type: 'symlink', linkname: await readlink(source) };
   return { path, reason: 'not a regular file, directory or symlink (socket, fifo or device)' };
 }
 
+async function walkDir(dir: WalkedEntry, out: WalkResult): Promise<void> {
+  const raw = await readdir(dir.source, { encoding: 'buffer' });
+  raw.sort(Buffer.compare);
+  const children: Array<{ path: string; source: string }> = [];
+  for (const name of raw) {
+    const text = name.toString('utf8');
+    if (Buffer.from(text, 'utf8').equals(name)) children.push({ path: `${dir.path}/${text}`, source: join(dir.source, text) });
+    else out.skipped.push({ path: `${dir.path}/${text}`, reason: 'name is not valid UTF-8' });
+  }
+  for (let i = 0; i < children.length; i += PARALLEL) {
+    const batch = await Promise.all(children.slice(i, i + PARALLEL).map((c) => statEntry(c.path, c.source)));
+    for (const entry of batch) {
+      if (!('type' in entry)) {
+        out.skipped.push(entry);
+        continue;
+      }
+      out.entries.push(entry);
+      if (entry.type === 'directory') await walkDir(entry, out);
+    }
+  }
+}
+
 async function walkOne(src: BackupSource, out: WalkResult): Promise<void> {
-  const root = await lstat(src.dir).catch(() => undefined);
-  if (!root?.isDirectory()) {
+  const root = await statEntry(src.prefix, src.dir).catch(() => undefined);
+  if (!root || !('type' in root) || root.type !== 'directory') {
     throw new OcmError('OCM_E_BACKUP_FAILED', `backup source ${JSON.stringify(src.dir)} is not a directory`, {
       details: { source: src.dir },
     });
   }
-  const stack: Array<{ path: string; source: string }> = [{ path: src.prefix, source: src.dir }];
-  while (stack.length > 0) {
-    const { path, source } = stack.pop() as { path: string; source: string };
-    const entry = await statEntry(path, source);
-    if (!('type' in entry)) {
-      out.skipped.push(entry);
-      continue;
-    }
-    out.entries.push(entry);
-    if (entry.type !== 'directory') continue;
-    const names = await readdir(source, { encoding: 'buffer' });
-    names.sort(Buffer.compare);
-    // Reverse so the stack pops children in sorted order.
-    for (const raw of names.reverse()) {
-      const name = raw.toString('utf8');
-      if (!Buffer.from(name, 'utf8').equals(raw)) {
-        out.skipped.push({ path: `${path}/${name}`, reason: 'name is not valid UTF-8' });
-        continue;
-      }
-      stack.push({ path: `${path}/${name}`, source: join(source, name) });
-    }
-  }
+  out.entries.push(root);
+  await walkDir(root, out);
 }
 
 /** Symlinks that would resolve outside their own tree cannot be restored safely, so they are left out. */
