@@ -27,7 +27,7 @@ export async function registerHttpForwarder(app: FastifyInstance, options: HttpF
     disableRequestLogging: true,
     destroyAgent: true,
     undici: {
-      connections: 64,
+      connections: 128,
       pipelining: 1,
       headersTimeout: options.upstreamTimeoutMs,
       bodyTimeout: options.upstreamTimeoutMs,

@@ -80,6 +80,11 @@ function dial(
     answered = true;
     socket.off('close', onClientGone);
     if (socket.destroyed) return upstream.destroy();
+    // The registry may already have said goodbye to every tunnel; a late one would outlive close().
+    if (options.isDraining()) {
+      upstream.destroy();
+      return reject(socket, errorPage(503, 'The proxy is shutting down.'));
+    }
     socket.write(responseHead(response, false));
     options.tunnels.add(new WebSocketTunnel(route.user, socket, upstream, head, upstreamHead));
   });
@@ -88,6 +93,7 @@ function dial(
     answered = true;
     socket.write(responseHead(response, true));
     response.pipe(socket);
+    response.once('end', () => destroyLater(socket));
   });
   upstreamRequest.on('timeout', () => upstreamRequest.destroy(new HandshakeTimeout()));
   upstreamRequest.on('error', (err: NodeJS.ErrnoException) => {
@@ -106,8 +112,14 @@ function isWebSocketUpgrade(request: IncomingMessage): boolean {
 }
 
 function reject(socket: Duplex, page: ProxyPage): void {
-  if (socket.writable) socket.end(rawHttpResponse(page));
-  else socket.destroy();
+  if (!socket.writable) return void socket.destroy();
+  socket.end(rawHttpResponse(page));
+  destroyLater(socket);
+}
+
+/** A client that never closes its side must not hold the connection (and a draining close()) open. */
+function destroyLater(socket: Duplex): void {
+  setTimeout(() => socket.destroy(), 5_000).unref();
 }
 
 /** The upstream's status line and headers; a refused upgrade is sent close-delimited. */

@@ -87,11 +87,11 @@ export async function wsRefusal(url: string, host: string, options: ClientOption
   });
 }
 
-/** Sends bytes as they are and returns everything until the server closes. */
+/** Sends bytes as they are and returns everything until the server closes (the client never half-closes). */
 export async function rawExchange(port: number, text: string): Promise<string> {
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
-  socket.end(text);
+  socket.write(text);
   const chunks: Buffer[] = [];
   for await (const chunk of socket) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createEmbeddedProxy, StaticRouteTable, type EmbeddedProxy, type Route } from '@ocm/proxy';
 import { httpGet, httpJson, openWs, rawExchange, wsRefusal } from './clients.js';
@@ -178,6 +179,30 @@ describe('embedded proxy', () => {
           `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
       );
       assert.match(wsAbsolute, /^HTTP\/1.1 400/);
+    });
+
+    it('resolves every request on a reused or pipelined connection on its own', async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (const who of ['alice', 'bob', 'alice', 'bob']) {
+          const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: { host: `${who}.localhost` } });
+          req.end();
+          const [res] = (await once(req, 'response')) as [IncomingMessage];
+          const chunks: Buffer[] = [];
+          for await (const chunk of res) chunks.push(chunk as Buffer);
+          assert.equal(JSON.parse(Buffer.concat(chunks).toString()).who, who);
+        }
+      } finally {
+        agent.destroy();
+      }
+      const pipelined = await rawExchange(
+        port,
+        'GET /1 HTTP/1.1\r\nHost: bob.localhost\r\n\r\n' +
+          'GET /2 HTTP/1.1\r\nHost: alice.localhost\r\n\r\n' +
+          'GET /3 HTTP/1.1\r\nHost: bob.localhost\r\nConnection: close\r\n\r\n',
+      );
+      const answers = [...pipelined.matchAll(/"who":"(\w+)","method":"GET","url":"(\/\d)"/g)].map((m) => `${m[2]}:${m[1]}`);
+      assert.deepEqual(answers, ['/1:bob', '/2:alice', '/3:bob']);
     });
 
     it('refuses upgrades other than WebSocket', async () => {
