@@ -1,6 +1,7 @@
 // The real ContainerEngine: dockerode over the Docker socket, never the CLI.
 // Every call that changes a container first checks it carries ocm's label.
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { LABEL_MANAGED, LABEL_ROOT, OcmError, quote, type ContainerSpec, type NetworkSpec } from '@ocm/core';
 import { specToCreateOptions } from './create-options.js';
@@ -70,7 +71,15 @@ export class DockerEngine implements T.ContainerEngine {
   }
 
   async pause(name: string): Promise<void> {
-    await this.mutate(name, 'pause', (c) => c.pause());
+    // The cgroup freezer can time out on a busy host ("unable to freeze"); a retry usually succeeds.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.mutate(name, 'pause', (c) => c.pause());
+      } catch (error) {
+        if (attempt >= 3 || !/unable to freeze/i.test((error as Error).message)) throw error;
+        await sleep(500 * attempt);
+      }
+    }
   }
 
   async unpause(name: string): Promise<void> {
@@ -98,8 +107,12 @@ export class DockerEngine implements T.ContainerEngine {
       ...(options.tail === undefined ? {} : { tail: options.tail }),
     };
     if (options.follow) {
-      const stream = await docker(`follow logs of ${name}`, () => container.logs({ ...base, follow: true }), containerMissing(name));
-      return (stream as Readable).pipe(createDemuxStream());
+      const source = (await docker(`follow logs of ${name}`, () => container.logs({ ...base, follow: true }), containerMissing(name))) as Readable;
+      const out = createDemuxStream();
+      // Closing the reader must close the socket to Docker too, or it keeps the process alive.
+      out.once('close', () => source.destroy());
+      source.once('error', (error) => out.destroy(error));
+      return source.pipe(out);
     }
     const buffer = await docker(`read logs of ${name}`, () => container.logs({ ...base, follow: false }), containerMissing(name));
     return demuxBuffer(buffer).combined.toString('utf8');

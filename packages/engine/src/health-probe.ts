@@ -1,5 +1,7 @@
 // The gateway's UI answers 200 to any path, so "healthy" means /healthz
 // returned JSON with ok === true, nothing less.
+import { get } from 'node:http';
+
 export interface ProbeResult {
   ok: boolean;
   /** Why not, for progress lines and the final error. */
@@ -20,15 +22,17 @@ export function judgeHealthz(status: number, body: string): ProbeResult {
   return { ok: false, detail: `HTTP ${status} without "ok": true` };
 }
 
-/** GET http://127.0.0.1:<port>/healthz with a short timeout. */
+/** GET http://127.0.0.1:<port>/healthz with a short timeout (node:http: fetch can stall on a proxy that resets). */
 export function httpHealthProbe(timeoutMs = 2000): HealthProbe {
-  return async (hostPort) => {
-    try {
-      const response = await fetch(`http://127.0.0.1:${hostPort}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-      return judgeHealthz(response.status, await response.text());
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      return { ok: false, detail: cause?.code ?? (error as Error).message };
-    }
-  };
+  return (hostPort) =>
+    new Promise((resolve) => {
+      const request = get({ host: '127.0.0.1', port: hostPort, path: '/healthz', agent: false }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve(judgeHealthz(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        response.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, detail: error.code ?? error.message }));
+      });
+      request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+      request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, detail: error.code ?? error.message }));
+    });
 }

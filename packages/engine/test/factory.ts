@@ -2,10 +2,8 @@
 // on the core planner; every object is labelled for scoping and reaping.
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
-  COMPOSE_PROJECT,
   LABEL_MANAGED,
   LABEL_ROOT,
   LABEL_SPEC_HASH,
@@ -13,12 +11,10 @@ import {
   type ContainerSpec,
   type UserDeployment,
 } from '@ocm/core';
-
-export const FIXTURE_IMAGE = 'ocm-fixture-gateway:latest';
-export const TEST_LABEL = 'ocm.test';
-export const RUN_LABEL = 'ocm.test.run';
+import { FIXTURE_IMAGE, freePort, testLabels } from '../../../test/support/docker.js';
 
 export interface TestRun {
+  /** Name prefix for this test process' users, e.g. t1a2b3c. */
   id: string;
   /** Unique deployment root; also the ocm.root label value. */
   root: string;
@@ -37,22 +33,6 @@ export interface UserOptions {
 
 const HEALTH_JS =
   "fetch('http://127.0.0.1:18789/healthz').then(r=>r.json()).then(j=>process.exit(j.ok?0:1)).catch(()=>process.exit(1))";
-
-/** Labels that scope a test object to this run without making it ocm's. */
-export function testLabels(run: TestRun): Record<string, string> {
-  return { [TEST_LABEL]: '1', [RUN_LABEL]: run.id };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export function randomSubnet(): string {
   const a = 160 + Math.floor(Math.random() * 80);
@@ -77,7 +57,7 @@ export function userSpec(run: TestRun, short: string, options: UserOptions = {})
   const name = `${run.id}-${short}`;
   const dir = join(run.root, 'users', name);
   const subnet = options.subnet ?? randomSubnet();
-  const common = { ...testLabels(run), [LABEL_MANAGED]: '1', [LABEL_USER]: name, [LABEL_ROOT]: run.root };
+  const common = { ...testLabels(), [LABEL_MANAGED]: '1', [LABEL_USER]: name, [LABEL_ROOT]: run.root };
   const container: ContainerSpec = {
     name: `ocm-${name}`,
     image: options.image ?? FIXTURE_IMAGE,
@@ -106,7 +86,7 @@ export function userSpec(run: TestRun, short: string, options: UserOptions = {})
     init: true,
     capDrop: ['ALL'],
     securityOpt: ['no-new-privileges:true'],
-    labels: { ...common, 'com.docker.compose.project': COMPOSE_PROJECT, 'com.docker.compose.service': name },
+    labels: { ...common, 'com.docker.compose.project': 'ocm', 'com.docker.compose.service': name },
   };
   return withHash({
     name,
