@@ -34,10 +34,10 @@ export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise
   const engine = await makeEngine();
   if (event.kind === 'remove') {
     try {
-      if (await removeContainer({ ...ctx, engine }, event.name)) io.err(`removed container ocm-${event.name}`);
+      for (const name of await removeContainer({ ...ctx, engine }, event.name)) io.err(`removed container ${name}`);
     } catch (error) {
       if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
-      io.err(`warning: Docker is not reachable; run \`ocm up\` later to remove ocm-${event.name}`);
+      io.err(`warning: Docker is not reachable; run \`ocm up\` later to remove ${event.name}'s container`);
     }
     return;
   }
@@ -46,7 +46,7 @@ export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise
     const { outcomes } = await up({ ...ctx, engine }, [event.name], { onHealth: bar.health, onEvent: bar.event, onPull: bar.pull });
     bar.done();
     assertAllOk(outcomes);
-    for (const o of outcomes) if (o.action.kind !== 'leave') io.err(`${o.action.kind} ocm-${o.action.user}: ${o.action.reason}`);
+    for (const o of outcomes) if (o.action.kind !== 'leave') io.err(`${o.action.kind} ${'desired' in o.action ? o.action.desired.container.name : o.action.actual.name}: ${o.action.reason}`);
     if (event.kind === 'add') {
       const view = await showUser(ctx, event.name);
       io.err(`${event.name}'s gateway is healthy on 127.0.0.1:${view.port}`);

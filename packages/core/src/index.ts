@@ -10,5 +10,5 @@ export { allocatePort } from './ports.js';
 export { subnetFor, SUBNET_SIZE } from './network.js';
 export * from './gateway-profile.js';
 export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js';
-export { planDeployment, planUser, userOrigin, userHost, userDir, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
+export { planDeployment, planUser, userOrigin, userHost, userDir, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, renderEnvFile, mergedEnv, type TemplateSources, type RenderedFile, type RenderInput, type Rendered } from './render.js';

@@ -68,7 +68,17 @@ export const UserSchema = z.strictObject({
   env: EnvMap.default({}).describe('extra environment for this gateway (model API keys...)'),
 });
 
+// Extra Docker labels for monitoring or ownership; ocm's own and compose's are off limits.
+const Labels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `label key ${show(key)} must be lowercase letters, digits, ".", "_" or "-"` });
+    else if (/^(ocm\.(managed|user|root|spec-hash)$|com\.docker\.)/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `label ${show(key)} is set by ocm or compose` });
+    if (value.length > 256 || /[\u0000-\u001f\u007f]/.test(value)) ctx.addIssue({ code: 'custom', path: [key], message: 'label value must be one line of at most 256 characters' });
+  }
+});
+
 export const SettingsSchema = z.strictObject({
+  project: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, { message: 'must be 1-16 lowercase letters and digits, starting with a letter' }).default('ocm').describe('prefix of container and network names and the compose project; distinct per root on one host'),
   domain: Domain.default('localhost').describe('users are served at <name>.<domain>'),
   image: Image.default('ghcr.io/openclaw/openclaw:latest').describe('gateway image; pin with a tag or @sha256 digest'),
   timezone: z.string().regex(/^[A-Za-z0-9_+\-/]{1,64}$/, { message: 'is not a timezone name (e.g. UTC or Europe/Berlin)' }).default('UTC').describe('TZ for gateways and the backup schedule'),
@@ -85,6 +95,7 @@ export const SettingsSchema = z.strictObject({
   }).prefault({}),
   limits: LimitsSchema.prefault({}),
   env: EnvMap.default({}).describe('environment shared by every gateway (per-user env wins)'),
+  labels: Labels.default({}).describe('extra Docker labels on every container and network ocm creates'),
   tls: z.strictObject({
     certificate: AbsPath.optional().describe('PEM certificate (a wildcard *.<domain> works for all users)'),
     key: AbsPath.optional().describe('PEM private key'),

@@ -6,7 +6,6 @@ export const LABEL_MANAGED = 'ocm.managed';
 export const LABEL_USER = 'ocm.user';
 export const LABEL_SPEC_HASH = 'ocm.spec-hash';
 export const LABEL_ROOT = 'ocm.root';
-export const COMPOSE_PROJECT = 'ocm';
 
 export interface MountSpec {
   /** Absolute host path. */

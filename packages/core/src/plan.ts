@@ -10,7 +10,7 @@ import {
   GATEWAY_COMMAND, GATEWAY_PORT, HEALTHCHECK_TEST, STATE_TARGET, CONFIG_TARGET, pinnedEnv,
 } from './gateway-profile.js';
 import {
-  COMPOSE_PROJECT, LABEL_MANAGED, LABEL_ROOT, LABEL_SPEC_HASH, LABEL_USER,
+  LABEL_MANAGED, LABEL_ROOT, LABEL_SPEC_HASH, LABEL_USER,
   type ContainerSpec, type DeploymentPlan, type NetworkSpec, type UserDeployment,
 } from './plan-types.js';
 
@@ -51,13 +51,18 @@ export function effectiveLimits(manifest: Manifest, user: User): { cpus: number;
   return { cpus: user.cpus ?? d.cpus, memory: user.memory ?? d.memory, pids: user.pids ?? d.pids };
 }
 
+/** Docker name of a user's container and network: <project>-<name>. */
+export function containerName(manifest: Manifest, name: string): string {
+  return `${manifest.settings.project}-${name}`;
+}
+
 export function userDir(root: string, name: string): string {
   return `${root}/users/${name}`;
 }
 
 function networkFor(manifest: Manifest, user: User, labels: Record<string, string>): NetworkSpec {
   const subnet = subnetFor(manifest.settings.network.pool, user.port - manifest.settings.ports.base);
-  return { name: `ocm-${user.name}`, subnet: subnet.cidr, gateway: subnet.gateway, labels };
+  return { name: containerName(manifest, user.name), subnet: subnet.cidr, gateway: subnet.gateway, labels };
 }
 
 function containerFor(manifest: Manifest, user: User, root: string, labels: Record<string, string>): ContainerSpec {
@@ -65,7 +70,7 @@ function containerFor(manifest: Manifest, user: User, root: string, labels: Reco
   const limits = effectiveLimits(manifest, user);
   const dir = userDir(root, user.name);
   return {
-    name: `ocm-${user.name}`,
+    name: containerName(manifest, user.name),
     image: user.image ?? settings.image,
     command: [...GATEWAY_COMMAND],
     user: `${settings.gateway.uid}:${settings.gateway.gid}`,
@@ -102,7 +107,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 export function planUser(manifest: Manifest, user: User, input: PlanInput): UserDeployment {
   const root = assertRootPath(input.root);
-  const baseLabels = { [LABEL_MANAGED]: '1', [LABEL_USER]: user.name, [LABEL_ROOT]: root };
+  const baseLabels = { ...manifest.settings.labels, [LABEL_MANAGED]: '1', [LABEL_USER]: user.name, [LABEL_ROOT]: root };
   const network = networkFor(manifest, user, baseLabels);
   const container = containerFor(manifest, user, root, baseLabels);
   const envText = input.envFiles.get(user.name) ?? '';
@@ -112,7 +117,7 @@ export function planUser(manifest: Manifest, user: User, input: PlanInput): User
   container.labels = {
     ...baseLabels,
     [LABEL_SPEC_HASH]: specHash,
-    'com.docker.compose.project': COMPOSE_PROJECT,
+    'com.docker.compose.project': manifest.settings.project,
     'com.docker.compose.service': user.name,
     'com.docker.compose.oneoff': 'False',
     'com.docker.compose.container-number': '1',

@@ -89,7 +89,7 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   const confDir = nginx.confDir ?? `${plan.root}/nginx`;
 
   const files: RenderedFile[] = [
-    { path: 'docker-compose.yml', mode: 0o644, content: t.compose({ services: plan.users.filter((u) => u.enabled) }) },
+    { path: 'docker-compose.yml', mode: 0o644, content: t.compose({ project: settings.project, services: plan.users.filter((u) => u.enabled) }) },
     { path: 'nginx/ocm.conf', mode: 0o644, content: t.nginxShared({ ...nginxView, confDir }) },
   ];
   for (const user of plan.users) {

@@ -2,7 +2,7 @@
 // configured consistency mode, verified, copied and pruned by the backup
 // package; the outcome of the last run per user is kept for status pages.
 import { readFile } from 'node:fs/promises';
-import { OcmError, isOcmError, userDir, type Manifest } from '@ocm/core';
+import { OcmError, containerName, isOcmError, userDir, type Manifest } from '@ocm/core';
 import {
   backupUser, listBackups, restoreState, restoreTo, verifyBackup,
   type BackupInfo, type BackupProgress, type Clock, type ContainerControl, type RestoreResult, type VerifyReport,
@@ -42,8 +42,7 @@ const systemClock: Clock = { now: () => new Date() };
 const LAST_RESULT = '.last-result.json';
 
 /** Docker-backed control of one user's container for the consistency guard. */
-export function containerControl(engine: ContainerEngine, name: string): ContainerControl {
-  const container = `ocm-${name}`;
+export function containerControl(engine: ContainerEngine, container: string): ContainerControl {
   const state = async (): Promise<string | undefined> => {
     try {
       return (await engine.inspect(container)).State.Status;
@@ -81,7 +80,7 @@ async function backupOne(ctx: RuntimeContext, manifest: Manifest, name: string, 
     user: name,
     userDir: userDir(ctx.root.path, name),
     backupsDir: `${ctx.root.path}/backups`,
-    control: containerControl(ctx.engine, name),
+    control: containerControl(ctx.engine, containerName(manifest, name)),
     mode: settings.consistency,
     clock,
     ...(settings.copyTo === undefined ? {} : { copyTo: settings.copyTo }),
@@ -160,7 +159,7 @@ export async function restoreUser(ctx: RuntimeContext, name: string, archive: st
   const result = await restoreState({
     archive: path,
     userDir: userDir(ctx.root.path, name),
-    control: containerControl(ctx.engine, name),
+    control: containerControl(ctx.engine, user.container.name),
     clock: options.clock ?? systemClock,
     expectOwner: { uid, gid },
     // Restoring is time travel: the token the gateway knew at backup time must not come back.

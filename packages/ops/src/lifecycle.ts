@@ -52,6 +52,7 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
 }
 
 /** Stop and remove the users' containers and networks (all users without names). Data stays. */
+/** Returns the names of the containers removed. */
 export async function down(ctx: RuntimeContext, names: readonly string[] = []): Promise<string[]> {
   await ctx.engine.ping();
   const { plan } = await currentPlan(ctx);
@@ -63,21 +64,21 @@ export async function down(ctx: RuntimeContext, names: readonly string[] = []): 
     await ctx.engine.stop(c.name, { timeoutSeconds: 10 }).catch(() => undefined);
     await ctx.engine.remove(c.name);
     for (const network of c.networks) await ctx.engine.removeNetworkIfUnused(network);
-    removed.push(c.user ?? c.name);
+    removed.push(c.name);
   }
   if (removed.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'down', details: { users: removed } });
   return removed;
 }
 
 /** Remove a user's container and network after they left the manifest. */
-export async function removeContainer(ctx: RuntimeContext, name: string): Promise<boolean> {
+export async function removeContainer(ctx: RuntimeContext, name: string): Promise<string[]> {
   const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.root.path, 'ocm.user': name } });
   for (const c of actual) {
     await ctx.engine.stop(c.name, { timeoutSeconds: 10 }).catch(() => undefined);
     await ctx.engine.remove(c.name);
     for (const network of c.networks) await ctx.engine.removeNetworkIfUnused(network);
   }
-  return actual.length > 0;
+  return actual.map((c) => c.name);
 }
 
 async function userFor(ctx: RuntimeContext, name: string): Promise<{ user: UserDeployment; timeoutMs: number }> {

@@ -1,5 +1,5 @@
 // `ocm status`: per user what Docker and the gateway itself say right now.
-import { OcmError, effectiveLimits, parseSize, type Manifest } from '@ocm/core';
+import { OcmError, containerName, effectiveLimits, parseSize, type Manifest } from '@ocm/core';
 import { httpHealthProbe, mapLimit, type ContainerEngine } from '@ocm/engine';
 import type { OpsContext } from './context.js';
 
@@ -37,7 +37,7 @@ export async function userStatus(engine: ContainerEngine, manifest: Manifest, na
   };
   let info;
   try {
-    info = await engine.inspect(`ocm-${name}`);
+    info = await engine.inspect(containerName(manifest, name));
   } catch (error) {
     if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return base;
     throw error;
@@ -48,7 +48,7 @@ export async function userStatus(engine: ContainerEngine, manifest: Manifest, na
   const started = new Date(state.StartedAt);
   status.startedAt = started.toISOString();
   status.uptimeSeconds = Math.max(0, Math.round((now.getTime() - started.getTime()) / 1000));
-  const [health, stats] = await Promise.all([probe(user.port), engine.stats(`ocm-${name}`).catch(() => undefined)]);
+  const [health, stats] = await Promise.all([probe(user.port), engine.stats(containerName(manifest, name)).catch(() => undefined)]);
   const dockerHealth = (state as { Health?: { Status?: string } }).Health?.Status;
   status.health = health.ok ? 'healthy' : dockerHealth === 'starting' ? 'starting' : 'unhealthy';
   if (stats !== undefined) {

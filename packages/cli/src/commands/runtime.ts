@@ -1,6 +1,6 @@
 // up, down, start, stop, restart, logs, status, upgrade, doctor.
 import type { Command } from 'commander';
-import { OcmError, formatSize, validateManifest } from '@ocm/core';
+import { OcmError, containerName, formatSize, validateManifest } from '@ocm/core';
 import { assertAllOk, doctor, down, restartUser, startUser, statusAll, stopUser, up, upgrade, type UserStatus } from '@ocm/ops';
 import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
@@ -52,7 +52,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  ocm down\n  ocm down bob')
     .action(async (names: string[], _opts: unknown, cmd: Command) => {
       const removed = await down(await runtime(cmd, io), names);
-      io.out(removed.length === 0 ? 'no containers to remove' : removed.map((n) => `removed ocm-${n}`).join('\n'));
+      io.out(removed.length === 0 ? 'no containers to remove' : removed.map((n) => `removed ${n}`).join('\n'));
     });
 
   for (const [verb, text] of [['start', "start a user's gateway and wait until it is healthy"], ['stop', "stop a user's gateway (it stays stopped until start/up)"], ['restart', "restart a user's gateway and wait until it is healthy"]] as const) {
@@ -86,8 +86,9 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       const ctx = await runtime(cmd, io);
       const { manifest } = await ctx.root.load();
       if (!manifest.users.some((u) => u.name === name)) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
+      const container = containerName(manifest, name);
       if (opts.follow === true) {
-        const stream = await ctx.engine.logs(`ocm-${name}`, { tail, follow: true });
+        const stream = await ctx.engine.logs(container, { tail, follow: true });
         await new Promise<void>((resolve, reject) => {
           stream.on('data', (chunk: Buffer) => process.stdout.write(chunk));
           stream.on('end', resolve);
@@ -95,7 +96,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
           process.once('SIGINT', () => { stream.destroy(); resolve(); });
         });
       } else {
-        const text = await ctx.engine.logs(`ocm-${name}`, { tail });
+        const text = await ctx.engine.logs(container, { tail });
         if (text.length > 0) io.out(text.replace(/\n$/, ''));
       }
     });

@@ -1,0 +1,70 @@
+// `ocm daemon` (foreground: admin API, status page, proxy, backups),
+// `ocm daemon token` and `ocm daemon install` (systemd unit).
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { OcmError, quote } from '@ocm/core';
+import { ensureAdminToken, writeAtomic } from '@ocm/store';
+import { opsContext } from '../context.js';
+import { makeEngine } from '../engine-factory.js';
+import type { Io } from '../io.js';
+
+// bin/ocm, from packages/cli/{src,dist}/commands/.
+const OCM_BIN = fileURLToPath(new URL('../../../../bin/ocm', import.meta.url));
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+async function existingRoot(cmd: Command, io: Io) {
+  const ctx = opsContext(cmd, io);
+  if (!(await ctx.root.exists())) {
+    throw new OcmError('OCM_E_MANIFEST_MISSING', `no ocm.yaml in ${ctx.root.path}`);
+  }
+  return ctx;
+}
+
+export function registerDaemonCommands(program: Command, io: Io): void {
+  const daemon = program.command('daemon')
+    .description('the long-running part: admin API and status page, subdomain proxy, manifest watch, nightly backups');
+
+  daemon.command('run', { isDefault: true })
+    .description('run the daemon in the foreground until SIGTERM/SIGINT (the default)')
+    .option('--log-level <level>', `one of ${LEVELS.join(', ')}`, 'info')
+    .addHelpText('after', '\nExamples:\n  ocm daemon\n  ocm --root /srv/ocm daemon --log-level debug')
+    .action(async (opts: { logLevel: string }, cmd: Command) => {
+      if (!LEVELS.includes(opts.logLevel)) throw new OcmError('OCM_E_USAGE', `--log-level ${quote(opts.logLevel)} is not a level`, { hint: `use one of ${LEVELS.join(', ')}` });
+      const ctx = await existingRoot(cmd, io);
+      const { createDaemonLogger, runDaemon } = await import('@ocm/daemon');
+      await runDaemon({ root: ctx.root, engine: await makeEngine(), logger: createDaemonLogger({ level: opts.logLevel }) });
+    });
+
+  daemon.command('token')
+    .description('print the admin token for the API (Authorization: Bearer) and the status page')
+    .addHelpText('after', '\nExample:\n  curl -H "Authorization: Bearer $(ocm daemon token)" http://127.0.0.1:7070/api/status')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = await existingRoot(cmd, io);
+      io.out(await ensureAdminToken(ctx.root.path));
+    });
+
+  daemon.command('install')
+    .description('write a systemd unit that runs `ocm daemon` for this root, and say how to enable it')
+    .option('--user <user>', 'run as this user (needs Docker access); default root')
+    .option('--print', 'print the unit instead of writing it')
+    .option('--unit-file <path>', 'where to write the unit', '/etc/systemd/system/ocm.service')
+    .addHelpText('after', '\nExamples:\n  ocm daemon install\n  ocm daemon install --print > ocm.service')
+    .action(async (opts: { user?: string; print?: boolean; unitFile: string }, cmd: Command) => {
+      const ctx = await existingRoot(cmd, io);
+      const { renderSystemdUnit } = await import('@ocm/daemon');
+      const unit = renderSystemdUnit({ nodePath: process.execPath, ocmBin: OCM_BIN, root: ctx.root.path, ...(opts.user === undefined ? {} : { user: opts.user }) });
+      if (opts.print === true) return io.out(unit.replace(/\n$/, ''));
+      await ensureAdminToken(ctx.root.path);
+      try {
+        await mkdir(dirname(opts.unitFile), { recursive: true });
+        await writeAtomic(opts.unitFile, unit, { mode: 0o644 });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new OcmError('OCM_E_USAGE', `cannot write ${opts.unitFile} (${code})`, { cause: error, hint: 'run it as root, or use --print and install the unit yourself' });
+      }
+      io.err(`wrote ${opts.unitFile}`);
+      io.out('enable and start it with:\n  systemctl daemon-reload && systemctl enable --now ocm\nthen sign in to the status page with the token from `ocm daemon token`');
+    });
+}

@@ -1,0 +1,47 @@
+// A deployment root for tests that start real gateways: fixture image, its
+// own port range and subnet pool (so roots never collide), every object
+// labelled ocm.test=1, and all of it removed when the test ends.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import { getDocker, ensureFixtureImage, FIXTURE_IMAGE, RUN_ID, freePort } from '../support/docker.js';
+import { ocm, tempDir } from './cli.js';
+
+export interface TestRoot { root: string; portBase: number; proxyPort: number; pool: string; project: string }
+
+let counter = 0;
+
+export async function reapRoot(root: string): Promise<void> {
+  const docker = getDocker();
+  const filters = JSON.stringify({ label: [`ocm.root=${root}`] });
+  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+}
+
+export async function testRoot(t: TestContext, options: { image?: string; healthTimeoutSeconds?: number; extra?: string } = {}): Promise<TestRoot> {
+  await ensureFixtureImage();
+  const root = `${tempDir(t, 'ocm-rt-')}/root`;
+  // Spread concurrent roots over distinct ranges: pid and a counter pick the slot.
+  const slot = (process.pid * 7 + counter++) % 400;
+  const portBase = 20000 + slot * 50;
+  const pool = `10.${100 + (slot % 150)}.0.0/16`;
+  const proxyPort = await freePort();
+  const project = `t${slot}${RUN_ID.slice(-4).replace(/[^a-z0-9]/g, '')}`.slice(0, 16);
+  const init = await ocm(['init', '--image', options.image ?? FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`], { root });
+  if (init.code !== 0) throw new Error(init.stderr);
+  const path = `${root}/ocm.yaml`;
+  const text = readFileSync(path, 'utf8')
+    .replace(/  ports:\n    base: \d+\n    max: \d+/, `  ports:\n    base: ${portBase}\n    max: ${portBase + 49}`)
+    .replace(/  network:\n    pool: [^\n]+/, `  network:\n    pool: ${pool}`)
+    .replace('  project: ocm', `  project: ${project}`)
+    .replace('  labels: {}', `  labels:\n    ocm.test: "1"\n    ocm.test.run: "${RUN_ID}"`)
+    .replace(/timeoutSeconds: \d+/, `timeoutSeconds: ${options.healthTimeoutSeconds ?? 60}`)
+    + (options.extra ?? '');
+  writeFileSync(path, text);
+  t.after(async () => {
+    await ocm(['down'], { root });
+    await reapRoot(root);
+  });
+  return { root, portBase, proxyPort, pool, project };
+}
+
+export { FIXTURE_IMAGE };
