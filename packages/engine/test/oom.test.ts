@@ -40,7 +40,7 @@ test('a memory hog is OOM-killed and restarted while another user keeps answerin
       { what: 'hog OOM-killed and restarted', timeoutMs: 30_000, intervalMs: 250 },
     );
   } finally {
-    events.destroy();
+    (events as unknown as { destroy(): void }).destroy();
   }
   assert.ok(seen.some((e) => e.status === 'die' && e.exitCode === '137'), JSON.stringify(seen));
   const info = await ctx.engine.inspect(hog.container.name);
