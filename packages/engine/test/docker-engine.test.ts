@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OcmError, type ErrorCode } from '@ocm/core';
-import { inspectHardening, waitHealthy } from '@ocm/engine';
+import { DockerEngine, inspectHardening, waitHealthy } from '@ocm/engine';
 import { FIXTURE_IMAGE, testLabels } from '../../../test/support/docker.js';
 import { httpJson, waitFor } from '../../../test/support/wait.js';
 import { dockerTestContext, removeAfter } from './docker-support.js';
@@ -189,4 +189,11 @@ test('pulling with no registry is OCM_E_IMAGE_MISSING naming the image', async (
     return true;
   });
   assert.equal(await ctx.engine.imageExists(FIXTURE_IMAGE), true);
+});
+
+test('a daemon that does not answer is OCM_E_DOCKER_UNREACHABLE', async () => {
+  const nowhere = new DockerEngine({ socketPath: `${ctx.run.root}/no-docker.sock` });
+  await assert.rejects(nowhere.ping(), code('OCM_E_DOCKER_UNREACHABLE'));
+  await assert.rejects(nowhere.list(), code('OCM_E_DOCKER_UNREACHABLE'));
+  await assert.rejects(nowhere.imageExists(FIXTURE_IMAGE), code('OCM_E_DOCKER_UNREACHABLE'));
 });
