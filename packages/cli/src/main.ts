@@ -13,7 +13,7 @@ export const EXIT_USAGE = 2;
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const program = createProgram(io, {
     afterEdit: (cmd, event) => afterEdit(cmd, event, io),
-    preflight: (cmd, event) => preflight(cmd, event, io),
+    preflight: (cmd, event, manifest) => preflight(event, manifest, io),
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

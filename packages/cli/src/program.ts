@@ -2,13 +2,13 @@
 // one small module each. Nothing here prints errors or exits.
 import { Command } from 'commander';
 import type { Io } from './io.js';
-import { registerUserCommands, type AfterEdit } from './commands/users.js';
+import { registerUserCommands, type AfterEdit, type Preflight } from './commands/users.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 
 export const VERSION = '0.1.0';
 
-export interface ProgramHooks { afterEdit: AfterEdit; preflight: AfterEdit }
+export interface ProgramHooks { afterEdit: AfterEdit; preflight: Preflight }
 
 export function createProgram(io: Io, hooks: ProgramHooks): Command {
   const program = new Command('ocm')

@@ -2,7 +2,7 @@
 // waits for health, set/token recreate only that user, remove takes the
 // container away (data stays).
 import type { Command } from 'commander';
-import { OcmError } from '@ocm/core';
+import { OcmError, LABEL_ROOT, LABEL_USER, type Manifest } from '@ocm/core';
 import { assertAllOk, removeContainer, showUser, up } from '@ocm/ops';
 import { opsContext } from './context.js';
 import { makeEngine } from './engine-factory.js';
@@ -11,12 +11,10 @@ import type { Io } from './io.js';
 import { progress } from './progress.js';
 
 /** Before an edit that will start a container: Docker must answer and the image must be here. */
-export async function preflight(cmd: Command, event: EditEvent, io: Io): Promise<void> {
+export async function preflight(event: EditEvent, manifest: Manifest, io: Io): Promise<void> {
   if (!event.start) return;
   const engine = await makeEngine();
   await engine.ping();
-  const ctx = opsContext(cmd, io);
-  const { manifest } = await ctx.root.load();
   const image = manifest.users.find((u) => u.name === event.name)?.image ?? manifest.settings.image;
   if (!(await engine.imageExists(image))) {
     const bar = progress(io);
@@ -25,6 +23,15 @@ export async function preflight(cmd: Command, event: EditEvent, io: Io): Promise
     } finally {
       bar.done();
     }
+  }
+}
+
+async function hasContainer(engine: Awaited<ReturnType<typeof makeEngine>>, root: string, name: string): Promise<boolean> {
+  try {
+    return (await engine.list({ labels: { [LABEL_ROOT]: root, [LABEL_USER]: name } })).length > 0;
+  } catch (error) {
+    if ((error as OcmError).code === 'OCM_E_DOCKER_UNREACHABLE') return true;
+    throw error;
   }
 }
 
@@ -39,6 +46,10 @@ export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise
       if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
       io.err(`warning: Docker is not reachable; run \`ocm up\` later to remove ${event.name}'s container`);
     }
+    return;
+  }
+  if (event.kind === 'set' && !(await hasContainer(engine, ctx.root.path, event.name))) {
+    io.err(`${event.name} has no container yet; \`ocm up ${event.name}\` starts one`);
     return;
   }
   const bar = progress(io);

@@ -11,7 +11,11 @@ import type { OpsContext } from './context.js';
 
 export interface LimitOptions { cpus?: string | number; memory?: string; pids?: string | number }
 
-export interface AddOptions extends LimitOptions { env?: Record<string, string> }
+export interface AddOptions extends LimitOptions {
+  env?: Record<string, string>;
+  /** Runs after every check passed and before the first write (e.g. Docker reachable, image present). */
+  beforeWrite?: (manifest: Manifest, user: User) => Promise<void>;
+}
 
 export interface SetOptions extends LimitOptions {
   env?: Record<string, string>;
@@ -56,6 +60,8 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
     }
     const user: User = { name, port: allocatePort(manifest), enabled: true, ...limits, env: { ...(options.env ?? {}) } };
     const next: Manifest = { ...manifest, users: [...manifest.users, user] };
+    checkManifestRules(validateManifest(next));
+    await options.beforeWrite?.(next, user);
     const changes = await commit(ctx, next);
     await ctx.root.audit({ actor: ctx.actor, action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env) } });
     return { manifest: next, user, changes };

@@ -1,6 +1,6 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
-import { OcmError, assertUserName, parseEnvAssignment } from '@ocm/core';
+import { OcmError, parseEnvAssignment, type Manifest } from '@ocm/core';
 import { addUser, listUsers, removeUser, setUser, showUser, userToken, type UserView } from '@ocm/ops';
 import { opsContext } from '../context.js';
 import { json, table } from '../format.js';
@@ -31,7 +31,7 @@ function printUser(io: Io, user: UserView): void {
   ].join('\n'));
 }
 
-export function registerUserCommands(program: Command, io: Io, hooks: { afterEdit: AfterEdit; preflight: AfterEdit }): void {
+export function registerUserCommands(program: Command, io: Io, hooks: { afterEdit: AfterEdit; preflight: Preflight }): void {
   limitOptions(program.command('add')
     .description("add a user: record them in ocm.yaml, render their files and start their gateway")
     .argument('<name>', 'user name: lowercase letters, digits, hyphens; becomes <name>.<domain>'))
@@ -40,9 +40,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .addHelpText('after', '\nExamples:\n  ocm add alice\n  ocm add bob --memory 1g --cpus 1 --env OPENAI_API_KEY=sk-...\n  ocm add carol --no-start')
     .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean }, cmd: Command) => {
       const ctx = opsContext(cmd, io);
-      assertUserName(name);
-      await hooks.preflight(cmd, { kind: 'add', name, start: opts.start });
-      const result = await addUser(ctx, name, opts);
+      const result = await addUser(ctx, name, { ...opts, beforeWrite: (manifest) => hooks.preflight(cmd, { kind: 'add', name, start: opts.start }, manifest) });
       const user = result.user;
       if (user === undefined) throw new OcmError('OCM_E_INTERNAL', 'add returned no user');
       io.err(`added ${name} on 127.0.0.1:${user.port}`);
@@ -119,3 +117,4 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
 
 export interface EditEvent { kind: 'add' | 'remove' | 'set'; name: string; start: boolean }
 export type AfterEdit = (cmd: Command, event: EditEvent) => Promise<void>;
+export type Preflight = (cmd: Command, event: EditEvent, manifest: Manifest) => Promise<void>;
