@@ -61,14 +61,19 @@ describe('NginxApplier against a real nginx', () => {
   let applier: NginxApplier;
   let good: Map<string, string>;
 
-  /** nginx reloads asynchronously: poll until a host answers as expected. */
+  /**
+   * nginx reloads asynchronously, and for a moment an old worker may still
+   * accept: poll until a host gives the expected answer three times running.
+   */
   async function whoAnswers(host: string, want: string | number): Promise<string | number> {
     const deadline = Date.now() + 5_000;
     let last: string | number = '';
+    let streak = 0;
     while (Date.now() < deadline) {
       const answer = await httpGet(nginx.port, host);
       last = answer.status === 200 ? (JSON.parse(answer.body) as { who: string }).who : answer.status;
-      if (last === want) return last;
+      streak = last === want ? streak + 1 : 0;
+      if (streak === 3) return last;
       await sleep(50);
     }
     return last;
