@@ -1,0 +1,73 @@
+// /api/users: the same manifest edits as `ocm add/set/remove/token`, through
+// the same ops functions and with the same follow-up on Docker the CLI does
+// (add starts and waits for health, set recreates, remove takes the
+// container away, a rotated token recreates).
+import type { FastifyInstance } from 'fastify';
+import { OcmError } from '@ocm/core';
+import { addUser, assertAllOk, ensureImages, listUsers, removeContainer, removeUser, setUser, showUser, up, userToken, type AddOptions, type SetOptions } from '@ocm/ops';
+import { runtimeOf, type ApiDeps } from './api-context.js';
+import { addUserBody, removeUserQuery, setUserBody, userParams } from './schemas.js';
+
+interface NameParams { name: string }
+type AddBody = AddOptions & { name: string; start?: boolean };
+
+export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/api/users', async (request) => ({ users: await listUsers(runtimeOf(deps, request)) }));
+
+  app.get<{ Params: NameParams }>('/api/users/:name', { schema: { params: userParams } }, async (request) =>
+    showUser(runtimeOf(deps, request), request.params.name));
+
+  app.post<{ Body: AddBody }>('/api/users', { schema: { body: addUserBody } }, async (request, reply) => {
+    const ctx = runtimeOf(deps, request);
+    const { name, start = true, ...options } = request.body;
+    if (start) {
+      // Like the CLI's preflight: Docker and the image first, so a refusal leaves ocm.yaml as it was.
+      await ctx.engine.ping();
+      const { manifest } = await ctx.root.load();
+      await ensureImages(ctx.engine, [manifest.settings.image]);
+    }
+    await addUser(ctx, name, options);
+    deps.edited();
+    if (start) assertAllOk((await up(ctx, [name])).outcomes);
+    return reply.code(201).send({ user: await showUser(ctx, name), started: start });
+  });
+
+  app.patch<{ Params: NameParams; Body: SetOptions }>('/api/users/:name', { schema: { params: userParams, body: setUserBody } }, async (request) => {
+    const ctx = runtimeOf(deps, request);
+    const { name } = request.params;
+    const result = await setUser(ctx, name, request.body);
+    deps.edited();
+    assertAllOk((await up(ctx, [name])).outcomes);
+    return { user: await showUser(ctx, name), changed: result.changes.map((c) => c.path) };
+  });
+
+  app.delete<{ Params: NameParams; Querystring: { purge?: string; yes?: string } }>(
+    '/api/users/:name',
+    { schema: { params: userParams, querystring: removeUserQuery } },
+    async (request) => {
+      const ctx = runtimeOf(deps, request);
+      const { name } = request.params;
+      const result = await removeUser(ctx, name, { purge: request.query.purge === 'true', yes: request.query.yes === 'true' });
+      deps.edited();
+      let containers: unknown;
+      let warning: string | undefined;
+      try {
+        containers = await removeContainer(ctx, name);
+      } catch (error) {
+        if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
+        warning = `Docker is not reachable; run \`ocm up\` later to remove ${name}'s container`;
+      }
+      return { removed: name, purged: result.purged, containerRemoved: Array.isArray(containers) ? containers.length > 0 : containers === true, ...(warning === undefined ? {} : { warning }) };
+    },
+  );
+
+  // The only route that shows a token: the new one, once.
+  app.post<{ Params: NameParams }>('/api/users/:name/token/rotate', { schema: { params: userParams } }, async (request, reply) => {
+    const ctx = runtimeOf(deps, request);
+    const { name } = request.params;
+    const result = await userToken(ctx, name, true);
+    deps.edited();
+    assertAllOk((await up(ctx, [name])).outcomes);
+    return reply.header('cache-control', 'no-store').send({ name, token: result.token });
+  });
+}

@@ -1,0 +1,221 @@
+// The daemon, assembled: admin app, embedded proxy (or nginx sync), health
+// probes, manifest watch and backup schedule, all built from ocm.yaml.
+// Nothing listens until start(); stop() drains and closes in order.
+import type { FastifyInstance } from 'fastify';
+import { OcmError, type Manifest } from '@ocm/core';
+import { DeploymentRoot, ensureAdminToken } from '@ocm/store';
+import type { ContainerEngine } from '@ocm/engine';
+import { backupUsers, type RuntimeContext } from '@ocm/ops';
+import { StaticRouteTable, createEmbeddedProxy, type EmbeddedProxy, type EmbeddedProxyOptions, type NginxControl, type ProxyAddress } from '@ocm/proxy';
+import type { BackupScheduler, Clock, ScheduleFn } from '@ocm/backup';
+import type { Logger } from 'pino';
+import { buildAdminApp } from './admin-app.js';
+import { BackupJobs } from './backup-jobs.js';
+import { startBackupSchedule } from './backup-schedule.js';
+import { GatewayRoutes } from './gateway-routes.js';
+import { isLoopbackHost, listenUrl, parseListen, type ListenAddress } from './listen-address.js';
+import { ManifestWatcher } from './manifest-watcher.js';
+import { NginxSync } from './nginx-sync.js';
+import { SerialLane } from './serial-lane.js';
+
+export interface DaemonOptions {
+  root: string | DeploymentRoot;
+  engine: ContainerEngine;
+  logger: Logger;
+  /** Wall clock for backup names and ages. */
+  clock?: Clock;
+  /** Milliseconds now, for sessions, rate limits and health freshness. */
+  now?: () => number;
+  /** Health probe interval of healthy gateways (default 2 s). */
+  healthIntervalMs?: number;
+  /** Fallback poll of ocm.yaml (default 1 s). */
+  watchPollMs?: number;
+  /** Replaces node-cron (tests). */
+  schedule?: ScheduleFn;
+  /** Pause before a failed scheduled backup is retried (default 60 s). */
+  backupRetryDelayMs?: number;
+  /** How long stop() lets proxied requests and WebSockets finish before closing them (default 10 s). */
+  drainGraceMs?: number;
+  /** Replaces the real nginx commands in nginx mode (tests). */
+  nginxControl?: NginxControl;
+}
+
+export interface ListenOverrides {
+  admin?: Partial<ListenAddress>;
+  proxy?: Partial<ListenAddress>;
+}
+
+export interface DaemonAddresses {
+  admin: ListenAddress & { url: string };
+  proxy?: ProxyAddress;
+  nginxConfDir?: string;
+}
+
+export interface Daemon {
+  readonly adminApp: FastifyInstance;
+  /** The embedded proxy; undefined in nginx mode. */
+  readonly proxy: EmbeddedProxy | undefined;
+  readonly scheduler: BackupScheduler | undefined;
+  readonly routes: GatewayRoutes | undefined;
+  readonly jobs: BackupJobs;
+  /** The manifest in force. */
+  manifest(): Manifest;
+  start(listen?: ListenOverrides): Promise<DaemonAddresses>;
+  /** Looks at ocm.yaml now instead of waiting for the watch. */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Settings that are read once at start; changing them needs a restart. */
+const RESTART_SETTINGS = ['proxy', 'tls', 'admin'] as const;
+
+export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
+  const root = typeof options.root === 'string' ? new DeploymentRoot(options.root) : options.root;
+  const log = options.logger;
+  const proxyLog = log.child({ component: 'proxy' });
+  const backupLog = log.child({ component: 'backup' });
+  const now = options.now ?? Date.now;
+  const clock = options.clock === undefined ? {} : { clock: options.clock };
+  const { manifest: initial, text: initialText } = await root.load();
+  const adminToken = await ensureAdminToken(root.path);
+  let current = initial;
+  const mode = initial.settings.proxy.mode;
+
+  const lane = new SerialLane();
+  const runtime = (actor: string): RuntimeContext => ({ root, engine: options.engine, actor });
+  const jobs = new BackupJobs({ lane, now, run: (names) => backupUsers(runtime('api'), names, clock) });
+
+  let proxy: EmbeddedProxy | undefined;
+  let routes: GatewayRoutes | undefined;
+  let nginx: NginxSync | undefined;
+  if (mode === 'embedded') {
+    const table = new StaticRouteTable();
+    routes = new GatewayRoutes({ table, logger: proxyLog, now, ...(options.healthIntervalMs === undefined ? {} : { intervalMs: options.healthIntervalMs }) });
+    routes.update(initial);
+    const { certificate, key } = initial.settings.tls;
+    // loopbackClients 'direct': a browser on this machine reaches its gateway without
+    // forwarding headers, because the gateway refuses a forwarded loopback address.
+    const proxyOptions: EmbeddedProxyOptions & { loopbackClients?: 'forward' | 'direct' } = {
+      routes: table,
+      logger: proxyLog,
+      loopbackClients: 'direct',
+      ...(options.drainGraceMs === undefined ? {} : { drainGraceMs: options.drainGraceMs }),
+      ...(certificate !== undefined && key !== undefined ? { tls: { certPath: certificate, keyPath: key } } : {}),
+    };
+    proxy = await createEmbeddedProxy(proxyOptions);
+  } else {
+    nginx = new NginxSync({ root, manifest: initial, logger: proxyLog, ...(options.nginxControl === undefined ? {} : { control: options.nginxControl }) });
+  }
+
+  let scheduler: BackupScheduler | undefined;
+  let watcher: ManifestWatcher | undefined;
+  const schedule = (manifest: Manifest): BackupScheduler | undefined => {
+    try {
+      return startBackupSchedule({
+        ctx: runtime('schedule'), manifest, lane, logger: backupLog,
+        ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
+        ...(options.backupRetryDelayMs === undefined ? {} : { retryDelayMs: options.backupRetryDelayMs }),
+      });
+    } catch (err) {
+      backupLog.error({ err: (err as Error).message }, 'backups are not scheduled');
+      return undefined;
+    }
+  };
+
+  const adminApp = await buildAdminApp({
+    root, engine: options.engine, adminToken, logger: log.child({ component: 'admin' }), jobs, now,
+    status: {
+      ...(routes === undefined ? {} : { routes: () => routes.states() }),
+      ...(proxy === undefined ? {} : { webSockets: () => proxy.openWebSockets() }),
+      backupRunning: () => scheduler?.running === true,
+    },
+    edited: () => void watcher?.check(),
+  });
+
+  async function apply(next: Manifest): Promise<void> {
+    const before = current;
+    current = next;
+    for (const key of RESTART_SETTINGS) {
+      if (JSON.stringify(before.settings[key]) !== JSON.stringify(next.settings[key])) {
+        log.child({ component: 'watch' }).warn({ setting: `settings.${key}` }, 'this setting changed; restart the daemon to apply it');
+      }
+    }
+    routes?.update(next);
+    await nginx?.apply(next);
+    const b = before.settings;
+    const n = next.settings;
+    if (b.backup.schedule !== n.backup.schedule || b.timezone !== n.timezone) {
+      await scheduler?.stop();
+      scheduler = schedule(next);
+      backupLog.info({ schedule: n.backup.schedule, timezone: n.timezone }, 'backup schedule changed');
+    }
+  }
+
+  let started = false;
+  let stopping: Promise<void> | undefined;
+
+  async function start(listen: ListenOverrides = {}): Promise<DaemonAddresses> {
+    if (started) throw new OcmError('OCM_E_INTERNAL', 'the daemon was already started');
+    started = true;
+    try {
+      // Probe first, so the proxy does not answer 503 for healthy gateways in its first seconds.
+      await routes?.start();
+      if (nginx !== undefined) await nginx.apply(current);
+      const addresses: Partial<DaemonAddresses> = {};
+      if (proxy !== undefined) {
+        const wanted = parseListen(current.settings.proxy.listen, 'settings.proxy.listen');
+        addresses.proxy = await proxy.listen({ host: listen.proxy?.host ?? wanted.host, port: listen.proxy?.port ?? wanted.port });
+      }
+      if (nginx !== undefined) addresses.nginxConfDir = nginx.confDir;
+      const wanted = parseListen(current.settings.admin.listen, 'settings.admin.listen');
+      const admin = { host: listen.admin?.host ?? wanted.host, port: listen.admin?.port ?? wanted.port };
+      try {
+        await adminApp.listen(admin);
+      } catch (err) {
+        throw new OcmError('OCM_E_PROXY_LISTEN', `the admin API cannot listen on ${admin.host}:${admin.port} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+          cause: err,
+          hint: 'choose another settings.admin.listen address, or stop what is using it',
+        });
+      }
+      const address = adminApp.server.address();
+      if (address !== null && typeof address === 'object') admin.port = address.port;
+      if (!isLoopbackHost(admin.host)) log.warn({ host: admin.host }, 'the admin API is reachable from other machines over plain HTTP; keep it on 127.0.0.1 or put TLS in front');
+      watcher = new ManifestWatcher({
+        dir: root.path, logger: log.child({ component: 'watch' }), initialText, onChange: apply,
+        ...(options.watchPollMs === undefined ? {} : { pollMs: options.watchPollMs }),
+      });
+      watcher.start();
+      scheduler = schedule(current);
+      return { ...addresses, admin: { ...admin, url: listenUrl(admin) } };
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      await watcher?.stop();
+      await routes?.stop();
+      // Both listeners stop accepting at once; in-flight requests finish, WebSockets get 1001.
+      await Promise.all([adminApp.close(), proxy?.close()]);
+      await scheduler?.stop();
+      await jobs.settle();
+    })();
+    return stopping;
+  }
+
+  return {
+    adminApp,
+    proxy,
+    get scheduler() {
+      return scheduler;
+    },
+    routes,
+    jobs,
+    manifest: () => current,
+    start,
+    reload: async () => watcher?.check(),
+    stop,
+  };
+}

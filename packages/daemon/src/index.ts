@@ -1,0 +1,15 @@
+export { buildDaemon, type Daemon, type DaemonOptions, type DaemonAddresses, type ListenOverrides } from './build-daemon.js';
+export { runDaemon, type RunDaemonOptions } from './run-daemon.js';
+export { buildAdminApp, adminRoutes, type AdminAppOptions, type AdminRoute } from './admin-app.js';
+export { createDaemonLogger, REDACT_PATHS, type DaemonLoggerOptions } from './logger.js';
+export { GatewayRoutes, type GatewayRoutesOptions } from './gateway-routes.js';
+export { ManifestWatcher, type ManifestWatcherOptions } from './manifest-watcher.js';
+export { NginxSync, type NginxSyncOptions } from './nginx-sync.js';
+export { BackupJobs, type BackupJob } from './backup-jobs.js';
+export { SerialLane } from './serial-lane.js';
+export { FailureLimiter, type FailureLimiterOptions } from './failure-limiter.js';
+export { SessionStore, type Session } from './sessions.js';
+export { statusReport, type StatusReport, type UserReport, type LastBackup } from './status-report.js';
+export { renderSystemdUnit, UNIT_PATH, type UnitOptions } from './systemd-unit.js';
+export { parseListen, listenUrl, type ListenAddress } from './listen-address.js';
+export type { Access } from './auth.js';

@@ -1,0 +1,80 @@
+// JSON schemas of the admin API: unknown fields are refused, and fastify's
+// validator is told not to coerce or strip anything (see admin-app.ts).
+const NAME = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const ENV = { type: 'object', maxProperties: 200, additionalProperties: { type: 'string', maxLength: 8192 } } as const;
+const LIMITS = {
+  cpus: { type: ['number', 'string'], description: 'CPU limit, e.g. 0.5 or "2"' },
+  memory: { type: 'string', maxLength: 32, description: 'memory limit, e.g. "512m" or "2g"' },
+  pids: { type: ['integer', 'string'], description: 'process limit, e.g. 256' },
+} as const;
+
+export const userParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: NAME },
+} as const;
+
+export const addUserBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: NAME,
+    ...LIMITS,
+    env: ENV,
+    start: { type: 'boolean', description: 'start the gateway and wait for health (default true)' },
+  },
+} as const;
+
+export const setUserBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    ...LIMITS,
+    env: ENV,
+    unsetEnv: { type: 'array', maxItems: 200, items: { type: 'string', maxLength: 256 } },
+    enabled: { type: 'boolean' },
+  },
+} as const;
+
+const BOOL_TEXT = { type: 'string', enum: ['true', 'false'] } as const;
+
+export const removeUserQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { purge: BOOL_TEXT, yes: BOOL_TEXT },
+} as const;
+
+export const logsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { tail: { type: 'string', pattern: '^[0-9]{1,5}$', description: 'last N lines (default 200, at most 99999)' } },
+} as const;
+
+export const backupBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { names: { type: 'array', maxItems: 1000, items: NAME } },
+} as const;
+
+export const backupsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { name: NAME },
+} as const;
+
+export const jobParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } },
+} as const;
+
+export const loginBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['token'],
+  properties: { token: { type: 'string', maxLength: 1024 } },
+} as const;
