@@ -1,7 +1,8 @@
 // `ocm daemon` (foreground: admin API, status page, proxy, backups),
 // `ocm daemon token` and `ocm daemon install` (systemd unit).
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { OcmError, quote } from '@ocm/core';
@@ -10,8 +11,15 @@ import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
 import type { Io } from '../io.js';
 
-// bin/ocm, from packages/cli/{src,dist}/commands/.
-const OCM_BIN = fileURLToPath(new URL('../../../../bin/ocm', import.meta.url));
+/** The absolute path of bin/ocm: the nearest one above this module (source, compiled or bundled). */
+function ocmBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'bin', 'ocm'))) return join(dir, 'bin', 'ocm');
+    dir = dirname(dir);
+  }
+  return resolve(process.argv[1] ?? 'bin/ocm');
+}
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 async function existingRoot(cmd: Command, io: Io) {
@@ -54,7 +62,7 @@ export function registerDaemonCommands(program: Command, io: Io): void {
     .action(async (opts: { user?: string; print?: boolean; unitFile: string }, cmd: Command) => {
       const ctx = await existingRoot(cmd, io);
       const { renderSystemdUnit } = await import('@ocm/daemon');
-      const unit = renderSystemdUnit({ nodePath: process.execPath, ocmBin: OCM_BIN, root: ctx.root.path, ...(opts.user === undefined ? {} : { user: opts.user }) });
+      const unit = renderSystemdUnit({ nodePath: process.execPath, ocmBin: ocmBin(), root: ctx.root.path, ...(opts.user === undefined ? {} : { user: opts.user }) });
       if (opts.print === true) return io.out(unit.replace(/\n$/, ''));
       await ensureAdminToken(ctx.root.path);
       try {
