@@ -4,7 +4,6 @@ import { CommanderError } from 'commander';
 import { OcmError, isOcmError } from '@ocm/core';
 import { processIo, type Io } from './io.js';
 import { createProgram } from './program.js';
-import { afterEdit, preflight } from './runtime-hooks.js';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -12,8 +11,9 @@ export const EXIT_USAGE = 2;
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const program = createProgram(io, {
-    afterEdit: (cmd, event) => afterEdit(cmd, event, io),
-    preflight: (cmd, event, manifest) => preflight(event, manifest, io),
+    // The Docker side is loaded only when an edit needs it.
+    afterEdit: async (cmd, event) => (await import('./runtime-hooks.js')).afterEdit(cmd, event, io),
+    preflight: async (_cmd, event, manifest) => (await import('./runtime-hooks.js')).preflight(event, manifest, io),
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -3,7 +3,8 @@
 // container away (data stays).
 import type { Command } from 'commander';
 import { OcmError, LABEL_ROOT, LABEL_USER, type Manifest } from '@ocm/core';
-import { assertAllOk, removeContainer, showUser, up } from '@ocm/ops';
+import { assertAllOk, removeContainer, up } from '@ocm/ops/lifecycle';
+import { showUser } from '@ocm/ops/users';
 import { opsContext } from './context.js';
 import { makeEngine } from './engine-factory.js';
 import type { EditEvent } from './commands/users.js';

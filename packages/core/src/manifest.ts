@@ -111,19 +111,23 @@ export function parseManifest(text: string, file = MANIFEST_FILE): Manifest {
   if (aliases > MAX_ALIASES) {
     throw new OcmError('OCM_E_MANIFEST_PARSE', `${file}: uses ${aliases} YAML aliases (at most ${MAX_ALIASES}); refusing a possible alias bomb`);
   }
-  let located;
+  let value: unknown;
   try {
-    located = loadLocated(text, { schema: yaml.CORE_SCHEMA, json: false });
+    value = yaml.load(text, { schema: yaml.CORE_SCHEMA, json: false });
   } catch (error) {
     const mark = (error as { mark?: { line: number }; reason?: string }).mark;
     const reason = (error as { reason?: string }).reason ?? 'is not valid YAML';
     const where = mark === undefined ? `${file}` : `${file}:${mark.line + 1}`;
     throw new OcmError('OCM_E_MANIFEST_PARSE', `${where}: ${reason}`, { cause: error });
   }
-  if (located.value !== undefined && located.value !== null && (typeof located.value !== 'object' || Array.isArray(located.value))) {
+  if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
     throw new OcmError('OCM_E_MANIFEST_INVALID', `${file}: the top level must be a mapping with settings and users`);
   }
-  return validateManifest(located.value, located.lineOf, file);
+  // Positions cost a listener call per YAML node, so they are only worked out
+  // for a manifest that is about to be refused.
+  const lineOf = (path: ReadonlyArray<PropertyKey>): number | undefined =>
+    loadLocated(text, { schema: yaml.CORE_SCHEMA, json: false }).lineOf(path);
+  return validateManifest(value, lineOf, file);
 }
 
 const HEADER = `# ocm users manifest: the one source of truth for this deployment.

@@ -1,7 +1,7 @@
 // The gateway refuses browsers from origins it was not told about, and
 // requests through a proxy it does not trust. ocm merges exactly those keys
 // into the user's openclaw.json and leaves everything else as it was.
-import JSON5 from 'json5';
+import { createRequire } from 'node:module';
 import { OcmError } from './errors.js';
 
 export interface GatewayConfigKeys {
@@ -10,6 +10,10 @@ export interface GatewayConfigKeys {
 }
 
 type Json = Record<string, unknown>;
+
+// json5 is only needed when a user's config is merged.
+const requireLazy = createRequire(import.meta.url);
+const json5 = (): { parse(text: string): unknown } => requireLazy('json5') as { parse(text: string): unknown };
 
 const asObject = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 
@@ -24,7 +28,7 @@ export function mergeGatewayConfig(existing: string | undefined, keys: GatewayCo
   let doc: Json = {};
   if (existing !== undefined && existing.trim() !== '') {
     try {
-      const parsed: unknown = JSON5.parse(existing);
+      const parsed: unknown = json5().parse(existing);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level is not an object');
       doc = parsed as Json;
     } catch (error) {

@@ -1,7 +1,7 @@
 // plan -> file contents. Handlebars fills templates/*.hbs from the plan itself,
 // so the compose file and ocm's own containers cannot drift apart. Values are
 // pre-validated and emitted through `json` (a valid YAML scalar), never raw.
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
 import type { Manifest } from './manifest-schema.js';
 import { planDeployment } from './plan.js';
 import { type DeploymentPlan, type MountSpec, type ContainerSpec } from './plan-types.js';
@@ -33,20 +33,25 @@ export interface Rendered {
   files: RenderedFile[];
 }
 
+// handlebars is loaded on the first render, so commands that only read the
+// manifest (list, show) start without it.
+const requireLazy = createRequire(import.meta.url);
+type HB = typeof import('handlebars');
+
 type Compiled = { compose: HandlebarsTemplateDelegate; nginxServer: HandlebarsTemplateDelegate; nginxShared: HandlebarsTemplateDelegate; env: HandlebarsTemplateDelegate };
 const compiledCache = new WeakMap<TemplateSources, Compiled>();
 
 function compile(sources: TemplateSources): Compiled {
   const cached = compiledCache.get(sources);
   if (cached !== undefined) return cached;
-  const hb = Handlebars.create();
+  const hb = (requireLazy('handlebars') as HB).create();
   hb.registerHelper('json', (value: unknown) => JSON.stringify(value));
   hb.registerHelper('mount', (m: MountSpec) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`);
   hb.registerHelper('publish', (c: ContainerSpec) => `${c.hostIp}:${c.hostPort}:${c.containerPort}`);
   // compose sets com.docker.compose.* itself and refuses them in a file.
   hb.registerHelper('ocmLabels', (labels: Record<string, string>) =>
     Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('com.docker.compose.'))));
-  hb.registerHelper('listen', function (this: { listenAddress?: string }, port: number, options: Handlebars.HelperOptions) {
+  hb.registerHelper('listen', function (this: { listenAddress?: string }, port: number, options: { data: unknown }) {
     const address = (options.data as { root: { listenAddress: string } }).root.listenAddress;
     return address === '' ? String(port) : `${address}:${port}`;
   });

@@ -1,12 +1,13 @@
 // Every file ocm writes lands whole or not at all: write-file-atomic writes a
 // temp file beside the target, fsyncs and renames it into place.
-import writeFileAtomic from 'write-file-atomic';
 import { readFile } from 'node:fs/promises';
 
 export interface WriteOptions { mode: number; uid?: number; gid?: number }
 
 export async function writeAtomic(path: string, content: string, options: WriteOptions): Promise<void> {
   const chown = options.uid !== undefined && options.gid !== undefined ? { uid: options.uid, gid: options.gid } : undefined;
+  // Loaded on first write: read-only commands never pay for it.
+  const { default: writeFileAtomic } = await import('write-file-atomic');
   await writeFileAtomic(path, content, { mode: options.mode, fsync: true, ...(chown === undefined ? {} : { chown }) });
 }
 

@@ -1,7 +1,6 @@
 // One writer at a time per deployment root. proper-lockfile uses an atomic
 // mkdir plus mtime refreshes, so a crashed holder goes stale instead of
 // blocking forever, and it works across processes without a daemon.
-import lockfile from 'proper-lockfile';
 import { OcmError } from '@ocm/core';
 import { rootFsError } from './fs-errors.js';
 
@@ -9,6 +8,7 @@ export const LOCK_NAME = '.ocm.lock';
 
 export async function withRootLock<T>(root: string, fn: () => Promise<T>, waitMs = 30_000): Promise<T> {
   let release: () => Promise<void>;
+  const { default: lockfile } = await import('proper-lockfile');
   try {
     release = await lockfile.lock(root, {
       lockfilePath: `${root}/${LOCK_NAME}`,

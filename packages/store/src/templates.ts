@@ -1,9 +1,11 @@
 // The handlebars sources ship in the repository's templates/ folder; the
 // core is handed their text so it never touches the filesystem.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { TemplateSources } from '@ocm/core';
 
-const TEMPLATE_DIR = new URL('../../../templates/', import.meta.url);
+// From packages/store/{src,dist}/ or from the bundled CLI in dist/cli/.
+const TEMPLATE_DIR = [new URL('../../../templates/', import.meta.url), new URL('../../templates/', import.meta.url)]
+  .find((dir) => existsSync(new URL('docker-compose.yml.hbs', dir))) ?? new URL('../../../templates/', import.meta.url);
 
 let cached: TemplateSources | undefined;
 

@@ -1,7 +1,6 @@
 // init and render.
 import type { Command } from 'commander';
 import { OcmError } from '@ocm/core';
-import { initRoot, renderRoot } from '@ocm/ops';
 import { opsContext } from '../context.js';
 import type { Io } from '../io.js';
 import { describeChanges } from './describe-changes.js';
@@ -19,6 +18,7 @@ export function registerDeploymentCommands(program: Command, io: Io): void {
         throw new OcmError('OCM_E_USAGE', `--proxy ${JSON.stringify(opts.proxy)} is not a proxy mode`, { hint: 'use --proxy embedded or --proxy nginx' });
       }
       const ctx = opsContext(cmd, io);
+      const { initRoot } = await import('@ocm/ops/deployment');
       const { manifest } = await initRoot(ctx, { ...opts, ...(opts.proxy === undefined ? {} : { proxyMode: opts.proxy as 'embedded' | 'nginx' }) });
       io.out(`initialised ${ctx.root.path} (domain ${manifest.settings.domain}, ${manifest.settings.proxy.mode} proxy)\nnext: ocm add <name>`);
     });
@@ -28,6 +28,7 @@ export function registerDeploymentCommands(program: Command, io: Io): void {
     .option('--check', 'change nothing; exit 1 listing the files that are out of date')
     .addHelpText('after', '\nExamples:\n  ocm render\n  ocm render --check   # in CI or after editing ocm.yaml by hand')
     .action(async (opts: { check?: boolean }, cmd: Command) => {
+      const { renderRoot } = await import('@ocm/ops/deployment');
       const result = await renderRoot(opsContext(cmd, io), opts.check === true);
       if (opts.check === true) {
         if (result.stale.length === 0) return io.out('rendered files are up to date');

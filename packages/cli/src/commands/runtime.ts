@@ -1,7 +1,10 @@
 // up, down, start, stop, restart, logs, status, upgrade, doctor.
 import type { Command } from 'commander';
 import { OcmError, containerName, formatSize, validateManifest } from '@ocm/core';
-import { assertAllOk, doctor, down, restartUser, startUser, statusAll, stopUser, up, upgrade, type UserStatus } from '@ocm/ops';
+import type { UserStatus } from '@ocm/ops';
+
+// Loaded when a command runs: dockerode and friends cost start-up time.
+const lifecycle = () => import('@ocm/ops/lifecycle');
 import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
 import { json, table } from '../format.js';
@@ -38,6 +41,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .option('--no-wait', 'do not wait for /healthz')
     .addHelpText('after', '\nExamples:\n  ocm up\n  ocm up alice bob')
     .action(async (names: string[], opts: { wait: boolean }, cmd: Command) => {
+      const { up, assertAllOk } = await lifecycle();
       const bar = progress(io);
       const { outcomes, pulled } = await up(await runtime(cmd, io), names, { wait: opts.wait, onEvent: bar.event, onHealth: bar.health, onPull: bar.pull }).finally(() => bar.done());
       for (const image of pulled) io.err(`pulled ${image}`);
@@ -51,6 +55,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .argument('[names...]', 'only these users')
     .addHelpText('after', '\nExamples:\n  ocm down\n  ocm down bob')
     .action(async (names: string[], _opts: unknown, cmd: Command) => {
+      const { down } = await lifecycle();
       const removed = await down(await runtime(cmd, io), names);
       io.out(removed.length === 0 ? 'no containers to remove' : removed.map((n) => `removed ${n}`).join('\n'));
     });
@@ -61,6 +66,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       .argument('<name>', 'user name')
       .addHelpText('after', `\nExample:\n  ocm ${verb} alice`)
       .action(async (name: string, _opts: unknown, cmd: Command) => {
+        const { startUser, stopUser, restartUser } = await lifecycle();
         const ctx = await runtime(cmd, io);
         const bar = progress(io);
         try {
@@ -107,6 +113,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  ocm status\n  ocm status --json')
     .action(async (names: string[], opts: { json?: boolean }, cmd: Command) => {
+      const { statusAll } = await import('@ocm/ops/status');
       const statuses = await statusAll(await runtime(cmd, io), names);
       if (opts.json === true) return io.out(json(statuses));
       if (statuses.length === 0) return io.out('no users yet: add one with `ocm add <name>`');
@@ -120,6 +127,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  ocm upgrade --image ghcr.io/openclaw/openclaw:2026.10.1\n  ocm upgrade alice --image ghcr.io/openclaw/openclaw@sha256:...')
     .action(async (names: string[], opts: { image?: string }, cmd: Command) => {
       if (opts.image !== undefined) validateManifest({ settings: { image: opts.image } }, undefined, '--image');
+      const { upgrade } = await import('@ocm/ops/upgrade');
       const bar = progress(io);
       const reports = await upgrade(await runtime(cmd, io), names, {
         ...(opts.image === undefined ? {} : { image: opts.image }), onHealth: bar.health, onPull: bar.pull,
@@ -136,6 +144,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const ctx = await runtime(cmd, io);
       const { nginxVersion } = await import('../nginx-version.js');
+      const { doctor } = await import('@ocm/ops/doctor');
       const findings = await doctor(ctx, { dockerVersion: () => ctx.engine.version(), nginxVersion });
       const bad = findings.filter((f) => !f.ok);
       if (opts.json === true) io.out(json(findings));

@@ -1,7 +1,10 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
 import { OcmError, parseEnvAssignment, type Manifest } from '@ocm/core';
-import { addUser, listUsers, removeUser, setUser, showUser, userToken, type UserView } from '@ocm/ops';
+import type { UserView } from '@ocm/ops';
+
+// Operations are imported when a command runs, so start-up loads only commander.
+const usersOps = () => import('@ocm/ops/users');
 import { opsContext } from '../context.js';
 import { json, table } from '../format.js';
 import type { Io } from '../io.js';
@@ -40,6 +43,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .addHelpText('after', '\nExamples:\n  ocm add alice\n  ocm add bob --memory 1g --cpus 1 --env OPENAI_API_KEY=sk-...\n  ocm add carol --no-start')
     .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean }, cmd: Command) => {
       const ctx = opsContext(cmd, io);
+      const { addUser, showUser } = await usersOps();
       const result = await addUser(ctx, name, { ...opts, beforeWrite: (manifest) => hooks.preflight(cmd, { kind: 'add', name, start: opts.start }, manifest) });
       const user = result.user;
       if (user === undefined) throw new OcmError('OCM_E_INTERNAL', 'add returned no user');
@@ -56,6 +60,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .option('--yes', 'confirm --purge without asking')
     .addHelpText('after', '\nExamples:\n  ocm remove alice            # keeps users/alice and backups/alice\n  ocm remove alice --purge --yes')
     .action(async (name: string, opts: { purge?: boolean; yes?: boolean }, cmd: Command) => {
+      const { removeUser } = await usersOps();
       const result = await removeUser(opsContext(cmd, io), name, opts);
       await hooks.afterEdit(cmd, { kind: 'remove', name, start: false });
       io.out(result.purged ? `removed ${name} and deleted their data` : `removed ${name}; their data is kept in users/${name} (delete with --purge --yes)`);
@@ -74,6 +79,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
       if (opts.cpus === undefined && opts.memory === undefined && opts.pids === undefined && opts.env === undefined && opts.unsetEnv === undefined && enabled === undefined) {
         throw new OcmError('OCM_E_USAGE', 'ocm set needs at least one change', { hint: 'e.g. `ocm set alice --memory 4g`; see `ocm set --help`' });
       }
+      const { setUser } = await usersOps();
       const result = await setUser(opsContext(cmd, io), name, { ...opts, ...(enabled === undefined ? {} : { enabled }) });
       io.err(describeChanges(result.changes));
       await hooks.afterEdit(cmd, { kind: 'set', name, start: result.user?.enabled ?? true });
@@ -85,6 +91,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  ocm list\n  ocm list --json | jq -r ".[].name"')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { listUsers } = await usersOps();
       const users = await listUsers(opsContext(cmd, io));
       if (opts.json === true) return io.out(json(users));
       if (users.length === 0) return io.out('no users yet: add one with `ocm add <name>`');
@@ -98,6 +105,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  ocm show alice\n  ocm show alice --json')
     .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+      const { showUser } = await usersOps();
       const user = await showUser(opsContext(cmd, io), name);
       if (opts.json === true) io.out(json(user));
       else printUser(io, user);
@@ -109,6 +117,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .option('--rotate', 'make a new token; the old one stops working')
     .addHelpText('after', '\nExamples:\n  ocm token alice\n  ocm token alice --rotate')
     .action(async (name: string, opts: { rotate?: boolean }, cmd: Command) => {
+      const { userToken } = await usersOps();
       const result = await userToken(opsContext(cmd, io), name, opts.rotate === true);
       if (result.rotated) await hooks.afterEdit(cmd, { kind: 'set', name, start: true });
       io.out(result.token);
