@@ -2,6 +2,7 @@
 // routing, the HTTP forwarder, the WebSocket upgrade path and the proxy's own pages.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { LoopbackClients } from './forward-headers.js';
 import { parseHostHeader } from './host-header.js';
 import { registerHttpForwarder } from './http-forwarder.js';
 import { badHostPage, errorPage, notConfiguredPage, notRunningPage, type ProxyPage } from './pages.js';
@@ -21,6 +22,8 @@ export interface BuildProxyOptions {
   handshakeTimeoutMs?: number;
   /** Idle keep-alive limit between client requests (default 72 s); WebSockets are not affected. */
   keepAliveTimeoutMs?: number;
+  /** Forwarding headers for clients on this machine (default 'forward'); see LoopbackClients. */
+  loopbackClients?: LoopbackClients;
 }
 
 export interface BuiltProxy {
@@ -44,6 +47,7 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
       routes: options.routes,
       tunnels,
       proto,
+      loopbackClients: options.loopbackClients ?? 'forward',
       logger: app.log,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 30_000,
       isDraining: () => draining,
@@ -68,6 +72,7 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
 
   await registerHttpForwarder(app, {
     proto,
+    loopbackClients: options.loopbackClients ?? 'forward',
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 3_600_000,
     upstreamOf: (request) => {
       const route = routeOf.get(request.raw);

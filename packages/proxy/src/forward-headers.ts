@@ -23,10 +23,18 @@ type HeaderValue = string | string[] | number;
 /** Client-supplied forwarding claims; the proxy is the only source of these. */
 const SPOOFABLE = new Set(['forwarded', 'x-real-ip']);
 
+/**
+ * 'forward' (default) always sends forwarding headers. 'direct' sends none for
+ * clients on this machine, because the gateway refuses a forwarded loopback
+ * address; use it only where nothing else on the host proxies into ocm.
+ */
+export type LoopbackClients = 'forward' | 'direct';
+
 export interface ForwardContext {
   /** The client's socket address, as the proxy saw it. */
   clientAddress: string;
   proto: 'http' | 'https';
+  loopbackClients?: LoopbackClients;
 }
 
 /** Request headers for the upstream; `upgrade` keeps the WebSocket handshake intact. */
@@ -41,10 +49,12 @@ export function upstreamRequestHeaders(
   }
   const host = incoming.host ?? '';
   headers.host = host;
-  headers['x-forwarded-for'] = context.clientAddress;
-  headers['x-forwarded-proto'] = context.proto;
-  headers['x-forwarded-host'] = host;
-  headers['x-real-ip'] = context.clientAddress;
+  if (context.loopbackClients !== 'direct' || !isLoopbackAddress(context.clientAddress)) {
+    headers['x-forwarded-for'] = context.clientAddress;
+    headers['x-forwarded-proto'] = context.proto;
+    headers['x-forwarded-host'] = host;
+    headers['x-real-ip'] = context.clientAddress;
+  }
   if (options.upgrade) {
     headers.connection = 'upgrade';
     headers.upgrade = incoming.upgrade ?? 'websocket';
@@ -72,6 +82,10 @@ export function isHopByHop(name: string): boolean {
 export function clientAddressOf(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined) return '';
   return remoteAddress.startsWith('::ffff:') && remoteAddress.includes('.') ? remoteAddress.slice(7) : remoteAddress;
+}
+
+export function isLoopbackAddress(address: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address) || address === '::1';
 }
 
 function connectionTokens(value: unknown): Set<string> {

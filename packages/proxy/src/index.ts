@@ -3,7 +3,14 @@ export { isLoopbackRoute } from './route-source.js';
 export { StaticRouteTable } from './static-route-table.js';
 export { parseHostHeader, isHostName } from './host-header.js';
 export { lookupRoute, type RouteLookup } from './route-lookup.js';
-export { upstreamRequestHeaders, withoutHopByHop, clientAddressOf, type ForwardContext } from './forward-headers.js';
+export {
+  upstreamRequestHeaders,
+  withoutHopByHop,
+  clientAddressOf,
+  isLoopbackAddress,
+  type ForwardContext,
+  type LoopbackClients,
+} from './forward-headers.js';
 export { notConfiguredPage, notRunningPage, badHostPage, errorPage, type ProxyPage } from './pages.js';
 export { buildProxy, type BuildProxyOptions, type BuiltProxy } from './build-proxy.js';
 export {

@@ -272,6 +272,24 @@ describe('embedded proxy', () => {
     });
   });
 
+  it("with loopbackClients 'direct', a local browser's requests carry no forwarding headers", async () => {
+    const direct = await createEmbeddedProxy({ routes: table, loopbackClients: 'direct' });
+    try {
+      const { port: directPort } = await direct.listen({ port: 0 });
+      const seen = await httpJson<{ headers: Record<string, string> }>(directPort, 'alice.localhost', '/', {
+        'x-forwarded-for': '1.2.3.4',
+      });
+      assert.equal(seen.headers['x-forwarded-for'], undefined);
+      assert.equal(seen.headers['x-forwarded-proto'], undefined);
+      const socket = await openWs(`ws://127.0.0.1:${directPort}/`, 'alice.localhost', { headers: { 'x-forwarded-for': '1.2.3.4' } });
+      assert.equal(socket.hello.headers['x-forwarded-for'], undefined);
+      socket.ws.close();
+      await socket.closed;
+    } finally {
+      await direct.close();
+    }
+  });
+
   it('takes route changes live while a WebSocket to alice stays open', async () => {
     table.set([['alice.localhost', up('alice', alice.port)]]);
     const a = await openWs(wsUrl, 'alice.localhost');
