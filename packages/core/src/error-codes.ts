@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   OCM_E_RENDER_STALE: { status: 409, hint: 'run `ocm render` to bring the files on disk in line with ocm.yaml' },
   OCM_E_CONFIRM_REQUIRED: { status: 400, hint: 'repeat the command with --yes to confirm' },
   OCM_E_DOCKER_UNREACHABLE: { status: 503, hint: 'start Docker (e.g. `dockerd &` or `systemctl start docker`) and check /var/run/docker.sock' },
+  OCM_E_DOCKER_FAILED: { status: 502, hint: 'read the Docker error above; `docker info` and the daemon log may say more' },
+  OCM_E_NETWORK_CONFLICT: { status: 409, hint: 'remove the other network (`docker network ls`) or change settings.network.pool in ocm.yaml' },
   OCM_E_IMAGE_MISSING: { status: 503, hint: 'pull or build the image on this host, or pin settings.image to one that exists' },
   OCM_E_UNHEALTHY: { status: 503, hint: 'look at the container log with `ocm logs <name>`' },
   OCM_E_CONTAINER_MISSING: { status: 404, hint: 'run `ocm up` to create the containers the manifest describes' },

@@ -40,10 +40,9 @@ export function toOcmError(
   if (dockerStatus(error) === 404 && notFound) {
     return new OcmError(notFound.code, notFound.message, { cause: error });
   }
-  // No code fits every daemon refusal (port taken, bad mount...): keep Docker's words.
-  return new OcmError('OCM_E_INTERNAL', `Docker failed to ${doing}: ${dockerMessage(error)}`, {
+  // Daemon refusals (port taken, bad mount...) keep Docker's own words.
+  return new OcmError('OCM_E_DOCKER_FAILED', `Docker failed to ${doing}: ${dockerMessage(error)}`, {
     cause: error,
-    hint: 'read the Docker error above; `docker info` and the daemon log may say more',
     details: { dockerStatus: dockerStatus(error) },
   });
 }

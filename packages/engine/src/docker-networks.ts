@@ -32,7 +32,7 @@ export async function ensureNetwork(client: Docker, spec: NetworkSpec): Promise<
   const attached = Object.values(existing.Containers ?? {}).map((c) => c.Name);
   if (attached.length > 0) {
     throw new OcmError(
-      'OCM_E_NOT_OURS',
+      'OCM_E_NETWORK_CONFLICT',
       `network ${quote(spec.name)} has subnet ${quote(existing.IPAM?.Config?.[0]?.Subnet)} but ${quote(spec.subnet)} is wanted, and ${attached.join(', ')} still use it`,
       { hint: 'stop and remove the containers named, then retry', details: { network: spec.name, attached } },
     );
@@ -68,10 +68,7 @@ async function createNetwork(client: Docker, spec: NetworkSpec): Promise<string>
     return network.id;
   } catch (error) {
     if (/overlaps/i.test(dockerMessage(error))) {
-      throw new OcmError('OCM_E_NOT_OURS', `subnet ${quote(spec.subnet)} for network ${quote(spec.name)} overlaps another Docker network`, {
-        cause: error,
-        hint: 'remove the other network (`docker network ls`) or change the subnet range in ocm.yaml',
-      });
+      throw new OcmError('OCM_E_NETWORK_CONFLICT', `subnet ${quote(spec.subnet)} for network ${quote(spec.name)} overlaps another Docker network`, { cause: error });
     }
     throw toOcmError(error, 'create network');
   }

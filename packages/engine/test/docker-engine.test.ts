@@ -174,7 +174,7 @@ test('a network with a changed subnet is recreated only when nothing is attached
   await engine.create(erin.container, moved);
   await engine.start(erin.container.name);
   await assert.rejects(engine.ensureNetwork(erin.network), (error: unknown) => {
-    code('OCM_E_NOT_OURS')(error);
+    code('OCM_E_NETWORK_CONFLICT')(error);
     assert.match((error as OcmError).message, new RegExp(erin.container.name));
     return true;
   });
