@@ -5,6 +5,7 @@ import type { Io } from './io.js';
 import { registerUserCommands, type AfterEdit, type Preflight } from './commands/users.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
+import { registerBackupCommands } from './commands/backups.js';
 
 export const VERSION = '0.1.0';
 
@@ -22,6 +23,7 @@ export function createProgram(io: Io, hooks: ProgramHooks): Command {
   registerDeploymentCommands(program, io);
   registerUserCommands(program, io, hooks);
   registerRuntimeCommands(program, io);
+  registerBackupCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

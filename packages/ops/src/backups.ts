@@ -8,7 +8,8 @@ import {
   type BackupInfo, type BackupProgress, type Clock, type ContainerControl, type RestoreResult, type VerifyReport,
 } from '@ocm/backup';
 import { waitHealthy, type ContainerEngine } from '@ocm/engine';
-import { writeAtomic } from '@ocm/store';
+import { mkdir } from 'node:fs/promises';
+import { withDirLock, writeAtomic } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
 import type { OpsContext } from './context.js';
 import type { RuntimeContext } from './runtime-context.js';
@@ -106,7 +107,11 @@ export async function backupUsers(ctx: RuntimeContext, names: readonly string[],
     const attempts = options.retryDelayMs === undefined ? 1 : 2;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        outcome = { ...(await backupOne(ctx, manifest, user.name, options)), attempts: attempt };
+        // The daemon's schedule and a system cron job may overlap: one backup per user at a time.
+        const dir = `${ctx.root.path}/backups/${user.name}`;
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const done = await withDirLock(dir, '.backup.lock', () => backupOne(ctx, manifest, user.name, options), 10 * 60_000, `a backup of ${user.name} is already running`);
+        outcome = { ...done, attempts: attempt };
         break;
       } catch (error) {
         const e = isOcmError(error) ? error : new OcmError('OCM_E_BACKUP_FAILED', `backup of ${user.name} failed: ${(error as Error).message}`, { cause: error });
