@@ -41,7 +41,8 @@ function securityHeaders(nonce: string): Record<string, string> {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: with it Chromium sends "Origin: null" on the page's own form posts.
+    'referrer-policy': 'same-origin',
     'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   };
 }
@@ -119,7 +120,7 @@ function row(u) {
   const healthKind = u.health === 'healthy' ? 'ok' : u.health === 'starting' ? 'warn' : u.health === '-' ? '' : 'bad';
   const cpu = u.cpuPercent === undefined ? '–' : meter(u.cpuPercent + '% of ' + u.cpuLimit + ' CPU', u.cpuPercent / 100 / u.cpuLimit);
   const mem = u.memoryBytes === undefined ? '–' : meter(size(u.memoryBytes) + ' / ' + size(u.memoryLimitBytes), u.memoryBytes / u.memoryLimitBytes);
-  let backup = '–';
+  let backup = el('span', { class: 'badge' }, 'never');
   if (u.lastBackup) {
     const b = u.lastBackup;
     backup = el('span', { title: b.error ? b.error.code + ': ' + b.error.message : b.time },

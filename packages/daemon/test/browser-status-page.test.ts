@@ -1,0 +1,113 @@
+// The status page in a real headless Chromium: a wrong token is refused, the
+// right one shows every user, Restart brings a gateway back healthy, and a
+// form on another origin cannot act with the admin's session.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { tempDir } from '../../../test/helpers/cli.js';
+import { httpJson } from '../../../test/support/wait.js';
+import { startDaemon } from './support/daemon.js';
+import { cli, makeRoot } from './support/root.js';
+
+const CHROMIUM = process.env.OCM_CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOT = process.env.OCM_STATUS_SCREENSHOT ?? '/tmp/ocm-status.png';
+
+test('status page in Chromium: login, users, restart, CSRF', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}`, timeout: 150_000 }, async (t) => {
+  const { root } = await makeRoot(t);
+  await cli(root, 'add', 'alice');
+  await cli(root, 'add', 'bob', '--memory', '512m', '--cpus', '1');
+  const { admin, token, daemon } = await startDaemon(t, root);
+  // One backup, so the page has a last-backup age to show.
+  daemon.jobs.start(['alice']);
+  await daemon.jobs.settle();
+  const startedOf = async (name: string) =>
+    (await httpJson<{ users: Array<{ name: string; startedAt?: string }> }>(`${admin}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json?.users.find((u) => u.name === name)?.startedAt;
+
+  const context = await chromium.launchPersistentContext(tempDir(t, 'ocm-chromium-'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 520 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+  t.after(() => context.close());
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+
+  await t.test('a wrong token is refused with a message', async () => {
+    await page.goto(`${admin}/`);
+    await page.fill('#token', 'not-the-token');
+    const [response] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.equal(response?.status(), 401);
+    assert.match(await page.textContent('#login-error') ?? '', /not the admin token/);
+    assert.deepEqual(await context.cookies(), []);
+  });
+
+  await t.test('the right token shows every user, healthy', async () => {
+    await page.fill('#token', token);
+    await Promise.all([page.waitForURL(`${admin}/`), page.click('button[type=submit]')]);
+    await page.waitForSelector('tr[data-user="alice"][data-health="healthy"]');
+    await page.waitForSelector('tr[data-user="bob"][data-health="healthy"]');
+    const [cookie] = await context.cookies();
+    assert.equal(cookie?.name, 'ocm_session');
+    assert.equal(cookie?.httpOnly, true);
+    assert.equal(cookie?.sameSite, 'Strict');
+    assert.ok(!page.url().includes(token) && !(await page.content()).includes(token), 'the token is not in the URL or page');
+    const bob = await page.textContent('tr[data-user="bob"]');
+    assert.match(bob ?? '', /running/);
+    assert.match(bob ?? '', /512 MiB/);
+    assert.match(bob ?? '', /of 1 CPU/);
+    assert.match(await page.textContent('#meta') ?? '', /2 users · 2 healthy/);
+    assert.match(await page.textContent('tr[data-user="alice"]') ?? '', /ok\s*\d+s ago/);
+    assert.match(bob ?? '', /never/);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    t.diagnostic(`screenshot: ${SCREENSHOT}`);
+  });
+
+  await t.test('Restart brings alice back healthy with a new start time', async () => {
+    const before = await page.getAttribute('tr[data-user="alice"]', 'data-started');
+    assert.ok(before !== null && before !== '');
+    await page.click('tr[data-user="alice"] button[data-action="restart"]');
+    await page.waitForFunction((old) => {
+      const row = document.querySelector('tr[data-user="alice"]');
+      return row?.getAttribute('data-health') === 'healthy' && row.getAttribute('data-started') !== old && !row.querySelector('button')?.disabled;
+    }, before, { timeout: 60_000 });
+    assert.notEqual(await startedOf('alice'), before);
+  });
+
+  await t.test('a form on another origin cannot use the session', async () => {
+    const bobBefore = await startedOf('bob');
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><form id="f" method="post" action="${admin}/api/users/bob/restart"><input name="x" value="1"></form><script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => evil.close(() => resolve())));
+    const other = await context.newPage();
+    // Another port is the same site, so SameSite=Strict still sends the cookie: the CSRF and origin checks must refuse.
+    const refused = other.waitForResponse((r) => r.url() === `${admin}/api/users/bob/restart`);
+    await other.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+    const response = await refused;
+    assert.equal(response.status(), 401);
+    const body = (await response.json()) as { code: string; message: string };
+    assert.equal(body.code, 'OCM_E_AUTH_REQUIRED');
+    assert.match(body.message, /refused/);
+    await other.close();
+    assert.equal(await startedOf('bob'), bobBefore, 'bob was not restarted');
+  });
+
+  await t.test('sign out ends the session', async () => {
+    await Promise.all([page.waitForURL(`${admin}/`), page.click('header button[type=submit]')]);
+    await page.waitForSelector('#token');
+    const status = await page.evaluate(async () => (await fetch('/api/status')).status);
+    assert.equal(status, 401);
+  });
+
+  assert.deepEqual(problems, [], 'no script or CSP errors in the page');
+});
