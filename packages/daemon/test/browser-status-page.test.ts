@@ -74,10 +74,11 @@ test('status page in Chromium: login, users, restart, CSRF', { skip: existsSync(
     const before = await page.getAttribute('tr[data-user="alice"]', 'data-started');
     assert.ok(before !== null && before !== '');
     await page.click('tr[data-user="alice"] button[data-action="restart"]');
-    await page.waitForFunction((old) => {
+    // Runs in the page (as text: this file has no DOM types).
+    await page.waitForFunction(`(() => {
       const row = document.querySelector('tr[data-user="alice"]');
-      return row?.getAttribute('data-health') === 'healthy' && row.getAttribute('data-started') !== old && !row.querySelector('button')?.disabled;
-    }, before, { timeout: 60_000 });
+      return row?.getAttribute('data-health') === 'healthy' && row.getAttribute('data-started') !== ${JSON.stringify(before)} && !row.querySelector('button')?.disabled;
+    })()`, undefined, { timeout: 60_000 });
     assert.notEqual(await startedOf('alice'), before);
   });
 
