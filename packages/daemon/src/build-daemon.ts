@@ -95,7 +95,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     const { certificate, key } = initial.settings.tls;
     // loopbackClients 'direct': a browser on this machine reaches its gateway without
     // forwarding headers, because the gateway refuses a forwarded loopback address.
-    const proxyOptions: EmbeddedProxyOptions & { loopbackClients?: 'forward' | 'direct' } = {
+    const proxyOptions: EmbeddedProxyOptions = {
       routes: table,
       logger: proxyLog,
       loopbackClients: 'direct',

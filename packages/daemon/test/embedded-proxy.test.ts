@@ -4,16 +4,12 @@
 // user's WebSocket stays open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { upstreamRequestHeaders } from '@ocm/proxy';
 import { httpJson, waitFor } from '../../../test/support/wait.js';
 import { startDaemon } from './support/daemon.js';
 import { cli, makeRoot, tokenOf } from './support/root.js';
 import { openSocket } from './support/ws.js';
 
 interface WhoAmI { ok: boolean; user: string; remoteAddress: string; 'x-forwarded-for': string | null; error?: string }
-
-// The proxy sends no forwarding headers for loopback clients only when it has the option the daemon asks for.
-const proxyHasDirectLoopback = upstreamRequestHeaders({ host: 'a.localhost' }, { clientAddress: '127.0.0.1', proto: 'http', loopbackClients: 'direct' } as Parameters<typeof upstreamRequestHeaders>[1])['x-forwarded-for'] === undefined;
 
 test('embedded proxy: two gateways, isolation, pages and live route changes', { timeout: 150_000 }, async (t) => {
   const { root, proxyPort } = await makeRoot(t);
@@ -55,7 +51,8 @@ test('embedded proxy: two gateways, isolation, pages and live route changes', { 
     assert.match(r.text, /zed\.localhost<\/code> is not configured/);
   });
 
-  await t.test('a browser on this machine is not refused by a strict gateway', { skip: proxyHasDirectLoopback ? false : 'needs the loopbackClients option in @ocm/proxy' }, async () => {
+  // GATEWAY.md: the gateway refuses a forwarded loopback client, so the daemon's proxy sends none for them.
+  await t.test('a browser on this machine is not refused by a strict gateway', async () => {
     await cli(root, 'add', 'dave', '--env', 'OCM_FIXTURE_USER=dave', '--env', 'OCM_FIXTURE_STRICT=1');
     const token = tokenOf(root, 'dave');
     const me = await waitFor(async () => {

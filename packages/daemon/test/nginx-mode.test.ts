@@ -39,7 +39,11 @@ test('nginx mode: round trips to two gateways through a real nginx the daemon re
 
   await t.test('HTTP and WebSocket round trips, host isolation, 404 for unknown names', async () => {
     for (const name of ['alice', 'bob']) {
-      const me = await whoami(name, tokenOf(root, name));
+      // `nginx -s reload` returns before the new workers serve; old ones answer new connections for a moment.
+      const me = await waitFor(async () => {
+        const r = await whoami(name, tokenOf(root, name)).catch(() => undefined);
+        return r?.status === 200 ? r : undefined;
+      }, { timeoutMs: 5000, intervalMs: 50, what: `${name} through nginx` });
       assert.equal(me.status, 200, me.text);
       assert.equal(me.json?.user, name);
       assert.equal(me.json?.['x-forwarded-for'], '127.0.0.1');
