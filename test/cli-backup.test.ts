@@ -106,7 +106,8 @@ test('a corrupted archive is refused by verify and restore, and nothing changes'
   const [b] = JSON.parse((await ocm(['backups', 'carol', '--json'], { root })).stdout) as Array<{ archive: string }>;
   const archive = b?.archive as string;
   const bytes = readFileSync(archive);
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  const mid = Math.floor(bytes.length / 2);
+  bytes[mid] = (bytes[mid] ?? 0) ^ 0xff;
   writeFileSync(archive, bytes);
   let r = await ocm(['backup', 'verify', 'carol'], { root });
   assert.equal(r.code, 1);
