@@ -49,7 +49,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { name } = request.params;
       const result = await removeUser(ctx, name, { purge: request.query.purge === 'true', yes: request.query.yes === 'true' });
       deps.edited();
-      let containers: unknown;
+      let containers: string[] = [];
       let warning: string | undefined;
       try {
         containers = await removeContainer(ctx, name);
@@ -57,7 +57,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
         if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
         warning = `Docker is not reachable; run \`ocm up\` later to remove ${name}'s container`;
       }
-      return { removed: name, purged: result.purged, containerRemoved: Array.isArray(containers) ? containers.length > 0 : containers === true, ...(warning === undefined ? {} : { warning }) };
+      return { removed: name, purged: result.purged, containers, ...(warning === undefined ? {} : { warning }) };
     },
   );
 

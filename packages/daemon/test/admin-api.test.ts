@@ -2,7 +2,7 @@
 // the same CLI commands do, and start/stop/restart, logs, token rotation,
 // status and backups (on demand and scheduled) work through the daemon.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseManifest, type Manifest } from '@ocm/core';
 import type { ScheduleFn } from '@ocm/backup';
@@ -50,7 +50,7 @@ test('admin API: the same edits as the CLI, lifecycle, logs, token, status and b
     assert.equal(r.status, 201, r.text);
     r = await api('DELETE', '/api/users/bob');
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.json, { removed: 'bob', purged: false, containerRemoved: false });
+    assert.deepEqual(r.json, { removed: 'bob', purged: false, containers: [] });
 
     assert.deepEqual(comparable(viaApi.root, viaApi.portBase), comparable(viaCli.root, viaCli.portBase));
     assert.deepEqual(auditActions(viaApi.root), auditActions(viaCli.root));
@@ -129,5 +129,15 @@ test('admin API: the same edits as the CLI, lifecycle, logs, token, status and b
     assert.equal(after.json?.backups.length, 1);
     assert.notEqual(after.json?.backups[0]?.archive, listed.json?.backups[0]?.archive);
     assert.equal(daemon.scheduler?.status().get('alice')?.ok, true);
+  });
+
+  await t.test('remove with purge takes the container, the data and the backups away', async () => {
+    const r = await api<{ containers: string[]; purged: boolean }>('DELETE', '/api/users/alice?purge=true&yes=true');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json?.purged, true);
+    assert.equal(r.json?.containers.length, 1);
+    assert.ok(!existsSync(`${viaApi.root}/users/alice`) && !existsSync(`${viaApi.root}/backups/alice`));
+    assert.deepEqual((await api<{ users: unknown[] }>('GET', '/api/status')).json?.users, []);
+    await waitFor(() => daemon.routes?.states().has('alice') === false, { timeoutMs: 3000, what: 'alice unrouted' });
   });
 });
