@@ -1,9 +1,11 @@
-// nginx mode: after each manifest change the rendered server blocks go into
-// nginx's conf dir through the proxy's NginxApplier (write, `nginx -t`,
-// reload, or restore every file). When the conf dir is the root's own
-// nginx/ (the default), the CLI has already written the same bytes there,
-// so the applier sees nothing to do; nginx still has to be told.
-import { basename } from 'node:path';
+// nginx mode: after each manifest change nginx is brought in line with the
+// rendered server blocks. A conf dir of its own (settings.proxy.nginx.confDir)
+// is written through the proxy's NginxApplier: write, `nginx -t`, reload, or
+// restore every file. The root's own nginx/ (the default) already holds
+// exactly the rendered files, written by ops under the root lock with every
+// edit; writing it again would fight ops, so there nginx is only tested and
+// reloaded, and a config nginx refuses is simply not loaded.
+import { basename, resolve } from 'node:path';
 import type { Manifest } from '@ocm/core';
 import { NginxApplier, createNginxControl, type NginxControl } from '@ocm/proxy';
 import type { DeploymentRoot } from '@ocm/store';
@@ -22,7 +24,7 @@ export class NginxSync {
   readonly #root: DeploymentRoot;
   readonly #log: Logger;
   readonly #control: NginxControl;
-  readonly #applier: NginxApplier;
+  readonly #applier: NginxApplier | undefined;
   #applied: string | undefined;
 
   constructor(options: NginxSyncOptions) {
@@ -32,7 +34,8 @@ export class NginxSync {
     this.#log = options.logger;
     // -e stderr: nginx's startup errors come back in the command's stderr, also when not root.
     this.#control = options.control ?? createNginxControl({ binary: nginx.binary, errorLogPath: 'stderr', ...(nginx.config === undefined ? {} : { configPath: nginx.config }) });
-    this.#applier = new NginxApplier({ confDir: this.confDir, control: this.#control });
+    const ownDir = resolve(this.confDir) === resolve(options.root.path, 'nginx');
+    this.#applier = ownDir ? undefined : new NginxApplier({ confDir: this.confDir, control: this.#control });
   }
 
   /** Brings nginx in line with the manifest; failures are logged and nginx keeps its last good config. */
@@ -41,15 +44,16 @@ export class NginxSync {
     const files = new Map(rendered.files.filter((f) => f.path.startsWith('nginx/') && f.path.endsWith('.conf')).map((f) => [basename(f.path), f.content]));
     const fingerprint = JSON.stringify([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
     try {
-      const result = await this.#applier.apply(files);
-      let reloaded = result.reloaded;
+      const result = this.#applier === undefined ? undefined : await this.#applier.apply(files);
+      let reloaded = result?.reloaded ?? false;
+      // Also when the applier found nothing to write: nginx may have started before these files existed.
       if (!reloaded && fingerprint !== this.#applied) {
         await this.#control.test();
         await this.#control.reload();
         reloaded = true;
       }
       this.#applied = fingerprint;
-      if (reloaded) this.#log.info({ confDir: this.confDir, written: result.written, removed: result.removed }, 'nginx reloaded');
+      if (reloaded) this.#log.info({ confDir: this.confDir, written: result?.written, removed: result?.removed }, 'nginx reloaded');
       return true;
     } catch (err) {
       this.#log.error({ err: (err as Error).message, confDir: this.confDir }, 'nginx was not updated; it keeps serving its previous config');

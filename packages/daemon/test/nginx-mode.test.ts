@@ -81,3 +81,20 @@ test('nginx mode: round trips to two gateways through a real nginx the daemon re
     writeFileSync(path, good);
   });
 });
+
+test('nginx mode with the root\'s own nginx/ dir: the CLI wrote the files, the daemon still reloads', { timeout: 60_000 }, async (t) => {
+  const { root } = await makeRoot(t, { proxyMode: 'nginx' });
+  await cli(root, 'add', 'alice', '--no-start');
+  const calls: string[] = [];
+  const control = { test: async () => void calls.push('test'), reload: async () => void calls.push('reload') };
+  const { daemon, addresses } = await startDaemon(t, root, { nginxControl: control });
+  assert.equal(addresses.nginxConfDir, `${root}/nginx`);
+  assert.deepEqual(calls, ['test', 'reload'], 'nginx may have started before these files existed');
+  await cli(root, 'add', 'bob', '--no-start');
+  await waitFor(() => calls.length === 4, { timeoutMs: 3000, what: 'a reload for bob' });
+  // A rewrite that changes nothing nginx reads (bob's limits) does not reload.
+  await cli(root, 'set', 'bob', '--memory', '1g', '--disable');
+  await daemon.reload();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(calls.length, 4);
+});
