@@ -1,24 +1,18 @@
 // One user's backup: freeze, read the trees, thaw, and stream one gzip tar
 // (manifest last) to a temp file that only becomes a backup once it is durable.
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { OcmError, isOcmError } from '@ocm/core';
-import { MANIFEST_NAME, archiveName, tempName } from './archive-name.js';
+import { archiveName, tempName } from './archive-name.js';
 import { acquireLock, cleanStale } from './backup-dir.js';
 import { FrozenWindow } from './consistency-guard.js';
 import { fsyncDir } from './durable-fs.js';
 import { MANIFEST_FORMAT, totalsOf, type BackupManifest, type SkippedEntry } from './manifest.js';
 import { writeSidecar } from './sidecar.js';
 import { precopy, refreshSnapshot, snapshotPath, type Snapshot } from './snapshot-copy.js';
-import { packBuffer, packEntries } from './tar-writer.js';
 import type { BackupSource, Clock, ConsistencyGuard } from './types.js';
 import { walkSources, type WalkedEntry } from './walk-tree.js';
+import { fsyncFile, writeArchive } from './write-archive.js';
 
 /**
  * snapshot: copy the trees unfrozen, then freeze and copy again only what changed,
@@ -59,65 +53,6 @@ export interface BackupResult {
   strategy: BackupStrategy;
   skipped: SkippedEntry[];
   createdAt: Date;
-}
-
-const PROGRESS_STEP = 16 << 20;
-
-function hashTap(hash: ReturnType<typeof createHash>, counter: { bytes: number }): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      counter.bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-}
-
-async function writeArchive(
-  opts: CreateBackupOptions,
-  partial: string,
-  entries: readonly WalkedEntry[],
-  readFrom: (e: WalkedEntry) => string,
-  manifestOf: (records: BackupManifest['entries']) => BackupManifest,
-  afterLastRead: () => Promise<void>,
-): Promise<{ sha256: string; bytes: number; manifest: BackupManifest }> {
-  const pack = tar.pack();
-  const hash = createHash('sha256');
-  const counter = { bytes: 0 };
-  const abort = new AbortController();
-  const piped = pipeline(pack, createGzip({ level: opts.gzipLevel ?? 6 }), hashTap(hash, counter), createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
-  piped.catch((error: unknown) => abort.abort(error));
-  const totalBytes = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
-  let bytesRead = 0;
-  let reported = 0;
-  const onRead = (n: number): void => {
-    bytesRead += n;
-    if (bytesRead - reported < PROGRESS_STEP) return;
-    reported = bytesRead;
-    opts.onProgress?.({ phase: 'archive', bytesRead, totalBytes });
-  };
-  try {
-    const records = await packEntries(pack, entries, readFrom, { signal: abort.signal, onRead });
-    await afterLastRead();
-    const manifest = manifestOf(records);
-    await packBuffer(pack, MANIFEST_NAME, Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`), new Date(manifest.createdAt));
-    pack.finalize();
-    await piped;
-    return { sha256: hash.digest('hex'), bytes: counter.bytes, manifest };
-  } catch (error) {
-    pack.destroy(error as Error);
-    await piped.catch(() => undefined);
-    throw error;
-  }
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export async function createBackup(opts: CreateBackupOptions): Promise<BackupResult> {
@@ -163,7 +98,15 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
       skipped: walked.skipped,
       totals: totalsOf(records),
     });
-    const written = await writeArchive(opts, partial, entries, readFrom, manifestOf, () => window.leave());
+    const written = await writeArchive({
+      partial,
+      entries,
+      readFrom,
+      manifestOf,
+      afterLastRead: () => window.leave(),
+      ...(opts.gzipLevel === undefined ? {} : { gzipLevel: opts.gzipLevel }),
+      onProgress: (p) => opts.onProgress?.({ phase: 'archive', ...p }),
+    });
     await rm(snapshotDir, { recursive: true, force: true });
     await chmod(partial, 0o600);
     await fsyncFile(partial);

@@ -1,6 +1,8 @@
-// Streams the entries of a .tar.gz one at a time (bounded memory); any gzip
-// or tar damage surfaces as OCM_E_BACKUP_CORRUPT.
+// Streams the entries of a .tar.gz one at a time (bounded memory), hashing the
+// raw bytes on the way; any gzip or tar damage surfaces as OCM_E_BACKUP_CORRUPT.
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -15,12 +17,24 @@ function unreadable(archive: string, error: unknown): OcmError {
   });
 }
 
-/** Calls `visit` for each entry in order; `visit` must consume the entry's body before returning. */
-export async function forEachEntry(archive: string, visit: (entry: ArchiveEntry) => Promise<void>): Promise<void> {
+/**
+ * Calls `visit` for each entry in order (`visit` must consume the body) and
+ * returns the sha256 of the whole file, read once.
+ */
+export async function forEachEntry(archive: string, visit: (entry: ArchiveEntry) => Promise<void>): Promise<{ sha256: string; bytes: number }> {
   const extract = tar.extract();
   const source = createReadStream(archive, { highWaterMark: 1 << 20 });
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
   let streamError: unknown;
-  const piped = pipeline(source, createGunzip(), extract).catch((error: unknown) => {
+  const piped = pipeline(source, tap, createGunzip(), extract).catch((error: unknown) => {
     streamError = error;
   });
   try {
@@ -36,4 +50,10 @@ export async function forEachEntry(archive: string, visit: (entry: ArchiveEntry)
   }
   await piped;
   if (streamError !== undefined) throw unreadable(archive, streamError);
+  // Whatever the decoders did not need (junk after the gzip stream) is hashed too.
+  for await (const chunk of createReadStream(archive, { start: bytes })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }

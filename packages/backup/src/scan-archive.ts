@@ -26,6 +26,9 @@ export interface FileSink {
 export interface ScanResult {
   manifest: BackupManifest;
   entries: ObservedEntry[];
+  /** sha256 and size of the archive file as read. */
+  sha256: string;
+  bytes: number;
 }
 
 function corrupt(archive: string, why: string, entry?: string): OcmError {
@@ -54,7 +57,7 @@ export async function scanArchive(archive: string, openFile?: (path: string) => 
   const links = new Map<string, string>();
   let manifest: BackupManifest | undefined;
 
-  await forEachEntry(archive, async (entry) => {
+  const read = await forEachEntry(archive, async (entry) => {
     const header = entry.header;
     if (manifest) throw corrupt(archive, `entry ${JSON.stringify(header.name)} follows the manifest`, header.name);
     const path = normalizeEntryName(header.name);
@@ -113,5 +116,5 @@ export async function scanArchive(archive: string, openFile?: (path: string) => 
   }
   if (!manifest) throw corrupt(archive, 'has no trailing manifest (an interrupted or foreign archive)');
   compareWithManifest(archive, manifest, seen);
-  return { manifest, entries: [...seen.values()] };
+  return { manifest, entries: [...seen.values()], ...read };
 }

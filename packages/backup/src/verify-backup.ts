@@ -4,10 +4,10 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { OcmError } from '@ocm/core';
 import { sidecarName } from './archive-name.js';
-import { isErrno } from './durable-fs.js';
+import { isErrno, sha256File } from './durable-fs.js';
 import type { BackupManifest } from './manifest.js';
-import { scanArchive } from './scan-archive.js';
-import { checkSidecar } from './sidecar.js';
+import { scanArchive, type ScanResult } from './scan-archive.js';
+import { readSidecar } from './sidecar.js';
 
 export interface VerifyReport {
   archive: string;
@@ -31,27 +31,41 @@ export async function assertArchiveExists(archive: string): Promise<void> {
   throw new OcmError('OCM_E_BACKUP_MISSING', `no backup archive at ${JSON.stringify(archive)}`, { details: { archive } });
 }
 
-/** Checks the sidecar first (one cheap read), then reads the archive through. */
+function mismatch(archive: string, expected: string, actual: string): OcmError {
+  return new OcmError('OCM_E_BACKUP_CORRUPT', `${archive} does not match its checksum file (sha256 ${actual}, expected ${expected})`, {
+    details: { archive, reason: 'mismatch' },
+  });
+}
+
+/** One read: the archive is hashed for the sidecar while gzip, tar and manifest are checked. */
 export async function verifyBackup(archive: string): Promise<VerifyReport> {
   await assertArchiveExists(archive);
-  const sidecar = await checkSidecar(archive);
-  if (!sidecar.ok) {
-    const why =
-      sidecar.reason === 'missing'
-        ? `has no valid checksum file ${basename(sidecarName(archive))} (an interrupted backup is never a backup)`
-        : `does not match its checksum file (sha256 ${sidecar.actual}, expected ${sidecar.expected})`;
-    throw new OcmError('OCM_E_BACKUP_CORRUPT', `${archive} ${why}`, { details: { archive, reason: sidecar.reason } });
+  const expected = await readSidecar(archive);
+  if (expected === undefined) {
+    throw new OcmError('OCM_E_BACKUP_CORRUPT', `${archive} has no valid checksum file ${basename(sidecarName(archive))} (an interrupted backup is never a backup)`, {
+      details: { archive, reason: 'missing' },
+    });
   }
-  const { manifest, entries } = await scanArchive(archive);
+  let scan: ScanResult;
+  try {
+    scan = await scanArchive(archive);
+  } catch (error) {
+    // A damaged file can fail in any way; when its checksum is off, say that.
+    const { sha256 } = await sha256File(archive);
+    if (sha256 !== expected) throw mismatch(archive, expected, sha256);
+    throw error;
+  }
+  if (scan.sha256 !== expected) throw mismatch(archive, expected, scan.sha256);
+  const { manifest } = scan;
   return {
     archive,
-    sha256: sidecar.sha256,
-    bytes: sidecar.bytes,
+    sha256: scan.sha256,
+    bytes: scan.bytes,
     user: manifest.user,
     createdAt: new Date(manifest.createdAt),
     files: manifest.totals.files,
     sourceBytes: manifest.totals.bytes,
-    entries: entries.length,
+    entries: scan.entries.length,
     manifest,
   };
 }

@@ -2,7 +2,7 @@
 // tree digest to compare restores, and crafted archives for hostile input.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, lchown, lstat, mkdir, mkdtemp, open, readdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, mkdtemp, open, readFile, readdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +29,8 @@ export const isRoot = process.getuid?.() === 0;
 
 export interface TreeOptions {
   bigFileBytes?: number;
+  /** Period of the big file's random block (see writeRandomFile). */
+  bigFilePeriod?: number;
   smallFiles?: number;
 }
 
@@ -53,11 +55,13 @@ export async function buildUserTree(userDir: string, opts: TreeOptions = {}): Pr
   await chmod(join(state, 'run.sh'), 0o755);
   await chmod(join(state, 'shared.txt'), 0o640);
   await chmod(join(config, 'credentials.key'), 0o600);
-  if (opts.bigFileBytes) await writeRandomFile(join(state, 'openclaw.sqlite'), opts.bigFileBytes);
-  for (let i = 0; i < (opts.smallFiles ?? 0); i += 1) {
-    const dir = join(state, 'workspace', 'many', `d${String(Math.floor(i / 200)).padStart(3, '0')}`);
-    if (i % 200 === 0) await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `f${i}.txt`), `file ${i} ${randomBytes(8).toString('hex')}\n`);
+  if (opts.bigFileBytes) await writeRandomFile(join(state, 'openclaw.sqlite'), opts.bigFileBytes, opts.bigFilePeriod);
+  const small = opts.smallFiles ?? 0;
+  for (let d = 0; d * 200 < small; d += 1) {
+    const dir = join(state, 'workspace', 'many', `d${String(d).padStart(3, '0')}`);
+    await mkdir(dir, { recursive: true });
+    const batch = Array.from({ length: Math.min(200, small - d * 200) }, (_, k) => d * 200 + k);
+    await Promise.all(batch.map((i) => writeFile(join(dir, `f${i}.txt`), `file ${i} ${randomBytes(8).toString('hex')}\n`)));
   }
   // Distinct, sub-second mtimes that a restore must bring back.
   await utimes(join(state, 'openclaw.json'), new Date('2001-02-03T04:05:06.789Z'), new Date('2001-02-03T04:05:06.789Z'));
@@ -71,9 +75,15 @@ export async function buildUserTree(userDir: string, opts: TreeOptions = {}): Pr
   await chmod(config, 0o700);
 }
 
-/** Incompressible content written in 4 MiB chunks (fast, no sparse holes). */
-export async function writeRandomFile(path: string, bytes: number): Promise<void> {
-  const chunk = randomBytes(4 << 20);
+/**
+ * Random content written in 4 MiB chunks (fast, no sparse holes). `period`
+ * repeats a random block of that size: under gzip's 32 KiB window the data
+ * compresses like a database does, above it the data is incompressible.
+ */
+export async function writeRandomFile(path: string, bytes: number, period = 4 << 20): Promise<void> {
+  const block = randomBytes(period);
+  const chunk = Buffer.alloc(4 << 20);
+  for (let at = 0; at < chunk.length; at += period) block.copy(chunk, at);
   const handle = await open(path, 'w');
   try {
     for (let written = 0, i = 0; written < bytes; i += 1) {
@@ -98,9 +108,10 @@ export interface DigestEntry {
   linkname?: string;
 }
 
-async function sha(path: string): Promise<string> {
+async function sha(path: string, size: number): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  if (size < 1 << 20) return hash.update(await readFile(path)).digest('hex');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -108,20 +119,22 @@ async function sha(path: string): Promise<string> {
 export async function digestTree(root: string): Promise<Map<string, DigestEntry>> {
   const out = new Map<string, DigestEntry>();
   const walk = async (dir: string): Promise<void> => {
-    for (const name of await readdir(dir)) {
-      const full = join(dir, name);
-      const st = await lstat(full);
-      const base = { mode: st.mode & 0o7777, mtimeMs: Math.round(st.mtimeMs), uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0 };
-      const key = relative(root, full);
-      if (st.isSymbolicLink()) out.set(key, { ...base, type: 'symlink', linkname: await readlink(full) });
-      else if (st.isDirectory()) {
-        out.set(key, { ...base, type: 'directory' });
-        await walk(full);
-      } else out.set(key, { ...base, type: 'file', sha256: await sha(full) });
-    }
+    const all = await readdir(dir);
+    // Batches keep open files well under the descriptor limit while overlapping I/O.
+    for (let i = 0; i < all.length; i += 64) await Promise.all(all.slice(i, i + 64).map(async (name) => {
+        const full = join(dir, name);
+        const st = await lstat(full);
+        const base = { mode: st.mode & 0o7777, mtimeMs: Math.round(st.mtimeMs), uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0 };
+        const key = relative(root, full);
+        if (st.isSymbolicLink()) out.set(key, { ...base, type: 'symlink', linkname: await readlink(full) });
+        else if (st.isDirectory()) {
+          out.set(key, { ...base, type: 'directory' });
+          await walk(full);
+        } else out.set(key, { ...base, type: 'file', sha256: await sha(full, st.size) });
+      }));
   };
   await walk(root);
-  return out;
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export interface CraftedEntry {
