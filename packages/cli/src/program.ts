@@ -6,6 +6,7 @@ import { registerUserCommands, type AfterEdit, type Preflight } from './commands
 import { registerDeploymentCommands } from './commands/deployment.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerBackupCommands } from './commands/backups.js';
+import { registerDaemonCommands } from './commands/daemon.js';
 
 export const VERSION = '0.1.0';
 
@@ -24,6 +25,7 @@ export function createProgram(io: Io, hooks: ProgramHooks): Command {
   registerUserCommands(program, io, hooks);
   registerRuntimeCommands(program, io);
   registerBackupCommands(program, io);
+  registerDaemonCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }
