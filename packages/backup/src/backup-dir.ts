@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { OcmError } from '@ocm/core';
 import { LOCK_NAME, SIDECAR_SUFFIX, parseArchiveName, tempPrefix } from './archive-name.js';
 import { isErrno } from './durable-fs.js';
-import { readSidecar } from './sidecar.js';
+import { scanArchive } from './scan-archive.js';
+import { readSidecar, writeSidecar } from './sidecar.js';
 
 export function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
@@ -52,13 +53,20 @@ function tempPid(name: string): number | undefined {
   return undefined;
 }
 
+export interface Cleanup {
+  removed: string[];
+  adopted: string[];
+}
+
 /**
- * Removes this user's leftovers: temp archives/snapshots of dead writers, archives
- * without a valid sidecar (never announced as backups) and sidecars without an
- * archive. Call only while holding the lock.
+ * Tidies this user's directory after a killed run: temp archives and snapshots
+ * of dead writers and sidecars without an archive are removed; an archive
+ * killed between its rename and its sidecar is adopted when it verifies in
+ * full, and otherwise left alone (never listed, never deleted: it may not be
+ * ours). Call only while holding the lock.
  */
-export async function cleanStale(dir: string, user: string): Promise<string[]> {
-  const removed: string[] = [];
+export async function cleanStale(dir: string, user: string): Promise<Cleanup> {
+  const out: Cleanup = { removed: [], adopted: [] };
   const names = await readdir(dir);
   const present = new Set(names);
   for (const name of names) {
@@ -68,14 +76,19 @@ export async function cleanStale(dir: string, user: string): Promise<string[]> {
       const pid = tempPid(name);
       stale = pid === undefined || !isAlive(pid);
     } else if (parseArchiveName(name)?.user === user) {
-      stale = (await readSidecar(path)) === undefined;
+      if ((await readSidecar(path)) !== undefined) continue;
+      const scan = await scanArchive(path).catch(() => undefined);
+      if (scan) {
+        await writeSidecar(path, scan.sha256);
+        out.adopted.push(name);
+      }
     } else if (name.endsWith(SIDECAR_SUFFIX) && parseArchiveName(name.slice(0, -SIDECAR_SUFFIX.length))?.user === user) {
       stale = !present.has(name.slice(0, -SIDECAR_SUFFIX.length));
     }
     if (stale) {
       await rm(path, { recursive: true, force: true });
-      removed.push(name);
+      out.removed.push(name);
     }
   }
-  return removed;
+  return out;
 }

@@ -20,7 +20,8 @@ export interface FeedOptions {
 }
 
 function headerOf(e: WalkedEntry, size: number): Header {
-  const header: Header = { name: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date(e.mtimeMs), size };
+  // ustar cannot hold times before 1970; the manifest keeps the real one.
+  const header: Header = { name: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date(Math.max(0, e.mtimeMs)), size };
   if (e.linkname !== undefined) header.linkname = e.linkname;
   return header;
 }

@@ -1,7 +1,7 @@
 // Listing, second copies, retention on disk and the whole nightly job for one
 // user: what counts as a backup, and that old backups only go after a new one.
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -35,7 +35,7 @@ test('listBackups lists only complete archives and can re-check them', async (t)
   }
   const dir = join(backups, 'alice');
   // Leftovers a crash could produce: a partial, an archive without sidecar, a sidecar without archive.
-  await writeFile(join(dir, '.tmp-alice-20260704T030000Z-999999.tar.gz.partial'), 'partial');
+  await writeFile(join(dir, '.tmp-alice-20260704T030000Z-99999999.tar.gz.partial'), 'partial');
   await writeFile(join(dir, 'alice-20260705T030000Z.tar.gz'), 'no sidecar');
   await writeFile(join(dir, 'alice-20260706T030000Z.tar.gz.sha256'), `${'0'.repeat(64)}  alice-20260706T030000Z.tar.gz\n`);
   // A bit flip in the oldest one.
@@ -53,6 +53,24 @@ test('listBackups lists only complete archives and can re-check them', async (t)
   assert.deepEqual(checked.map((b) => b.verified), [true, true, false]);
   assert.deepEqual(await listBackups(backups, 'bob'), []);
   assert.deepEqual(await listBackups(join(root, 'nowhere')), []);
+
+  // The next run removes temp files of dead writers and orphan sidecars, adopts
+  // a complete archive that lost its sidecar, and leaves unknown files alone.
+  await rm(`${made[1]?.archive}.sha256`);
+  assert.equal((await listBackups(backups, 'alice')).length, 2);
+  await createBackup({ user: 'alice', sources: [{ dir: join(userDir, 'state'), prefix: 'state' }], destDir: dir, clock: fixedClock('2026-07-07T03:00:00Z'), consistency: noGuard });
+  assert.deepEqual(await names(dir), [
+    'alice-20260701T030000Z.tar.gz',
+    'alice-20260701T030000Z.tar.gz.sha256',
+    'alice-20260702T030000Z.tar.gz',
+    'alice-20260702T030000Z.tar.gz.sha256',
+    'alice-20260703T030000Z.tar.gz',
+    'alice-20260703T030000Z.tar.gz.sha256',
+    'alice-20260705T030000Z.tar.gz',
+    'alice-20260707T030000Z.tar.gz',
+    'alice-20260707T030000Z.tar.gz.sha256',
+  ]);
+  assert.equal((await listBackups(backups, 'alice')).length, 4);
 });
 
 test('copyBackup writes a verified copy with its sidecar and refuses an archive that does not match', async (t) => {

@@ -67,6 +67,7 @@ export async function buildUserTree(userDir: string, opts: TreeOptions = {}): Pr
   await utimes(join(state, 'openclaw.json'), new Date('2001-02-03T04:05:06.789Z'), new Date('2001-02-03T04:05:06.789Z'));
   await utimes(join(state, 'run.sh'), new Date('2019-12-31T23:59:59.001Z'), new Date('2019-12-31T23:59:59.001Z'));
   await utimes(join(state, 'workspace', 'empty-dir'), new Date('2020-02-29T12:00:00.500Z'), new Date('2020-02-29T12:00:00.500Z'));
+  await utimes(join(state, 'shared.txt'), new Date('1965-06-07T08:09:10.110Z'), new Date('1965-06-07T08:09:10.110Z'));
   if (isRoot) {
     for (const p of [state, join(state, 'openclaw.json'), config, join(config, 'credentials.key')]) await lchown(p, 1000, 1000);
     await lchown(join(state, 'current.sqlite'), 1000, 1000);

@@ -60,7 +60,8 @@ test(`kill -9 during createBackup never leaves a partial that lists or verifies 
   await once(calibrate, 'exit');
   const fullMs = performance.now() - t0;
 
-  let completed = 1;
+  let listedBefore = 1;
+  let completed = 0;
   const verified = new Set<string>();
   // The next child loads its modules while the current trial runs.
   let next = armed(userDir, destDir, 1);
@@ -75,21 +76,23 @@ test(`kill -9 during createBackup never leaves a partial that lists or verifies 
     const [code] = (await exited) as [number | null];
     children.delete(child);
     const listed = await assertInvariants(backups, destDir, verified);
-    // A kill after the sidecar landed but before exit still leaves a complete backup.
-    const finished = listed === completed + 1;
-    assert.ok(listed === completed || finished, `trial ${i}: ${listed} listed after ${completed}`);
-    if (code === 0) assert.ok(finished, `trial ${i} exited 0, so its backup must be listed`);
-    if (finished) completed += 1;
-    t.diagnostic(`trial ${i}: killed after ${wait} ms, ${finished ? 'backup complete' : 'mid-backup'}${code === 0 ? ' (had exited)' : ''}`);
+    // Nothing good is ever lost; a kill after the sidecar landed still leaves a
+    // complete backup, and an archive killed before its sidecar is adopted by the next run.
+    assert.ok(listed >= listedBefore && listed <= listedBefore + 2, `trial ${i}: ${listed} listed after ${listedBefore}`);
+    if (code === 0) assert.ok(listed > listedBefore, `trial ${i} exited 0, so its backup must be listed`);
+    if (listed > listedBefore) completed += 1;
+    t.diagnostic(`trial ${i}: killed after ${wait} ms, ${listed > listedBefore ? 'backup complete' : 'mid-backup'}${code === 0 ? ' (had exited)' : ''}`);
+    listedBefore = listed;
   }
-  t.diagnostic(`full backup ${Math.round(fullMs)} ms; ${completed - 1}/${TRIALS} trials completed before the kill`);
+  t.diagnostic(`full backup ${Math.round(fullMs)} ms; ${completed}/${TRIALS} trials completed before the kill`);
 
   // The next run cleans up every leftover of the killed ones.
   const last = startChild(userDir, destDir, 23);
   const [code] = (await once(last, 'exit')) as [number | null];
   assert.equal(code, 0);
-  for (const b of await listBackups(backups, 'alice')) await verifyBackup(b.archive);
+  const final = await listBackups(backups, 'alice');
+  for (const b of final) await verifyBackup(b.archive);
   const left = await names(destDir);
   assert.deepEqual(left.filter((n) => !/^alice-\d{8}T\d{6}Z\.tar\.gz(\.sha256)?$/.test(n)), [], 'only archives and sidecars remain');
-  assert.equal(left.length, 2 * (completed + 1));
+  assert.equal(left.length, 2 * final.length, 'every archive has its sidecar');
 });
