@@ -2,12 +2,13 @@
 // right one shows every user, Restart brings a gateway back healthy, and a
 // form on another origin cannot act with the admin's session.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { tempDir } from '../../../test/helpers/cli.js';
 import { httpJson, waitFor } from '../../../test/support/wait.js';
 import { startDaemon } from './support/daemon.js';
 import { cli, makeRoot } from './support/root.js';
@@ -26,13 +27,18 @@ test('status page in Chromium: login, users, restart, CSRF', { skip: existsSync(
   const startedOf = async (name: string) =>
     (await httpJson<{ users: Array<{ name: string; startedAt?: string }> }>(`${admin}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json?.users.find((u) => u.name === name)?.startedAt;
 
-  const context = await chromium.launchPersistentContext(tempDir(t, 'ocm-chromium-'), {
+  const profile = mkdtempSync(join(tmpdir(), 'ocm-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 520 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
-  t.after(() => context.close());
+  // One hook, in this order: Chromium writes into its profile until it is closed.
+  t.after(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
   page.on('console', (m) => {

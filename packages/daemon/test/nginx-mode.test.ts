@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { tempDir } from '../../../test/helpers/cli.js';
 import { freePort } from '../../../test/support/docker.js';
 import { httpJson, waitFor } from '../../../test/support/wait.js';
 import { startDaemon } from './support/daemon.js';
@@ -14,9 +13,8 @@ import { cli, makeRoot, tokenOf } from './support/root.js';
 import { openSocket } from './support/ws.js';
 
 test('nginx mode: round trips to two gateways through a real nginx the daemon reloads', { timeout: 120_000 }, async (t) => {
-  const dir = tempDir(t, 'ocm-nginx-');
   const port = await freePort();
-  const nginx = await startNginx(t, dir, port);
+  const nginx = await startNginx(t, port);
   const httpsPort = await freePort();
   const { root } = await makeRoot(t, {
     proxyMode: 'nginx',

@@ -1,9 +1,11 @@
 // A private nginx on 127.0.0.1 for one test: its own main config, pid, logs
-// and temp paths in `dir`, and `dir/conf.d/*.conf` included, which is where
-// the daemon under test applies ocm's files. Stopped when the test ends.
+// and temp paths in a temp dir, and `dir/conf.d/*.conf` included, which is where
+// the daemon under test applies ocm's files. Stopped, then removed, when the test ends.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { httpJson, waitFor } from '../../../../test/support/wait.js';
 
@@ -13,7 +15,8 @@ export interface TestNginx {
   confDir: string;
 }
 
-export async function startNginx(t: TestContext, dir: string, port: number): Promise<TestNginx> {
+export async function startNginx(t: TestContext, port: number): Promise<TestNginx> {
+  const dir = mkdtempSync(join(tmpdir(), 'ocm-nginx-'));
   const confDir = `${dir}/conf.d`;
   const temp = `${dir}/temp`;
   mkdirSync(confDir, { recursive: true });
@@ -43,11 +46,13 @@ http {
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = once(child, 'exit');
   t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGQUIT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGQUIT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
   try {
     await waitFor(async () => {

@@ -2,9 +2,11 @@
 // real CLI, with its own port range, subnet pool and project name so roots
 // of parallel test runs never collide, and everything it started removed
 // when the test ends (also on failure).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { ocm, tempDir } from '../../../../test/helpers/cli.js';
+import { ocm } from '../../../../test/helpers/cli.js';
 import { FIXTURE_IMAGE, RUN_ID, ensureFixtureImage, freePort, getDocker } from '../../../../test/support/docker.js';
 
 export interface TestRoot {
@@ -31,7 +33,8 @@ export async function reapRoot(root: string): Promise<void> {
 
 export async function makeRoot(t: TestContext, options: RootOptions = {}): Promise<TestRoot> {
   await ensureFixtureImage();
-  const root = `${tempDir(t, 'ocm-daemon-')}/root`;
+  const dir = mkdtempSync(join(tmpdir(), 'ocm-daemon-'));
+  const root = `${dir}/root`;
   // Below the ephemeral range (32768+) and the default range (18800+), so no listener or other root collides.
   const slot = (process.pid * 13 + counter++ * 7 + Math.floor(Math.random() * 50)) % 190;
   const portBase = 11000 + slot * 40;
@@ -39,10 +42,11 @@ export async function makeRoot(t: TestContext, options: RootOptions = {}): Promi
   const args = ['init', '--image', FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`, ...(options.proxyMode === 'nginx' ? ['--proxy', 'nginx'] : [])];
   const init = await ocm(args, { root });
   if (init.code !== 0) throw new Error(`ocm init failed: ${init.stderr}`);
-  // Cleanup is registered before any container can exist.
+  // One hook, registered before any container can exist: containers first, then their files.
   t.after(async () => {
     await ocm(['down'], { root });
     await reapRoot(root);
+    rmSync(dir, { recursive: true, force: true });
   });
   const path = `${root}/ocm.yaml`;
   let yaml = readFileSync(path, 'utf8')
