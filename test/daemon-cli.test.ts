@@ -42,6 +42,12 @@ test('ocm daemon token and install', async (t) => {
   assert.match(installed.out, /systemctl daemon-reload && systemctl enable --now ocm/);
   assert.match(installed.err, new RegExp(`wrote ${unitFile}`));
 
+  // The same through the real bin/ocm, as an admin types it.
+  const real = await ocm(['daemon', 'install', '--print'], { root });
+  assert.equal(real.code, 0, real.stderr);
+  assert.equal(real.stdout.trimEnd(), unit);
+  assert.equal((await ocm(['daemon', 'token'], { root })).stdout.trim(), token.out);
+
   await assert.rejects(daemonCli(['--root', root, 'daemon', 'install', '--print', '--user', 'Not A User']), { code: 'OCM_E_USAGE' });
   await assert.rejects(daemonCli(['--root', root, 'daemon', 'run', '--log-level', 'loud']), { code: 'OCM_E_USAGE' });
   await assert.rejects(daemonCli(['--root', `${root}-missing`, 'daemon', 'token']), { code: 'OCM_E_MANIFEST_MISSING' });
