@@ -182,6 +182,7 @@ export class DockerEngine implements T.ContainerEngine {
     if (root !== undefined && labels[LABEL_ROOT] !== root) {
       return new OcmError('OCM_E_NOT_OURS', `container ${quote(spec.name)} belongs to the ocm root ${quote(labels[LABEL_ROOT])}`, {
         cause,
+        hint: `another deployment root on this host uses the same settings.project; give this root its own project in ocm.yaml, or remove the other with \`ocm --root ${labels[LABEL_ROOT]} down\``,
         details: { container: spec.name, root: labels[LABEL_ROOT] },
       });
     }

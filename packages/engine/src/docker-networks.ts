@@ -51,6 +51,7 @@ function assertOurs(info: Docker.NetworkInspectInfo, spec: NetworkSpec): void {
   }
   if (wantedRoot !== undefined && labels[LABEL_ROOT] !== undefined && labels[LABEL_ROOT] !== wantedRoot) {
     throw new OcmError('OCM_E_NOT_OURS', `network ${quote(spec.name)} belongs to the ocm root ${quote(labels[LABEL_ROOT])}`, {
+      hint: `another deployment root on this host uses the same settings.project; give this root its own project in ocm.yaml, or remove the other with \`ocm --root ${labels[LABEL_ROOT]} down\``,
       details: { network: spec.name, root: labels[LABEL_ROOT] },
     });
   }
