@@ -3,6 +3,7 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcmError } from '@ocm/core';
+import { isErrno } from './durable-fs.js';
 import { isWithin, resolveInTree } from './entry-safety.js';
 import type { SkippedEntry } from './manifest.js';
 import type { BackupSource } from './types.js';
@@ -31,7 +32,19 @@ export interface WalkResult {
 // lstat a directory's children this many at a time: the walk runs while frozen.
 const PARALLEL = 32;
 
-async function statEntry(path: string, source: string): Promise<WalkedEntry | SkippedEntry> {
+const vanished = (error: unknown): boolean => isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR');
+
+/** undefined when the entry vanished between readdir and lstat (the unfrozen first walk races the gateway). */
+async function statEntry(path: string, source: string): Promise<WalkedEntry | SkippedEntry | undefined> {
+  try {
+    return await statLive(path, source);
+  } catch (error) {
+    if (vanished(error)) return undefined;
+    throw error;
+  }
+}
+
+async function statLive(path: string, source: string): Promise<WalkedEntry | SkippedEntry> {
   const st = await lstat(source);
   const base = { path, source, size: 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs };
   if (st.isDirectory()) return { ...base, type: 'directory' };
@@ -41,7 +54,10 @@ async function statEntry(path: string, source: string): Promise<WalkedEntry | Sk
 }
 
 async function walkDir(dir: WalkedEntry, out: WalkResult): Promise<void> {
-  const raw = await readdir(dir.source, { encoding: 'buffer' });
+  const raw = await readdir(dir.source, { encoding: 'buffer' }).catch((error: unknown) => {
+    if (vanished(error)) return [] as Buffer[];
+    throw error;
+  });
   raw.sort(Buffer.compare);
   const children: Array<{ path: string; source: string }> = [];
   for (const name of raw) {
@@ -52,6 +68,7 @@ async function walkDir(dir: WalkedEntry, out: WalkResult): Promise<void> {
   for (let i = 0; i < children.length; i += PARALLEL) {
     const batch = await Promise.all(children.slice(i, i + PARALLEL).map((c) => statEntry(c.path, c.source)));
     for (const entry of batch) {
+      if (entry === undefined) continue;
       if (!('type' in entry)) {
         out.skipped.push(entry);
         continue;
