@@ -8,12 +8,17 @@ export function guardFor(mode: ConsistencyMode, control: ContainerControl): Cons
   if (mode === 'none') return noGuard;
   // Set before acting, so a pause/stop that failed half-way is still undone.
   let acted = false;
+  let everActed = false;
   return {
     mode,
+    get acted() {
+      return everActed;
+    },
     async enter() {
       acted = false;
       if (!(await control.isRunning())) return;
       acted = true;
+      everActed = true;
       await (mode === 'pause' ? control.pause() : control.stop());
     },
     async leave() {
@@ -46,7 +51,8 @@ export class FrozenWindow {
   }
 
   get frozenMs(): number {
-    if (this.started === undefined) return 0;
+    // A stopped container was not frozen at all, however long the copy took.
+    if (this.started === undefined || this.guard.acted === false) return 0;
     return Math.round((this.ended ?? performance.now()) - this.started);
   }
 }

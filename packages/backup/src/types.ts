@@ -22,6 +22,8 @@ export type ConsistencyMode = 'pause' | 'stop' | 'none';
 /** Keeps the source trees still while they are read: enter() before, leave() after. */
 export interface ConsistencyGuard {
   readonly mode: ConsistencyMode;
+  /** False when enter() found nothing to hold still (container not running): nothing was frozen. */
+  readonly acted?: boolean;
   enter(): Promise<void>;
   leave(): Promise<void>;
 }

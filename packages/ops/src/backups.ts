@@ -161,7 +161,10 @@ export async function restoreUser(ctx: RuntimeContext, name: string, archive: st
   if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
   const path = await resolveArchive(ctx, name, archive);
   const { uid, gid } = manifest.settings.gateway;
-  const result = await restoreState({
+  // A restore must never race a backup of the same user (daemon schedule, cron).
+  const lockDir = `${ctx.root.path}/backups/${name}`;
+  await mkdir(lockDir, { recursive: true, mode: 0o700 });
+  const result = await withDirLock(lockDir, '.backup.lock', () => restoreState({
     archive: path,
     userDir: userDir(ctx.root.path, name),
     control: containerControl(ctx.engine, user.container.name),
@@ -182,7 +185,7 @@ export async function restoreUser(ctx: RuntimeContext, name: string, archive: st
       await ctx.engine.create(next.container, next.network);
     },
     waitHealthy: () => waitHealthy(ctx.engine, user, { timeoutMs: manifest.settings.health.timeoutSeconds * 1000 }),
-  });
+  }), 10 * 60_000, `a backup or restore of ${name} is running`);
   await ctx.root.audit({ actor: ctx.actor, action: 'restore', target: name, details: { archive: path } });
   return result;
 }
