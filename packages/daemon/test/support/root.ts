@@ -4,6 +4,7 @@
 // when the test ends (also on failure).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { ocm } from '../../../../test/helpers/cli.js';
@@ -16,12 +17,46 @@ export interface TestRoot {
 }
 
 export interface RootOptions {
-  /** Text appended under `settings:` handling is up to the caller; this replaces whole lines. */
+  /** Last edit of the ocm.yaml text, before any user exists. */
   edit?: (yaml: string) => string;
   proxyMode?: 'embedded' | 'nginx';
 }
 
-let counter = 0;
+// Handed out by this process already: its roots make their networks and bind their ports only later.
+const takenPools = new Set<string>();
+const takenBases = new Set<number>();
+
+/** A /16 of 10.0.0.0/8 that no Docker network on this host uses yet (other test runs included). */
+async function freePool(): Promise<string> {
+  const networks = await getDocker().listNetworks();
+  const used = new Set(networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => /^10\.(\d+)\./.exec(c.Subnet ?? '')?.[1])).filter((x) => x !== undefined));
+  const candidates = Array.from({ length: 200 }, (_, i) => String(40 + i)).filter((x) => !used.has(x) && !takenPools.has(x));
+  const pick = candidates[Math.floor(Math.random() * candidates.length)];
+  if (pick === undefined) throw new Error('no free 10.x.0.0/16 for a test root');
+  takenPools.add(pick);
+  return `10.${pick}.0.0/16`;
+}
+
+/** A run of 40 ports below the ephemeral range (32768+) and the default range (18800+) whose first ones are free now. */
+async function freePortBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 11000 + Math.floor(Math.random() * 190) * 40;
+    if (takenBases.has(base)) continue;
+    const free = await Promise.all(Array.from({ length: 8 }, (_, i) => canListen(base + i)));
+    if (!free.every(Boolean)) continue;
+    takenBases.add(base);
+    return base;
+  }
+  throw new Error('no free port range for a test root');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
 
 /** Removes every container and network ocm made for this root. */
 export async function reapRoot(root: string): Promise<void> {
@@ -35,9 +70,9 @@ export async function makeRoot(t: TestContext, options: RootOptions = {}): Promi
   await ensureFixtureImage();
   const dir = mkdtempSync(join(tmpdir(), 'ocm-daemon-'));
   const root = `${dir}/root`;
-  // Below the ephemeral range (32768+) and the default range (18800+), so no listener or other root collides.
-  const slot = (process.pid * 13 + counter++ * 7 + Math.floor(Math.random() * 50)) % 190;
-  const portBase = 11000 + slot * 40;
+  const portBase = await freePortBase();
+  const pool = await freePool();
+  const project = `d${(portBase / 40).toString(36)}${RUN_ID.slice(-5).replace(/[^a-z0-9]/g, '')}`.slice(0, 16);
   const proxyPort = await freePort();
   const args = ['init', '--image', FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`, ...(options.proxyMode === 'nginx' ? ['--proxy', 'nginx'] : [])];
   const init = await ocm(args, { root });
@@ -51,8 +86,8 @@ export async function makeRoot(t: TestContext, options: RootOptions = {}): Promi
   const path = `${root}/ocm.yaml`;
   let yaml = readFileSync(path, 'utf8')
     .replace(/  ports:\n    base: \d+\n    max: \d+/, `  ports:\n    base: ${portBase}\n    max: ${portBase + 39}`)
-    .replace(/  network:\n    pool: [^\n]+/, `  network:\n    pool: 10.${60 + (slot % 150)}.0.0/16`)
-    .replace(/  project: ocm\n/, `  project: d${slot}${RUN_ID.slice(-5).replace(/[^a-z0-9]/g, '')}\n`)
+    .replace(/  network:\n    pool: [^\n]+/, `  network:\n    pool: ${pool}`)
+    .replace(/  project: ocm\n/, `  project: ${project}\n`)
     .replace(/  labels: \{\}\n/, `  labels:\n    ocm.test: "1"\n    ocm.test.run: "${RUN_ID}"\n`)
     .replace(/timeoutSeconds: \d+/, 'timeoutSeconds: 30');
   if (options.edit !== undefined) yaml = options.edit(yaml);
