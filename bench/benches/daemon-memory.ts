@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TARGET } from '../lib/context.js';
 import { absoluteRow } from '../lib/report.js';
-import { mb, peakRssDuring, readRss } from '../lib/rss.js';
+import { mb, peakRssDuring, readAnonKb, readRss } from '../lib/rss.js';
 import { summarize } from '../lib/stats.js';
 import { wrk } from '../lib/wrk.js';
 import { wsEcho } from '../lib/ws.js';
@@ -19,8 +19,10 @@ export const daemonMemoryBench: Bench = {
     ctx.log(`  ${proxy.kind}: ${idleWait} s idle, then RSS every second`);
     await sleep(idleWait * 1000);
     const idle: number[] = [];
+    const idleAnon: number[] = [];
     for (let i = 0; i < (ctx.quick ? 3 : 10); i++) {
       idle.push(mb(readRss(proxy.pid).rssKb));
+      idleAnon.push(mb(readAnonKb(proxy.pid)));
       await sleep(1000);
     }
     const http: number[] = [];
@@ -37,6 +39,7 @@ export const daemonMemoryBench: Bench = {
     return {
       rows: [
         absoluteRow(`${what} RSS, idle`, 'MB', summarize(idle), '< 100 MB', ok),
+        absoluteRow(`${what} anonymous memory (RSS without shared file pages), idle`, 'MB', summarize(idleAnon), 'info', undefined),
         absoluteRow(`${what} peak RSS, wrk -c64 through it`, 'MB', summarize(http), '< 100 MB', ok),
         absoluteRow(`${what} peak RSS, 64 WebSockets x 1 KiB echo`, 'MB', summarize(ws), '< 100 MB', ok),
       ],

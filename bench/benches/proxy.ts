@@ -54,6 +54,7 @@ export const proxyBench: Bench = {
       rows,
       notes: [
         `wrk -t2 -c64 -d${seconds}s --latency -H 'Host: ${host}' http://127.0.0.1:PORT/healthz, ${ctx.reps} runs per side after a 2 s warm-up, sides alternating; nginx with access_log off, worker_connections 1024`,
+        `socket errors + non-2xx answers: ${sides.map((s) => `${s.name} ${(results.get(s.name) as WrkResult[]).reduce((n, r) => n + r.errors + r.non2xx, 0)}`).join(', ')}`,
         `the ocm side is ${ocm.kind}${ocm.kind === 'ocm daemon' ? '' : ' (createEmbeddedProxy with a StaticRouteTable of every user, in its own process: `ocm daemon` was not available)'}; ${ctx.fleetSize} users routed, all gateways running`,
       ],
     };

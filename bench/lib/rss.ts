@@ -33,4 +33,10 @@ export async function peakRssDuring<T>(pid: number, work: Promise<T>, intervalMs
   }
 }
 
+/** Anonymous (private) memory: RSS without the node binary's pages, which every node process shares. */
+export function readAnonKb(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return Number(/^Anonymous:\s+(\d+) kB/m.exec(rollup)?.[1] ?? NaN);
+}
+
 export const mb = (kb: number): number => kb / 1024;

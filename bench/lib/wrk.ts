@@ -42,11 +42,12 @@ export function parseWrk(out: string): WrkResult {
 export interface WrkOptions { port: number; host: string; path: string; seconds: number; connections: number; threads: number }
 
 export async function wrk(o: WrkOptions): Promise<WrkResult> {
-  const out = await run('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--latency', '-H', `Host: ${o.host}`, `http://127.0.0.1:${o.port}${o.path}`], {
+  // --timeout 10s: on a busy 2-core machine a slow answer is a data point, not a socket error.
+  const out = await run('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '--latency', '-H', `Host: ${o.host}`, `http://127.0.0.1:${o.port}${o.path}`], {
     timeoutMs: (o.seconds + 30) * 1000,
   });
   const result = parseWrk(out.stdout);
-  if (result.errors + result.non2xx > result.requests * 0.001) {
+  if (result.errors + result.non2xx > result.requests * 0.01) {
     throw new Error(`wrk against :${o.port} saw ${result.errors} socket errors and ${result.non2xx} non-2xx answers of ${result.requests}:\n${out.stdout}`);
   }
   return result;
