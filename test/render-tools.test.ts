@@ -3,9 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseManifest, type Manifest } from '@ocm/core';
 import { DeploymentRoot } from '@ocm/store';
 import { tempDir } from './helpers/cli.js';
+import { httpJson } from './support/wait.js';
 
 const fixtures = new URL('./fixtures/render/', import.meta.url);
 
@@ -58,4 +61,49 @@ test('nginx -t also accepts the render next to an admin\'s own $connection_upgra
   writeFileSync(`${root}/nginx/zz-admin.conf`, "map $http_upgrade $connection_upgrade { default upgrade; '' close; }\nserver { listen 80 default_server; server_name _; return 444; }\n");
   const nginx = nginxTest(dir, `${root}/nginx`);
   assert.equal(nginx.status, 0, nginx.output);
+});
+
+test('nginx forwards a remote client\'s address, and no forwarding headers for a client on its own host', async (t) => {
+  const bridge = /inet (\d+\.\d+\.\d+\.\d+)/.exec(spawnSync('ip', ['-4', 'addr', 'show', 'docker0'], { encoding: 'utf8' }).stdout)?.[1];
+  if (bridge === undefined) return t.skip('no docker0 address to connect from');
+  const dir = tempDir(t);
+  // The gateway stand-in: echoes the headers it received.
+  const upstream = createServer((req, res) => res.end(JSON.stringify(req.headers)));
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  t.after(() => upstream.close());
+  const userPort = (upstream.address() as AddressInfo).port;
+  const listenPort = 20000 + Math.floor(Math.random() * 20000);
+  const manifest = parseManifest(`settings:\n  domain: example.test\n  ports:\n    base: ${userPort}\n    max: ${userPort}\n  proxy:\n    mode: nginx\n    nginx:\n      httpPort: ${listenPort}\nusers:\n  - name: alice\n    port: ${userPort}\n`);
+  const root = `${dir}/root`;
+  await renderInto(root, manifest);
+  assert.equal(nginxTest(dir, `${root}/nginx`).status, 0);
+  const nginx = spawnSync('nginx', ['-c', `${dir}/nginx.conf`], { encoding: 'utf8' });
+  assert.equal(nginx.status, 0, nginx.stderr);
+  // Read the pid now: the temp dir (and the pid file) may be gone before this hook runs.
+  const pid = Number(readFileSync(`${dir}/nginx.pid`, 'utf8'));
+  t.after(() => {
+    if (pid > 0) process.kill(pid, 'SIGQUIT');
+  });
+  const get = async (address: string): Promise<Record<string, string>> => {
+    for (let i = 0; ; i++) {
+      try {
+        const r = await httpJson<Record<string, string>>(`http://${address}:${listenPort}/`, { headers: { host: 'alice.example.test' } });
+        if (r.json === undefined) throw new Error(`no JSON: ${r.status}`);
+        return r.json;
+      } catch (error) {
+        if (i > 50) throw error;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+  };
+  const local = await get('127.0.0.1');
+  assert.equal(local.host, 'alice.example.test');
+  assert.equal(local['x-forwarded-for'], undefined, 'a loopback client is not forwarded (the gateway would refuse it)');
+  assert.equal(local['x-forwarded-proto'], undefined);
+  const remote = await get(bridge);
+  // The kernel picks the source address for a connection to the bridge; it is never loopback.
+  assert.match(remote['x-forwarded-for'] ?? '', /^\d+\.\d+\.\d+\.\d+$/, 'a remote client is forwarded with its address');
+  assert.doesNotMatch(remote['x-forwarded-for'] ?? '', /^127\./);
+  assert.equal(remote['x-forwarded-proto'], 'http');
+  assert.equal(remote['x-forwarded-host'], 'alice.example.test');
 });

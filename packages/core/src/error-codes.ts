@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   OCM_E_NGINX_MISSING: { status: 503, hint: 'install nginx (apt-get install nginx) or switch settings.proxy.mode to embedded' },
   OCM_E_PROXY_LISTEN: { status: 503, hint: 'choose another settings.proxy.listen address, or stop what is using it' },
   OCM_E_AUTH_REQUIRED: { status: 401, hint: 'send the admin token as `Authorization: Bearer <token>` (see `ocm daemon token`)' },
+  OCM_E_FORBIDDEN: { status: 403, hint: 'use the buttons of the status page itself; reload it if its session expired' },
+  OCM_E_NOT_FOUND: { status: 404, hint: 'see the admin API routes in README.md' },
   OCM_E_RATE_LIMITED: { status: 429, hint: 'too many failed attempts; wait a minute and retry' },
   OCM_E_BACKUP_FAILED: { status: 500, hint: 'older backups were kept; check free space and the error above, then retry' },
   OCM_E_BACKUP_CORRUPT: { status: 422, hint: 'this archive cannot be trusted; restore an older one (`ocm backups <name>`)' },

@@ -103,5 +103,5 @@ export function assertSameOrigin(request: FastifyRequest): void {
 }
 
 function forbidden(message: string): OcmError {
-  return new OcmError('OCM_E_AUTH_REQUIRED', message, { hint: 'use the buttons of the status page itself; reload it if its session expired' });
+  return new OcmError('OCM_E_FORBIDDEN', message);
 }

@@ -86,6 +86,6 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendError(reply, ocm);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new OcmError('OCM_E_USAGE', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, { hint: SCHEMA_HINT })),
+    sendError(reply, new OcmError('OCM_E_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   );
 }

@@ -144,12 +144,12 @@ test('the admin listener\'s front door', async (t) => {
     assert.equal((await app.inject({ method: 'GET', url: '/api/users', headers: { cookie: session } })).statusCode, 401);
     const own = { cookie: session, host: '127.0.0.1:7070' };
     const noCsrf = await app.inject({ method: 'POST', url: '/api/users/alice/restart', headers: { ...own, origin: 'http://127.0.0.1:7070' } });
-    assert.equal(noCsrf.statusCode, 401);
+    assert.equal(noCsrf.statusCode, 403);
     assert.match((noCsrf.json() as { message: string }).message, /CSRF token/);
     const crossSite = await app.inject({ method: 'POST', url: '/api/users/alice/restart', headers: { ...own, origin: 'http://evil.example', 'x-csrf-token': csrf } });
     assert.match((crossSite.json() as { message: string }).message, /"http:\/\/evil\.example" are refused/);
     const fetchSite = await app.inject({ method: 'POST', url: '/api/users/alice/restart', headers: { ...own, 'sec-fetch-site': 'cross-site', 'x-csrf-token': csrf } });
-    assert.equal(fetchSite.statusCode, 401);
+    assert.equal(fetchSite.statusCode, 403);
     // With both, the request reaches ops (alice does not exist in this root).
     const good = await app.inject({ method: 'POST', url: '/api/users/alice/restart', headers: { ...own, origin: 'http://127.0.0.1:7070', 'x-csrf-token': csrf } });
     assert.equal((good.json() as { code: string }).code, 'OCM_E_USER_UNKNOWN');

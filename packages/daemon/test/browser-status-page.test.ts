@@ -101,9 +101,9 @@ test('status page in Chromium: login, users, restart, CSRF', { skip: existsSync(
     const refused = other.waitForResponse((r) => r.url() === `${admin}/api/users/bob/restart`);
     await other.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
     const response = await refused;
-    assert.equal(response.status(), 401);
+    assert.equal(response.status(), 403);
     const body = (await response.json()) as { code: string; message: string };
-    assert.equal(body.code, 'OCM_E_AUTH_REQUIRED');
+    assert.equal(body.code, 'OCM_E_FORBIDDEN');
     assert.match(body.message, /refused/);
     await other.close();
     assert.equal(await startedOf('bob'), bobBefore, 'bob was not restarted');

@@ -33,7 +33,8 @@ export function withMarker(content: string): Buffer {
 
 export function isManagedContent(content: string | Buffer): boolean {
   const head = (typeof content === 'string' ? content : content.toString('utf8')).slice(0, MANAGED_MARKER.length + 2);
-  return head === MANAGED_MARKER || head.startsWith(`${MANAGED_MARKER}\n`) || head.startsWith(`${MANAGED_MARKER}\r\n`);
+  // The marker alone, or followed by a description (`# managed by ocm: alice's gateway`).
+  return head === MANAGED_MARKER || /^[:\s]/.test(head.slice(MANAGED_MARKER.length, MANAGED_MARKER.length + 1)) && head.startsWith(MANAGED_MARKER);
 }
 
 export async function readConfDir(dir: string): Promise<ConfDirState> {
