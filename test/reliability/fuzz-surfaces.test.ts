@@ -15,6 +15,7 @@ import { DeploymentRoot } from '@ocm/store';
 import { BackupJobs, SerialLane, buildAdminApp, createDaemonLogger } from '@ocm/daemon';
 import { ocm, snapshot } from '../helpers/cli.js';
 import { testRoot } from '../helpers/ocm-root.js';
+import { ocmSettled } from './support/kill.js';
 import { record } from './support/record.js';
 
 const same = (a: Map<string, string>, b: Map<string, string>): boolean => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
@@ -203,7 +204,7 @@ test('CLI: random arguments and hostile ocm.yaml files through bin/ocm', { timeo
   const one = async (root: string, args: string[], expectRefusal: boolean): Promise<void> => {
     const before = snapshot(root);
     const t0 = Date.now();
-    const r = await ocm(args, { root });
+    const r = await ocmSettled(args, { root });
     tally.runs++;
     const what = `ocm ${JSON.stringify(args)}`;
     assert.ok(Date.now() - t0 < 60_000, `${what} took ${Date.now() - t0} ms`);

@@ -5,13 +5,12 @@
 // their state (or, at worst, in a state.before-restore-* tree beside it).
 // Two narrow windows found this way are then hit on purpose.
 import assert from 'node:assert/strict';
-import { chownSync, existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import { ocm } from '../helpers/cli.js';
 import { testRoot, type TestRoot } from '../helpers/ocm-root.js';
 import { getDocker } from '../support/docker.js';
 import { probeHealth, run, sleep } from './support/measure.js';
-import { rng, runAndKill, startCli } from './support/kill.js';
+import { ocmSettled as ocm, rng, runAndKill, startCli } from './support/kill.js';
 import { record } from './support/record.js';
 
 const docker = getDocker();
@@ -37,11 +36,12 @@ interface Tally {
   staleFiles: string[];
   lockWaitsMs: number[];
   freeWaitsMs: number[];
+  lockedAfterKill: string[];
 }
 
 function newTally(): Tally {
   const byOp = Object.fromEntries(OPS.map((op) => [op, { trials: 0, killed: 0 }])) as Tally['byOp'];
-  return { trials: 0, killed: 0, byOp, listFailed: [], upFailed: [], notConverged: [], unhealthy: [], leftPaused: [], lost: [], restorableOnly: [], partialArchives: [], staleFiles: [], lockWaitsMs: [], freeWaitsMs: [] };
+  return { trials: 0, killed: 0, byOp, listFailed: [], upFailed: [], notConverged: [], unhealthy: [], leftPaused: [], lost: [], restorableOnly: [], partialArchives: [], staleFiles: [], lockWaitsMs: [], freeWaitsMs: [], lockedAfterKill: [] };
 }
 
 function writeMarker(root: string, name: string): void {
@@ -138,8 +138,13 @@ async function trial(w: Worker, op: Op, n: number, random: () => number, tally: 
   // 2. How long the next locking command waits for a lock the killed process held.
   const lockHeld = existsSync(`${root}/.ocm.lock`);
   const t0 = Date.now();
-  const rendered = await ocm(['render'], { root });
+  let rendered = await ocm(['render'], { root });
   (lockHeld ? tally.lockWaitsMs : tally.freeWaitsMs).push(Date.now() - t0);
+  if (rendered.code !== 0 && /is locked by another ocm command/.test(rendered.stderr)) {
+    // The killed process holds no lock any more; a second try finds it stale.
+    tally.lockedAfterKill.push(`${what}: gave up after ${Date.now() - t0} ms`);
+    rendered = await ocm(['render'], { root });
+  }
   if (rendered.code !== 0) tally.upFailed.push(`${what}: render: ${rendered.stderr.trim()}`);
 
   // 3. No state lost: the marker is live, or restorable from the tree restore kept aside.
@@ -220,8 +225,9 @@ test(`kill -9 at random moments: ${TRIALS} trials over ${WORKERS} roots`, { time
       listFailed: tally.listFailed.length, upFailed: tally.upFailed.length, notConverged: tally.notConverged.length,
       unhealthy: tally.unhealthy.length, leftPaused: tally.leftPaused.length, lost: tally.lost.length,
       restorableOnly: tally.restorableOnly.length, partialArchives: tally.partialArchives.length, staleFiles: tally.staleFiles.length,
+      lockedAfterKill: tally.lockedAfterKill.length,
     },
-    examples: [...tally.upFailed, ...tally.notConverged, ...tally.unhealthy, ...tally.leftPaused, ...tally.restorableOnly, ...tally.partialArchives, ...tally.staleFiles, ...tally.lost].slice(0, 8),
+    examples: [...tally.lockedAfterKill, ...tally.upFailed, ...tally.notConverged, ...tally.unhealthy, ...tally.leftPaused, ...tally.restorableOnly, ...tally.partialArchives, ...tally.staleFiles, ...tally.lost].slice(0, 8),
   };
   record(t, 'kill-9.random', figures);
 
@@ -241,8 +247,7 @@ test(`kill -9 at random moments: ${TRIALS} trials over ${WORKERS} roots`, { time
   await t.test('every gateway answers after ocm up', () => assert.deepEqual(tally.unhealthy, []));
   await t.test('no gateway is left paused by a killed backup', { todo: 'ocm up leaves a container paused by a killed backup (see RELIABILITY.md)' }, () => assert.deepEqual(tally.leftPaused, []));
   await t.test('state is live again after ocm up, not only kept aside', { todo: 'a restore killed between its renames leaves state/ missing (see RELIABILITY.md)' }, () => assert.deepEqual(tally.restorableOnly, []));
-  // A stale lock is taken over once its mtime is 10 s old (proper-lockfile, refreshed every 2 s).
-  if (tally.lockWaitsMs.length > 0) assert.ok(Math.max(...tally.lockWaitsMs) < 20_000, `waited ${Math.max(...tally.lockWaitsMs)} ms for a stale lock`);
+  await t.test('the command after a kill takes over the stale lock instead of giving up', { todo: 'the lock wait runs out (~9 s) before the lock turns stale (10 s) (see RELIABILITY.md)' }, () => assert.deepEqual(tally.lockedAfterKill, []));
 });
 
 test('kill -9 in the two narrow windows, on purpose', { timeout: 300_000 }, async (t) => {
@@ -310,6 +315,40 @@ test('kill -9 in the two narrow windows, on purpose', { timeout: 300_000 }, asyn
     figures.leftovers = readdirSync(dir).filter((f) => f !== 'state' && f !== 'config' && f !== 'env');
     if (where !== 'live') await swapBack(root, project, 'keep');
     assert.equal(where, 'live', `after ocm up the gateway runs on ${where === 'aside' ? 'an empty state; the real one is in state.before-restore-*' : 'nothing'}`);
+  });
+  await t.test('kill -9 just after the root lock was refreshed: the next command waits for staleness and goes on', { todo: 'the lock wait runs out (~9 s) before the lock turns stale (10 s) (see RELIABILITY.md)' }, async () => {
+    const strace = await run('strace', ['-V']);
+    if (strace.code !== 0) return;
+    const results: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      // Slow renames keep `ocm set` inside its locked edit for seconds.
+      const child = startCli(root, ['set', 'keep', '--env', `LOCK=${i}`], ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename,renameat,renameat2', '-e', 'inject=rename,renameat,renameat2:delay_exit=3000000']);
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const lock = `${root}/.ocm.lock`;
+      let first: number | undefined;
+      const deadline = Date.now() + 60_000;
+      let killed = false;
+      while (Date.now() < deadline && child.exitCode === null) {
+        const m = existsSync(lock) ? statSync(lock).mtimeMs : undefined;
+        if (m !== undefined && first === undefined) first = m;
+        if (m !== undefined && first !== undefined && m !== first) {
+          const kids = await run('pgrep', ['-P', String(child.pid)]);
+          for (const pid of kids.stdout.trim().split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+          killed = true;
+          break;
+        }
+        await sleep(10);
+      }
+      await exited;
+      assert.ok(killed, 'the lock was never seen refreshed');
+      const t0 = Date.now();
+      const r = await ocm(['render'], { root });
+      results.push(`${r.code === 0 ? 'ok' : r.stderr.split('\n')[0]} after ${Date.now() - t0} ms`);
+      if (r.code !== 0) await ocm(['render'], { root });
+      await ocm(['up'], { root });
+    }
+    figures.freshLockKills = results;
+    assert.ok(results.every((x) => x.startsWith('ok')), results.join('; '));
   });
   record(t, 'kill-9.windows', figures);
 });

@@ -1,7 +1,7 @@
 // Start the real CLI and SIGKILL it at a chosen moment, the way a crash, an
 // OOM kill or a power cut would end it: no handlers, no cleanup.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { OCM_BIN } from '../../helpers/cli.js';
+import { OCM_BIN, ocm, type CliResult } from '../../helpers/cli.js';
 import { sleep } from './measure.js';
 
 export interface KillOutcome { killed: boolean; ranMs: number; code: number | null; stderr: string }
@@ -36,4 +36,17 @@ export function rng(seed: number): () => number {
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * `ocm` as in helpers/cli.ts, run again when the bundled CLI was being
+ * rebuilt underneath it (a shared checkout: `npm run build` replaces dist/
+ * chunk by chunk). That is the build, not ocm, so it is not counted.
+ */
+export async function ocmSettled(args: string[], options: { root: string }): Promise<CliResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await ocm(args, options);
+    if (attempt >= 4 || !/Cannot find module '[^']*\/dist\/cli\//.test(r.stderr)) return r;
+    await sleep(3_000);
+  }
 }
