@@ -11,7 +11,7 @@ import { OcmError, renderDeployment, validateManifest } from '@ocm/core';
 import { NginxApplier, createNginxControl, MANAGED_MARKER } from '@ocm/proxy';
 import { ocm, tempDir } from '../helpers/cli.js';
 import { FIXTURE_IMAGE, ensureFixtureImage, freePort } from '../support/docker.js';
-import { httpJson } from '../support/wait.js';
+import { httpJson, waitFor } from '../support/wait.js';
 import { startNginx } from './support/nginx.js';
 import { record } from './support/record.js';
 import { templates } from './support/rendered.js';
@@ -65,11 +65,19 @@ test('nginx missing, stopped or broken by hand', { timeout: 120_000 }, async (t)
   const control = createNginxControl({ configPath: nginx.configPath, errorLogPath: `${dir}/error.log` });
   const applier = new NginxApplier({ confDir: nginx.confDir, control, batchWindowMs: 0 });
   const get = async (name: string): Promise<string> => (await httpJson(`http://127.0.0.1:${port}/`, { headers: { host: `${name}.localhost` } })).text;
+  // A reload is asynchronous: old workers answer with the old config for a moment.
+  const settled = async (name: string, expected: string): Promise<void> => {
+    let streak = 0;
+    await waitFor(async () => {
+      streak = (await get(name)) === expected ? streak + 1 : 0;
+      return streak >= 5;
+    }, { what: `nginx to answer ${expected} for ${name}`, timeoutMs: 10_000, intervalMs: 50 });
+  };
   const figures: Record<string, string> = {};
 
   const first = await applier.apply(files(['alice']));
   assert.equal(first.reloaded, true);
-  assert.equal(await get('alice'), 'alice');
+  await settled('alice', 'alice');
 
   await t.test('a hand-broken file beside ocm\'s: refused naming the file, nothing applied, old config served', async () => {
     const hand = `${nginx.confDir}/zz-hand-edit.conf`;
@@ -104,8 +112,8 @@ test('nginx missing, stopped or broken by hand', { timeout: 120_000 }, async (t)
     writeFileSync(`${nginx.confDir}/alice.conf`, `${MANAGED_MARKER}\nserver { garbage }\n`);
     const r = await applier.apply(files(['alice', 'bob']));
     assert.deepEqual(r.written, ['alice.conf', 'bob.conf']);
-    assert.equal(await get('alice'), 'alice');
-    assert.equal(await get('bob'), 'bob');
+    await settled('alice', 'alice');
+    await settled('bob', 'bob');
     figures.ownFileBroken = 'rewritten and reloaded';
   });
 

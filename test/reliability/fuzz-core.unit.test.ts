@@ -59,7 +59,7 @@ test('user names: accepted exactly when they are safe DNS labels', () => {
   fc.assert(fc.property(anyName, (name) => {
     count('names');
     try {
-      assert.equal(timed(50, 'assertUserName', () => assertUserName(name)), name);
+      assert.equal(timed(1_000, 'assertUserName', () => assertUserName(name)), name);
       assert.match(name, /^[a-z][a-z0-9-]{0,31}$/);
       assert.ok(!name.endsWith('-') && !name.includes('--') && !RESERVED_NAMES.has(name));
     } catch (error) {
@@ -80,7 +80,7 @@ test('sizes: a byte count Docker accepts, or OCM_E_SIZE_INVALID', () => {
   fc.assert(fc.property(sizeText, (text) => {
     count('sizes');
     try {
-      const bytes = timed(50, 'parseSize', () => parseSize(text));
+      const bytes = timed(1_000, 'parseSize', () => parseSize(text));
       assert.ok(Number.isSafeInteger(bytes) && bytes >= 6 * 1024 ** 2, `${JSON.stringify(text)} -> ${bytes}`);
     } catch (error) {
       if (error instanceof assert.AssertionError) throw error;
@@ -106,7 +106,7 @@ test('env assignments: KEY=VALUE that every env-file reader takes literally, or 
     count('env');
     const text = withEq ? `${key}=${value}` : `${key}${value}`;
     try {
-      const [k, v] = timed(50, 'parseEnvAssignment', () => parseEnvAssignment(text));
+      const [k, v] = timed(1_000, 'parseEnvAssignment', () => parseEnvAssignment(text));
       assert.equal(`${k}=${v}`, text);
       assert.match(k, /^[A-Z_][A-Z0-9_]*$/);
       assert.ok(!RESERVED_ENV_KEYS.has(k));
@@ -139,7 +139,7 @@ test('domains: rendered into nginx and origins only when they are plain DNS name
   fc.assert(fc.property(domain, validName, (d, name) => {
     count('domains');
     try {
-      const m = timed(200, 'validateManifest', () => validateManifest({ settings: { domain: d }, users: [{ name, port: 18800 }] }));
+      const m = timed(2_000, 'validateManifest', () => validateManifest({ settings: { domain: d }, users: [{ name, port: 18800 }] }));
       assert.match(m.settings.domain, /^[a-z0-9.-]+$/);
       renderChecked(m);
     } catch (error) {
@@ -201,7 +201,7 @@ test('whole manifests as values: a valid manifest renders with exactly the expec
     count('manifests');
     let manifest: Manifest;
     try {
-      manifest = timed(500, 'validateManifest', () => validateManifest(input));
+      manifest = timed(2_000, 'validateManifest', () => validateManifest(input));
     } catch (error) {
       if (error instanceof assert.AssertionError) throw error;
       assertClearError(error, ['OCM_E_MANIFEST_INVALID'], input);
@@ -338,7 +338,7 @@ test('Host headers: a route is chosen only for the exact user host, and always t
   );
   fc.assert(fc.property(hostArb, (header) => {
     count('hostHeaders');
-    const parsed = timed(50, 'parseHostHeader', () => parseHostHeader(header));
+    const parsed = timed(1_000, 'parseHostHeader', () => parseHostHeader(header));
     const r = lookupRoute(table, header);
     if (parsed === undefined) {
       assert.equal(r.kind, 'bad-host');
