@@ -188,7 +188,7 @@ test('CLI: random arguments and hostile ocm.yaml files through bin/ocm', { timeo
     fc.tuple(fc.constantFrom('show', 'token', 'remove', 'logs', 'backups', 'restore'), nameArb).map(([c, n]) => [c, n]),
     fc.array(text, { minLength: 1, maxLength: 3 }),
   );
-  const cases = fc.sample(argsArb, { numRuns: 60, seed: 2026 });
+  const cases = fc.sample(argsArb, { numRuns: 40, seed: 2026 });
   const hostile = [
     `x: &x 1\nusers: [${Array(150).fill('*x').join(', ')}]\n`,
     `settings: ${'['.repeat(50_000)}${']'.repeat(50_000)}`,
@@ -231,7 +231,7 @@ test('CLI: random arguments and hostile ocm.yaml files through bin/ocm', { timeo
   const good = readFileSync(`${root}/ocm.yaml`);
   for (const [i, text] of hostile.entries()) {
     writeFileSync(`${root}/ocm.yaml`, text);
-    for (const args of [['list'], ['render'], ['up'], ['add', `h${i}`, '--no-start']]) await one(root, args, true);
+    for (const args of [['list'], ['render'], ['add', `h${i}`, '--no-start']]) await one(root, args, true);
   }
   writeFileSync(`${root}/ocm.yaml`, good);
   record(t, 'fuzz.cli', { ...tally, hostileFiles: hostile.length });
