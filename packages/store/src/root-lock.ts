@@ -6,28 +6,28 @@ import { rootFsError } from './fs-errors.js';
 
 export const LOCK_NAME = '.ocm.lock';
 
-export async function withRootLock<T>(root: string, fn: () => Promise<T>, waitMs = 30_000): Promise<T> {
+/** Edits queue behind each other for up to two minutes before giving up. */
+export async function withRootLock<T>(root: string, fn: () => Promise<T>, waitMs = 120_000): Promise<T> {
   return withDirLock(root, LOCK_NAME, fn, waitMs, `${root} is locked by another ocm command`);
 }
 
 /** An exclusive lock on a directory, held while fn runs (e.g. one backup per user at a time). */
 export async function withDirLock<T>(dir: string, name: string, fn: () => Promise<T>, waitMs: number, busy: string): Promise<T> {
-  const root = dir;
-  let release: () => Promise<void>;
   const { default: lockfile } = await import('proper-lockfile');
-  try {
-    release = await lockfile.lock(root, {
-      lockfilePath: `${root}/${name}`,
-      stale: 10_000,
-      update: 2_000,
-      realpath: false,
-      retries: { retries: Math.ceil(waitMs / 100), factor: 1, minTimeout: 20, maxTimeout: 120, randomize: true },
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new OcmError('OCM_E_LOCKED', busy, { cause: error });
+  const options = { lockfilePath: `${dir}/${name}`, stale: 10_000, update: 2_000, realpath: false, retries: 0 };
+  // A deadline, not a retry count: how long a wait lasts must not depend on
+  // how the back-off adds up, and a busy host must not turn a queue into a refusal.
+  const deadline = Date.now() + waitMs;
+  let release: () => Promise<void>;
+  for (;;) {
+    try {
+      release = await lockfile.lock(dir, options);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw rootFsError(error, dir, 'take the edit lock');
+      if (Date.now() >= deadline) throw new OcmError('OCM_E_LOCKED', busy, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 125));
     }
-    throw rootFsError(error, root, 'take the edit lock');
   }
   try {
     return await fn();
