@@ -16,7 +16,7 @@ import { wsBench } from './benches/ws.js';
 import { onCleanup, runCleanup } from './lib/cleanup.js';
 import { buildCli, hasDaemon, REPO } from './lib/cli-build.js';
 import { createContext } from './lib/context.js';
-import { BENCH_LABEL, reapByLabel } from './lib/docker.js';
+import { BENCH_LABEL, dockerdIdentity, reapByLabel } from './lib/docker.js';
 import { describeMachine, loadAverage, waitQuiet } from './lib/machine.js';
 import { run } from './lib/proc.js';
 import { markdownTable, type BenchResult } from './lib/report.js';
@@ -88,20 +88,30 @@ async function main(): Promise<number> {
 
   const results: BenchResult[] = [];
   for (const bench of selected) {
-    const loadBefore = args.maxLoad === undefined ? loadAverage() : await waitQuiet(args.maxLoad, 180_000, log);
-    log(`\n== ${bench.name}: ${bench.title} (load ${loadBefore.join(' ')})`);
-    const started = Date.now();
-    const result: BenchResult = { name: bench.name, title: bench.title, rows: [], notes: [], loadBefore, loadAfter: [], seconds: 0 };
-    try {
-      const out = await bench.run(ctx);
-      result.rows = out.rows;
-      result.notes = out.notes;
-    } catch (err) {
-      result.error = (err as Error).stack ?? String(err);
-      log(`   FAILED: ${result.error}`);
+    let result: BenchResult | undefined;
+    // A restart of dockerd by someone else (fault-injection tests share this engine) voids a run: once more.
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const loadBefore = args.maxLoad === undefined ? loadAverage() : await waitQuiet(args.maxLoad, 180_000, log);
+      log(`\n== ${bench.name}: ${bench.title} (load ${loadBefore.join(' ')})`);
+      const started = Date.now();
+      const engine = dockerdIdentity();
+      result = { name: bench.name, title: bench.title, rows: [], notes: [], loadBefore, loadAfter: [], seconds: 0 };
+      try {
+        const out = await bench.run(ctx);
+        result.rows = out.rows;
+        result.notes = out.notes;
+      } catch (err) {
+        result.error = (err as Error).stack ?? String(err);
+        log(`   FAILED: ${result.error}`);
+      }
+      result.seconds = Math.round((Date.now() - started) / 1000);
+      result.loadAfter = loadAverage();
+      if (dockerdIdentity() === engine) break;
+      result.error = `dockerd was restarted during this bench (by something else on the machine); its numbers are void${result.error ? `; ${result.error}` : ''}`;
+      log(`   ${result.error.split('\n')[0]}`);
+      await ctx.reset();
     }
-    result.seconds = Math.round((Date.now() - started) / 1000);
-    result.loadAfter = loadAverage();
+    if (result === undefined) continue;
     results.push(result);
     if (result.rows.length > 0) log(markdownTable([result]).split('\n').slice(2).join('\n'));
     log(`   ${result.seconds} s, load after ${result.loadAfter.join(' ')}`);

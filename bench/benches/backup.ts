@@ -13,12 +13,15 @@ import { alternate, summarize } from '../lib/stats.js';
 import { FULL_STATE, QUICK_STATE, generateState } from '../lib/state-gen.js';
 import type { Bench } from './types.js';
 
-/** The level packages/backup passes to zlib, read from its source so the two never drift apart. */
+/** The level packages/backup passes to zlib, read from its sources so the two never drift apart. */
 export function backupGzipLevel(): number {
-  const src = readFileSync(join(REPO, 'packages/backup/src/create-backup.ts'), 'utf8');
-  const m = /gzipLevel \?\? (\d)/.exec(src);
-  if (!m) throw new Error('cannot find the gzip level in packages/backup/src/create-backup.ts');
-  return Number(m[1]);
+  const dir = join(REPO, 'packages/backup/src');
+  const levels = new Set<number>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/createGzip\(\{[^}]*level: [^}]*?(\d)\b/g)) levels.add(Number(m[1]));
+  }
+  if (levels.size !== 1) throw new Error(`expected one gzip level in packages/backup/src, found ${levels.size === 0 ? 'none' : [...levels].join(', ')}`);
+  return [...levels][0] as number;
 }
 
 function treeBytes(dir: string): number {
@@ -61,6 +64,7 @@ export const backupBench: Bench = {
         const r = await root.ocm(['backup', 'big'], { measureRss: true, timeoutMs: 900_000 });
         b.ocmMs.push(r.ms);
         b.ocmRss.push(mb(r.peakRssKb as number));
+        ctx.log(`  ocm backup: ${r.ms.toFixed(0)} ms, ${mb(r.peakRssKb as number).toFixed(0)} MB`);
         keep = archives()[0];
         b.archive = statSync(keep as string).size;
         // Archive names have one-second resolution: never let two runs share one.
@@ -70,6 +74,7 @@ export const backupBench: Bench = {
         const r = await run('tar', ['-I', `gzip -${level}`, '-cf', tarFile, '-C', userDir, 'state', 'config'], { measureRss: true, timeoutMs: 900_000 });
         b.tarMs.push(r.ms);
         b.tarRss.push(mb(r.peakRssKb as number));
+        ctx.log(`  tar -czf: ${r.ms.toFixed(0)} ms`);
         rmSync(tarFile, { force: true });
       },
     ]);
@@ -84,6 +89,7 @@ export const backupBench: Bench = {
         const res = await root.ocm(['restore', 'big', archive, '--to', dest], { measureRss: true, timeoutMs: 900_000 });
         r.ocmMs.push(res.ms);
         r.ocmRss.push(mb(res.peakRssKb as number));
+        ctx.log(`  ocm restore --to: ${res.ms.toFixed(0)} ms, ${mb(res.peakRssKb as number).toFixed(0)} MB`);
         rmSync(dest, { recursive: true, force: true });
       },
       async () => {
@@ -92,6 +98,7 @@ export const backupBench: Bench = {
         const res = await run('tar', ['-xzf', archive, '-C', dest], { measureRss: true, timeoutMs: 900_000 });
         r.tarMs.push(res.ms);
         r.tarRss.push(mb(res.peakRssKb as number));
+        ctx.log(`  tar -xzf: ${res.ms.toFixed(0)} ms`);
         rmSync(dest, { recursive: true, force: true });
       },
     ]);

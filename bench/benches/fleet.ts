@@ -36,6 +36,7 @@ export const fleetColdBench: Bench = {
         const r = await f.root.ocm(['up'], { timeoutMs: 900_000 });
         await waitAllHealthy(ports, 5000);
         t.ocmWait.push(r.ms);
+        ctx.log(`  ocm up: ${r.ms.toFixed(0)} ms`);
         await teardown(f);
       },
       async () => {
@@ -43,6 +44,7 @@ export const fleetColdBench: Bench = {
         await f.root.compose(['up', '-d'], { timeoutMs: 900_000 });
         await waitAllHealthy(ports, 600_000);
         t.composeWait.push(since(started));
+        ctx.log(`  docker-compose up -d + health: ${since(started).toFixed(0)} ms`);
         await teardown(f);
       },
     ]);
@@ -51,12 +53,14 @@ export const fleetColdBench: Bench = {
         const r = await f.root.ocm(['up', '--no-wait'], { timeoutMs: 900_000 });
         await expectRunning(f, 'ocm up --no-wait');
         t.ocmNoWait.push(r.ms);
+        ctx.log(`  ocm up --no-wait: ${r.ms.toFixed(0)} ms`);
         await teardown(f);
       },
       async () => {
         const r = await f.root.compose(['up', '-d'], { timeoutMs: 900_000 });
         await expectRunning(f, 'docker-compose up -d');
         t.composeNoWait.push(r.ms);
+        ctx.log(`  docker-compose up -d: ${r.ms.toFixed(0)} ms`);
         await teardown(f);
       },
     ]);

@@ -31,7 +31,10 @@ export const proxyBench: Bench = {
     const { ocm, others } = await proxySides(ctx);
     const seconds = ctx.quick ? 3 : 10;
     const host = `${TARGET.name}.localhost`;
-    const load = (port: number, s = seconds) => wrk({ port, host, path: '/healthz', seconds: s, connections: 64, threads: 2 });
+    const load = (port: number, s = seconds) =>
+      wrk({ port, host, path: '/healthz', seconds: s, connections: 64, threads: 2 }).catch((err: Error) => {
+        throw new Error(`${sides.find((x) => x.port === port)?.name ?? port}: ${err.message}`);
+      });
     const sides = [ocm, ...others];
     const results = new Map<string, WrkResult[]>(sides.map((s) => [s.name, []]));
     ctx.log('  warm-up: 2 s of load on each side');

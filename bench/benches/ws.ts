@@ -11,7 +11,7 @@ export const wsBench: Bench = {
   title: 'WebSocket echo messages/s through the proxy',
   async run(ctx) {
     const { ocm, others } = await proxySides(ctx);
-    const load: WsLoad = ctx.quick ? { connections: 16, messages: 300, bytes: 64 } : { connections: 32, messages: 2000, bytes: 64 };
+    const load: WsLoad = ctx.quick ? { connections: 16, messages: 300, bytes: 64 } : { connections: 32, messages: 1000, bytes: 64 };
     const host = `${TARGET.name}.localhost`;
     const sides = [ocm, ...others];
     const rates = new Map<string, number[]>(sides.map((s) => [s.name, []]));

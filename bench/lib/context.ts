@@ -42,6 +42,8 @@ export interface Ctx {
   running(): Promise<Fleet>;
   ocmProxy(): Promise<OcmProxy>;
   nginx(workers: 'auto' | '1'): Promise<Nginx>;
+  /** Forgets the proxy and nginx (stopping them), e.g. after dockerd was restarted under them. */
+  reset(): Promise<void>;
 }
 
 export function createContext(base: Pick<Ctx, 'quick' | 'reps' | 'runId' | 'ocmBin' | 'daemonAvailable' | 'tmp' | 'log'>): Ctx {
@@ -53,6 +55,12 @@ export function createContext(base: Pick<Ctx, 'quick' | 'reps' | 'runId' | 'ocmB
   const ctx: Ctx = {
     ...base,
     fleetSize,
+    async reset() {
+      const running = [proxy, ...nginxes.values()];
+      proxy = undefined;
+      nginxes.clear();
+      for (const p of running) await (await p?.catch(() => undefined))?.stop();
+    },
     scratch(name) {
       const dir = join(base.tmp, name);
       mkdirSync(dir, { recursive: true });

@@ -1,11 +1,11 @@
 // `ocm daemon` resident memory under different node flags, to see what the
 // daemon's RSS is made of: idle, under wrk and under WebSocket echo load.
 // Usage: node --conditions=ocm-source --import tsx bench/tools/daemon-rss.ts [users] ['NODE_OPTIONS variant' ...]
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runCleanup } from '../lib/cleanup.js';
+import { onCleanup, runCleanup } from '../lib/cleanup.js';
 import { buildCli } from '../lib/cli-build.js';
 import { createContext, TARGET } from '../lib/context.js';
 import { waitRoute } from '../lib/health.js';
@@ -16,6 +16,7 @@ import { wsEcho } from '../lib/ws.js';
 
 const [usersArg, ...variants] = process.argv.slice(2);
 const tmp = mkdtempSync(join(tmpdir(), 'ocm-bench-rss-'));
+onCleanup(`remove ${tmp}`, () => rmSync(tmp, { recursive: true, force: true }));
 process.once('SIGINT', () => void runCleanup().then(() => process.exit(130)));
 try {
   const ocmBin = await buildCli();
