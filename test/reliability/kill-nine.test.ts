@@ -17,6 +17,8 @@ const docker = getDocker();
 const TRIALS = Number(process.env.OCM_KILL_TRIALS ?? 100);
 const WORKERS = Number(process.env.OCM_KILL_WORKERS ?? 4);
 const SEED = Number(process.env.OCM_KILL_SEED ?? Date.now() % 1_000_000);
+// No new trial starts after this many seconds, so a slow machine still gets its figures reported.
+const BUDGET_S = Number(process.env.OCM_KILL_BUDGET_S ?? 720);
 const MARKER = 'ocm-reliability-marker';
 const OPS = ['add', 'remove', 'set', 'backup', 'restore'] as const;
 type Op = (typeof OPS)[number];
@@ -198,7 +200,7 @@ const median = (xs: number[]): number | null => {
   return s[Math.floor(s.length / 2)] as number;
 };
 
-test(`kill -9 at random moments: ${TRIALS} trials over ${WORKERS} roots`, { timeout: 900_000 }, async (t) => {
+test(`kill -9 at random moments: ${TRIALS} trials over ${WORKERS} roots`, { timeout: (BUDGET_S + 480) * 1000 }, async (t) => {
   const workers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => setUp(t, i)));
   const tally = newTally();
   const started = Date.now();
@@ -207,6 +209,7 @@ test(`kill -9 at random moments: ${TRIALS} trials over ${WORKERS} roots`, { time
     const count = Math.floor(TRIALS / WORKERS) + (w.id < TRIALS % WORKERS ? 1 : 0);
     let cycle: Op[] = [];
     for (let n = 0; n < count; n++) {
+      if (Date.now() - started > BUDGET_S * 1000) break;
       // Each operation equally often, in a shuffled order per cycle of five.
       if (n % OPS.length === 0) cycle = [...OPS].sort(() => random() - 0.5);
       await trial(w, cycle[n % OPS.length] as Op, n, random, tally);
@@ -231,7 +234,7 @@ test(`kill -9 at random moments: ${TRIALS} trials over ${WORKERS} roots`, { time
   };
   record(t, 'kill-9.random', figures);
 
-  assert.ok(tally.trials >= TRIALS, `${tally.trials} trials`);
+  assert.ok(tally.trials >= TRIALS, `only ${tally.trials} of ${TRIALS} trials within ${BUDGET_S} s (a slow machine: raise OCM_KILL_BUDGET_S or OCM_KILL_WORKERS)`);
   assert.ok(tally.killed >= tally.trials * 0.6, `only ${tally.killed} of ${tally.trials} runs were killed before they finished`);
   for (const op of OPS) assert.ok(tally.byOp[op].killed > 0, `no ${op} was killed`);
   await t.test('the manifest always parses (ocm list works)', () => assert.deepEqual(tally.listFailed, []));
