@@ -51,9 +51,11 @@ const value = fc.oneof(
   fc.constantFrom('a\u0085#b', 'a\u0085', 'x\u0085y', 'a\u2028#b', 'a\u00a0#b', 'a#b', "a'b", 'a"b', 'a\\nb', 'a=b', 'sk-ant-api03-abc_DEF', 'ünïcödé', 'a\u200b#b'),
 ).filter((v) => envValueProblem(v) === undefined);
 
-test('env values ocm accepts mean the same to docker-compose (python-dotenv) and to ocm', { skip: hasReaders ? false : 'no /usr/bin/python3 with dotenv and yaml', todo: 'U+0085 (NEL) is white space to python-dotenv: "a\\u0085#b" reaches compose as "a" (see RELIABILITY.md)' }, (t) => {
+test('env values ocm accepts mean the same to docker-compose (python-dotenv) and to ocm', { skip: hasReaders ? false : 'no /usr/bin/python3 with dotenv and yaml' }, (t) => {
   const dir = tempDir(t);
-  const values = [...fc.sample(value, { numRuns: 1500, seed: 4242 }), 'a\u0085#b', 'a\u0085'];
+  // Values python-dotenv reads as white space or line breaks are refused up front.
+  for (const bad of ['a\u0085#b', 'a\u0085', 'a\u2028b']) assert.match(envValueProblem(bad) ?? '', /control character/);
+  const values = fc.sample(value, { numRuns: 1500, seed: 4242 }).filter((v) => envValueProblem(v) === undefined);
   const paths = values.map((v, i) => {
     const path = `${dir}/env-${i}`;
     writeFileSync(path, renderEnvFile(templates, 'alice', 'tok', { KEY: v }));
@@ -70,7 +72,7 @@ test('env values ocm accepts mean the same to docker-compose (python-dotenv) and
   assert.deepEqual([...new Set(differ.map((d) => JSON.stringify(d.value)))], [], 'docker-compose would start the gateway with other values than ocm');
 });
 
-test('label values ocm accepts mean the same to PyYAML and js-yaml in docker-compose.yml', { skip: hasReaders ? false : 'no /usr/bin/python3 with dotenv and yaml', todo: 'PyYAML folds U+0085 in a double-quoted label value to a space (see RELIABILITY.md)' }, (t) => {
+test('label values ocm accepts mean the same to PyYAML and js-yaml in docker-compose.yml', { skip: hasReaders ? false : 'no /usr/bin/python3 with dotenv and yaml' }, (t) => {
   const dir = tempDir(t);
   const label = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('a\u0085b', 'a\u2028b', 'yes', 'null', '~', '1e3', '0x10', "a'b", 'a: b', '- x', '{x}', '&a', '*a', '!!str x', '#x', '"'));
   const manifests = fc.sample(fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/).filter((k) => !k.startsWith('ocm.') && !k.startsWith('com.docker.')), label, { minKeys: 1, maxKeys: 4 }), { numRuns: 300, seed: 99 })
@@ -102,14 +104,22 @@ test('label values ocm accepts mean the same to PyYAML and js-yaml in docker-com
   assert.deepEqual(differ.map((d) => JSON.stringify(d.labels)).slice(0, 5), [], `${differ.length} compose files differ: docker-compose would label containers differently from ocm`);
 });
 
-test('docker-compose itself reads rendered files with the labels ocm sets (config)', { skip: hasReaders ? false : 'no /usr/bin/python3 with dotenv and yaml', todo: 'docker-compose interpolates "$" in label values: refused or changed (see RELIABILITY.md)' }, async (t) => {
+test('docker-compose itself reads rendered files with the labels ocm sets (config)', { skip: hasReaders ? false : 'no /usr/bin/python3 with dotenv and yaml' }, async (t) => {
   const root = tempDir(t);
   const plain = fc.stringMatching(/^[^\u0000-\u001f\u007f-\u009f]{0,20}$/);
   const labels = [...fc.sample(plain, { numRuns: 6, seed: 5 }), 'cost$center', 'a$$b', '${HOME}'];
   const refused: string[] = [];
   const relabelled: string[] = [];
   for (const [i, label] of labels.entries()) {
-    const m = validateManifest({ settings: { labels: { 'x.label': label } }, users: [{ name: 'alice', port: 18800, memory: '1.5g', cpus: 0.25 }, { name: 'bob', port: 18801, enabled: i % 2 === 0 }] });
+    let m;
+    try {
+      m = validateManifest({ settings: { labels: { 'x.label': label } }, users: [{ name: 'alice', port: 18800, memory: '1.5g', cpus: 0.25 }, { name: 'bob', port: 18801, enabled: i % 2 === 0 }] });
+    } catch (error) {
+      // ocm refuses "$" in labels itself, before compose could expand it.
+      assert.ok(label.includes('$'), `${JSON.stringify(label)}: ${(error as Error).message}`);
+      assert.match((error as Error).message, /would expand/);
+      continue;
+    }
     const dir = `${root}/r${i}`;
     const rendered = renderDeployment(m, { root: dir, tokens: new Map([['alice', 'ta'], ['bob', 'tb']]), templates });
     for (const f of rendered.files) {

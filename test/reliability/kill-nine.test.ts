@@ -248,9 +248,9 @@ test(`kill -9 at random moments: ${TRIALS} trials over ${WORKERS} roots`, { time
     assert.deepEqual(tally.staleFiles, []);
   });
   await t.test('every gateway answers after ocm up', () => assert.deepEqual(tally.unhealthy, []));
-  await t.test('no gateway is left paused by a killed backup', { todo: 'ocm up leaves a container paused by a killed backup (see RELIABILITY.md)' }, () => assert.deepEqual(tally.leftPaused, []));
-  await t.test('state is live again after ocm up, not only kept aside', { todo: 'a restore killed between its renames leaves state/ missing (see RELIABILITY.md)' }, () => assert.deepEqual(tally.restorableOnly, []));
-  await t.test('the command after a kill takes over the stale lock instead of giving up', { todo: 'the lock wait runs out (~9 s) before the lock turns stale (10 s) (see RELIABILITY.md)' }, () => assert.deepEqual(tally.lockedAfterKill, []));
+  await t.test('no gateway is left paused by a killed backup', () => assert.deepEqual(tally.leftPaused, []));
+  await t.test('state is live again after ocm up, not only kept aside', () => assert.deepEqual(tally.restorableOnly, []));
+  await t.test('the command after a kill takes over the stale lock instead of giving up', () => assert.deepEqual(tally.lockedAfterKill, []));
 });
 
 test('kill -9 in the two narrow windows, on purpose', { timeout: 300_000 }, async (t) => {
@@ -319,7 +319,7 @@ test('kill -9 in the two narrow windows, on purpose', { timeout: 300_000 }, asyn
     if (where !== 'live') await swapBack(root, project, 'keep');
     assert.equal(where, 'live', `after ocm up the gateway runs on ${where === 'aside' ? 'an empty state; the real one is in state.before-restore-*' : 'nothing'}`);
   });
-  await t.test('kill -9 just after the root lock was refreshed: the next command waits for staleness and goes on', { todo: 'the lock wait runs out (~9 s) before the lock turns stale (10 s) (see RELIABILITY.md)' }, async () => {
+  await t.test('kill -9 just after the root lock was refreshed: the next command waits for staleness and goes on', async () => {
     const strace = await run('strace', ['-V']);
     if (strace.code !== 0) return;
     const results: string[] = [];

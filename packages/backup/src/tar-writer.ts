@@ -31,6 +31,9 @@ function entryDone(pack: Pack, header: Header): { sink: Sink; done: Promise<void
   const done = new Promise<void>((resolve, reject) => {
     sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
   });
+  // Callers may leave before awaiting `done` (the pipeline aborted, e.g. ENOSPC);
+  // the failure is theirs to report, so an early exit must not leave it unhandled.
+  done.catch(() => undefined);
   return { sink: sink as Sink, done };
 }
 

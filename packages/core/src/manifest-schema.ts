@@ -1,11 +1,13 @@
 // The users manifest, declared once: types, defaults, descriptions and the
 // rules that give each field its error message all come from this schema.
 import { z } from 'zod';
+import { quote } from './errors.js';
 import { nameProblem, RESERVED_NAMES } from './names.js';
 import { sizeProblem, cpusProblem } from './sizes.js';
 import { envKeyProblem, envValueProblem, RESERVED_ENV_KEYS } from './env-vars.js';
 
-const show = (v: unknown): string => JSON.stringify(v);
+// Bounded: a 900 KB value must not become a 900 KB error line.
+const show = (v: unknown): string => (typeof v === 'string' ? quote(v) : JSON.stringify(v));
 
 const Size = z.string().superRefine((v, ctx) => {
   const problem = sizeProblem(v);
@@ -73,7 +75,8 @@ const Labels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
   for (const [key, value] of Object.entries(labels)) {
     if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `label key ${show(key)} must be lowercase letters, digits, ".", "_" or "-"` });
     else if (/^(ocm\.(managed|user|root|spec-hash)$|com\.docker\.)/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `label ${show(key)} is set by ocm or compose` });
-    if (value.length > 256 || /[\u0000-\u001f\u007f]/.test(value)) ctx.addIssue({ code: 'custom', path: [key], message: 'label value must be one line of at most 256 characters' });
+    if (value.length > 256 || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) ctx.addIssue({ code: 'custom', path: [key], message: 'label value must be one line of at most 256 characters' });
+    else if (value.includes('$')) ctx.addIssue({ code: 'custom', path: [key], message: 'label value contains "$", which docker-compose would expand' });
   }
 });
 

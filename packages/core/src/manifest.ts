@@ -3,7 +3,7 @@
 // minimal, reviewable diff.
 import yaml from 'js-yaml';
 import type { z } from 'zod';
-import { OcmError } from './errors.js';
+import { OcmError, quote } from './errors.js';
 import { ManifestSchema, type Manifest } from './manifest-schema.js';
 import { loadLocated } from './yaml-lines.js';
 
@@ -34,7 +34,8 @@ const describe = (v: unknown): string => {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return JSON.stringify(v) ?? String(v);
+  // Strings are clipped: a 900 KB value must not become a 900 KB error line.
+  return typeof v === 'string' ? quote(v) : JSON.stringify(v) ?? String(v);
 };
 
 /** One readable sentence for one schema issue: `users[1].memory: "2 gigs" is not a size`. */

@@ -3,8 +3,9 @@
 import { OcmError, LABEL_ROOT, type UserDeployment } from '@ocm/core';
 import {
   applyReconcile, planReconcile, waitHealthy,
-  type HealthProgress, type PullProgress, type ReconcileEvent, type ReconcileOutcome,
+  type HealthProgress, type ObservedContainer, type PullProgress, type ReconcileEvent, type ReconcileOutcome,
 } from '@ocm/engine';
+import { isDirLocked } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
 import { ensureImages } from './images.js';
 import type { RuntimeContext } from './runtime-context.js';
@@ -36,6 +37,7 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
   const users = selectUsers(plan, names);
   const pulled = await ensureImages(ctx.engine, users.filter((u) => u.enabled).map((u) => u.container.image), options.onPull);
   const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root } });
+  await thawAbandoned(ctx, actual);
   const wanted = new Set(users.map((u) => u.container.name));
   // With names, touch only those users; without, also remove users no longer in the manifest.
   const actions = planReconcile(users, actual, { root: plan.root })
@@ -49,6 +51,20 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
   const changed = outcomes.filter((o) => o.action.kind !== 'leave').map((o) => `${o.action.kind}:${o.action.user}${o.ok ? '' : ':failed'}`);
   if (changed.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'up', details: { actions: changed } });
   return { outcomes, pulled };
+}
+
+/**
+ * A backup killed while it held a gateway frozen leaves it paused for good.
+ * Thaw it, unless a backup of that user is running now (it holds the lock).
+ */
+async function thawAbandoned(ctx: RuntimeContext, actual: ObservedContainer[]): Promise<void> {
+  for (const c of actual) {
+    if (c.state !== 'paused' || c.user === undefined) continue;
+    if (await isDirLocked(`${ctx.root.path}/backups/${c.user}`, '.backup.lock')) continue;
+    await ctx.engine.unpause(c.name);
+    c.state = 'running';
+    await ctx.root.audit({ actor: ctx.actor, action: 'unpause', target: c.user, details: { reason: 'left paused by an interrupted backup' } });
+  }
 }
 
 /** Stop and remove the users' containers and networks (all users without names). Data stays. */

@@ -1,12 +1,12 @@
 // Bring the files on disk in line with a render: write only what differs,
 // create user dirs with the gateway's owner and mode, merge openclaw.json.
-import { chmod, chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { CONFIG_FILE, mergeGatewayConfig, type Rendered } from '@ocm/core';
 import { readIfExists, writeAtomic } from './atomic-write.js';
 
 export interface FileChange {
   path: string;
-  change: 'created' | 'updated' | 'mode' | 'removed';
+  change: 'created' | 'updated' | 'mode' | 'removed' | 'recovered';
 }
 
 const isRoot = (): boolean => process.getuid?.() === 0;
@@ -17,7 +17,11 @@ export async function applyRendered(root: string, rendered: Rendered): Promise<F
   await mkdir(`${root}/nginx`, { recursive: true });
   await mkdir(`${root}/backups`, { recursive: true, mode: 0o700 });
   for (const user of rendered.plan.users) {
-    for (const dir of user.dirs) await ensureDir(dir.path, dir.mode, dir.uid, dir.gid);
+    for (const dir of user.dirs) {
+      const recovered = await recoverAside(dir.path);
+      if (recovered !== undefined) changes.push({ path: `users/${user.name}/${recovered}`, change: 'recovered' });
+      await ensureDir(dir.path, dir.mode, dir.uid, dir.gid);
+    }
   }
   for (const file of rendered.files) {
     const path = `${root}/${file.path}`;
@@ -42,6 +46,29 @@ export async function applyRendered(root: string, rendered: Rendered): Promise<F
     }
   }
   return changes;
+}
+
+/**
+ * A restore killed between its renames leaves state/ (or config/) missing and
+ * the previous tree beside it as <tree>.before-restore-<time>. Put the newest
+ * back, so the next command never creates an empty tree over a user's data.
+ */
+async function recoverAside(path: string): Promise<string | undefined> {
+  const slash = path.lastIndexOf('/');
+  const parent = path.slice(0, slash);
+  const tree = path.slice(slash + 1);
+  if (tree !== 'state' && tree !== 'config') return undefined;
+  try {
+    await stat(path);
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const asides = (await readdir(parent).catch(() => [] as string[])).filter((e) => e.startsWith(`${tree}.before-restore-`)).sort();
+  const newest = asides[asides.length - 1];
+  if (newest === undefined) return undefined;
+  await rename(`${parent}/${newest}`, path);
+  return `${newest} -> ${tree}`;
 }
 
 async function ensureDir(path: string, mode: number, uid: number, gid: number): Promise<void> {

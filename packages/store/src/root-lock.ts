@@ -35,3 +35,9 @@ export async function withDirLock<T>(dir: string, name: string, fn: () => Promis
     await release().catch(() => undefined);
   }
 }
+
+/** Whether a live (not stale) holder has the lock right now. */
+export async function isDirLocked(dir: string, name: string): Promise<boolean> {
+  const { default: lockfile } = await import('proper-lockfile');
+  return lockfile.check(dir, { lockfilePath: `${dir}/${name}`, stale: 10_000, realpath: false }).catch(() => false);
+}
