@@ -3,7 +3,7 @@
 // against the targets. Everything it creates is removed when it ends.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { addBench } from './benches/add.js';
 import { backupBench } from './benches/backup.js';
@@ -24,13 +24,14 @@ import { markdownTable, type BenchResult } from './lib/report.js';
 /** In this order: the Docker-free ones first, then the fleet, which the proxy benches reuse running. */
 const BENCHES: Bench[] = [cliBench, backupBench, addBench, fleetColdBench, fleetNoopBench, proxyBench, wsBench, daemonMemoryBench];
 
-const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--max-load L] [--out FILE] [bench...]
+const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--max-load L] [--out FILE] [--cli BIN] [bench...]
 benches: ${BENCHES.map((b) => b.name).join(', ')} (default: all)
   --quick       a fast smoke run: 6 users, 2 runs per side, short loads, a small state
   --reps N      runs per side (default 5, quick 2)
-  --max-load L  before each bench wait (up to 3 min) for a 1-minute load average below L`;
+  --max-load L  before each bench wait (up to 3 min) for a 1-minute load average below L
+  --cli BIN     measure this ocm launcher (e.g. one built by bench/tools/build-variant.ts) instead of bundling the sources`;
 
-interface Args { quick: boolean; reps?: number; maxLoad?: number; out?: string; names: string[] }
+interface Args { quick: boolean; reps?: number; maxLoad?: number; out?: string; cli?: string; names: string[] }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, names: [] };
@@ -45,6 +46,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--reps') args.reps = Number(value());
     else if (a === '--max-load') args.maxLoad = Number(value());
     else if (a === '--out') args.out = value();
+    else if (a === '--cli') args.cli = resolve(value());
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -78,8 +80,8 @@ async function main(): Promise<number> {
   onCleanup('reap this run', async () => void (await reapByLabel(`${BENCH_LABEL}.run=${runId}`)));
 
   await preflight(log);
-  log('bundling the CLI from the current sources into bench/.cli');
-  const ocmBin = await buildCli();
+  if (args.cli === undefined) log('bundling the CLI from the current sources into bench/.cli');
+  const ocmBin = args.cli ?? (await buildCli());
   const daemonAvailable = await hasDaemon(ocmBin);
   log(daemonAvailable ? 'ocm daemon: available, the proxy benches use it' : 'ocm daemon: not available yet, the proxy benches use createEmbeddedProxy in its own process');
   const machine = await describeMachine();
@@ -117,10 +119,12 @@ async function main(): Promise<number> {
     log(`   ${result.seconds} s, load after ${result.loadAfter.join(' ')}`);
   }
 
-  const report = { date: new Date().toISOString(), quick: args.quick, reps, machine, daemon: daemonAvailable, results };
-  const out = args.out ?? join(REPO, 'bench/results', `${report.date.replace(/[:.]/g, '-')}${args.quick ? '-quick' : ''}.json`);
+  const report = { date: new Date().toISOString(), quick: args.quick, reps, cli: ocmBin, machine, daemon: daemonAvailable, results };
+  const variant = args.cli === undefined ? '' : `-${args.cli.split('/').slice(-3, -2)[0] ?? 'cli'}`;
+  const out = args.out ?? join(REPO, 'bench/results', `${report.date.replace(/[:.]/g, '-')}${args.quick ? '-quick' : ''}${variant}.json`);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  if (args.cli !== undefined) console.log(`\nCLI: ${args.cli}`);
   console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, docker-compose ${machine.compose}, ${machine.nginx}, node ${machine.node}, ${machine.wrk}\n`);
   console.log(markdownTable(results));
   for (const r of results) for (const note of r.notes) console.log(`- ${r.name}: ${note}`);
