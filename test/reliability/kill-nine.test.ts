@@ -261,7 +261,7 @@ test('kill -9 in the two narrow windows, on purpose', { timeout: 300_000 }, asyn
   const container = `${project}-keep`;
   const figures: Record<string, unknown> = {};
 
-  await t.test('a backup killed while it holds the gateway paused: ocm up brings it back', { todo: 'paused containers are left alone by ocm up (planReconcile: "unchanged and paused")' }, async () => {
+  await t.test('a backup killed while it holds the gateway paused: ocm up brings it back', async () => {
     const child = startCli(root, ['backup', 'keep']);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let caught = false;
@@ -285,7 +285,7 @@ test('kill -9 in the two narrow windows, on purpose', { timeout: 300_000 }, asyn
     assert.equal(state.Paused, false, `after ocm up: ${up.stdout.trim()}`);
   });
 
-  await t.test('a restore killed between its two renames: ocm up does not start the user on an empty state', { todo: 'nothing puts state.before-restore-* back; ocm up creates an empty state/' }, async () => {
+  await t.test('a restore killed between its two renames: ocm up does not start the user on an empty state', async () => {
     const strace = await run('strace', ['-V']);
     if (strace.code !== 0) {
       figures.swapWindow = 'not tried: strace missing';

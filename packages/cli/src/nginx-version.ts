@@ -9,3 +9,14 @@ export function nginxVersion(binary: string): Promise<string> {
     });
   });
 }
+
+/** `nginx -t` for doctor: resolves with nginx's verdict, or rejects with its first error line. */
+export function nginxTest(binary: string, config: string | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, ['-t', ...(config === undefined ? [] : ['-c', config])], (error, _stdout, stderr) => {
+      const lines = stderr.trim().split('\n');
+      if (error !== null) reject(new Error(lines.find((l) => /emerg|error|failed/.test(l)) ?? lines[0] ?? error.message));
+      else resolve(lines.find((l) => /syntax is ok|successful/.test(l)) ?? 'configuration ok');
+    });
+  });
+}

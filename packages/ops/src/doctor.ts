@@ -18,6 +18,8 @@ export interface DoctorExtras {
   dockerVersion?: () => Promise<string>;
   /** nginx check for nginx mode: resolves with the version or throws. */
   nginxVersion?: (binary: string) => Promise<string>;
+  /** nginx -t for nginx mode: resolves with the verdict or throws with nginx's error. */
+  nginxTest?: (binary: string, config: string | undefined) => Promise<string>;
 }
 
 async function modeOf(path: string): Promise<{ mode: number; uid: number; gid: number } | undefined> {
@@ -104,10 +106,21 @@ export async function doctor(ctx: OpsContext & { engine: ContainerEngine }, extr
   }
   if (manifest.settings.proxy.mode === 'nginx' && extras.nginxVersion !== undefined) {
     const binary = manifest.settings.proxy.nginx.binary;
+    let installed = false;
     try {
       findings.push({ scope: 'nginx', check: 'installed', ok: true, detail: await extras.nginxVersion(binary) });
+      installed = true;
     } catch (error) {
       findings.push({ scope: 'nginx', check: 'installed', ok: false, detail: (error as Error).message, fix: 'apt-get install nginx, or set settings.proxy.mode: embedded' });
+    }
+    // Only once nginx runs: a missing binary is one problem, not two.
+    if (installed && extras.nginxTest !== undefined) {
+      const config = manifest.settings.proxy.nginx.config;
+      try {
+        findings.push({ scope: 'nginx', check: 'config-valid', ok: true, detail: await extras.nginxTest(binary, config) });
+      } catch (error) {
+        findings.push({ scope: 'nginx', check: 'config-valid', ok: false, detail: (error as Error).message, fix: `fix the file named, then run \`${binary} -t${config === undefined ? '' : ` -c ${config}`}\`` });
+      }
     }
   }
   for (const user of rendered.plan.users) {

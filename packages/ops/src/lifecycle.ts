@@ -60,6 +60,13 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
 async function thawAbandoned(ctx: RuntimeContext, actual: ObservedContainer[]): Promise<void> {
   for (const c of actual) {
     if (c.state !== 'paused' || c.user === undefined) continue;
+    // A live backup holds its freeze for seconds and then thaws itself; a dead
+    // one's lock turns stale after 10 s. Wait for either, then decide.
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await isDirLocked(`${ctx.root.path}/backups/${c.user}`, '.backup.lock'))) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if ((await ctx.engine.inspect(c.name)).State.Status !== 'paused') continue;
     if (await isDirLocked(`${ctx.root.path}/backups/${c.user}`, '.backup.lock')) continue;
     await ctx.engine.unpause(c.name);
     c.state = 'running';

@@ -143,9 +143,9 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  ocm doctor\n  ocm doctor --json')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const ctx = await runtime(cmd, io);
-      const { nginxVersion } = await import('../nginx-version.js');
+      const { nginxVersion, nginxTest } = await import('../nginx-version.js');
       const { doctor } = await import('@ocm/ops/doctor');
-      const findings = await doctor(ctx, { dockerVersion: () => ctx.engine.version(), nginxVersion });
+      const findings = await doctor(ctx, { dockerVersion: () => ctx.engine.version(), nginxVersion, nginxTest });
       const bad = findings.filter((f) => !f.ok);
       if (opts.json === true) io.out(json(findings));
       else {
