@@ -4,7 +4,6 @@
 import { OcmError, validateManifest, type Manifest } from '@ocm/core';
 import { upgradeUser, type HealthProgress, type PullProgress, type UpgradeReport } from '@ocm/engine';
 import { currentPlan, selectUsers } from './current-plan.js';
-import { ensureImages } from './images.js';
 import type { RuntimeContext } from './runtime-context.js';
 
 export interface UpgradeOpsOptions {
@@ -28,7 +27,6 @@ export async function upgrade(ctx: RuntimeContext, names: readonly string[], opt
   await ctx.engine.pullImage(image, (p) => options.onPull?.(image, p)).catch(async (error: unknown) => {
     if (!(await ctx.engine.imageExists(image))) throw error;
   });
-  await ensureImages(ctx.engine, [image]);
   const reports: UpgradeReport[] = [];
   const all = names.length === 0;
   for (const target of targets) {
