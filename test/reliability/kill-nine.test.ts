@@ -122,7 +122,8 @@ async function trial(w: Worker, op: Op, n: number, random: () => number, tally: 
   if (op === 'add' && w.flux) await must(root, ['remove', 'flux']);
   if (op === 'remove' && !w.flux) await must(root, ['add', 'flux']);
 
-  const delay = Math.floor(random() * w.est[op] * 1.1);
+  // Within the command's measured duration, so most kills land mid-run.
+  const delay = Math.floor(random() * w.est[op] * 0.9);
   const outcome = await runAndKill(root, argsFor(op, n), delay);
   tally.trials++;
   tally.byOp[op].trials++;
@@ -235,7 +236,7 @@ test(`kill -9 at random moments: ${TRIALS} trials over ${WORKERS} roots`, { time
   record(t, 'kill-9.random', figures);
 
   assert.ok(tally.trials >= TRIALS, `only ${tally.trials} of ${TRIALS} trials within ${BUDGET_S} s (a slow machine: raise OCM_KILL_BUDGET_S or OCM_KILL_WORKERS)`);
-  assert.ok(tally.killed >= tally.trials * 0.6, `only ${tally.killed} of ${tally.trials} runs were killed before they finished`);
+  assert.ok(tally.killed >= tally.trials * 0.5, `only ${tally.killed} of ${tally.trials} runs were killed before they finished`);
   for (const op of OPS) assert.ok(tally.byOp[op].killed > 0, `no ${op} was killed`);
   await t.test('the manifest always parses (ocm list works)', () => assert.deepEqual(tally.listFailed, []));
   await t.test('no user\'s state is lost', () => assert.deepEqual(tally.lost, []));
