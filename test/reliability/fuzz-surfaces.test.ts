@@ -167,7 +167,7 @@ test('admin API: bodies, queries and raw payloads', { timeout: 300_000 }, async 
   assert.ok(!logs.join('').includes(token), 'the admin token reached the log');
   record(t, 'fuzz.api', { ...tally, usersAdded: (JSON.parse(list.stdout) as unknown[]).length - 1, notOcmShaped: shapeViolations });
   assert.ok(tally.requests >= 1200);
-  await t.test('every error answer is {code: OCM_E_..., message, hint}', { todo: 'fastify\'s own FST_ERR_BAD_URL answer bypasses the error handler (see RELIABILITY.md)' }, () => {
+  await t.test('every error answer is {code: OCM_E_..., message, hint}', () => {
     assert.deepEqual(shapeViolations, []);
   });
 });

@@ -13,7 +13,7 @@ import { registerUserRoutes } from './api-users.js';
 import { runtimeOf } from './api-context.js';
 import { registerAuth, type Access } from './auth.js';
 import type { BackupJobs } from './backup-jobs.js';
-import { registerErrorHandling } from './errors.js';
+import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { registerPageRoutes } from './page-routes.js';
 import { SessionStore } from './sessions.js';
@@ -58,6 +58,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     bodyLimit: 256 * 1024,
     trustProxy: false,
     return503OnClosing: true,
+    frameworkErrors,
     // Refuse what does not match a schema instead of coercing or silently dropping it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allowUnionTypes: true } },
   });

@@ -78,6 +78,20 @@ export function sendError(reply: FastifyReply, error: OcmError): FastifyReply {
   return reply.code(error.statusCode).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(errorBody(error));
 }
 
+/**
+ * Fastify answers a few requests before any route or error handler sees them
+ * (a URL it cannot decode, a path parameter over maxParamLength, a failed
+ * async constraint). Passed as the `frameworkErrors` option so those answers
+ * are the same {code, message, hint} as every other error, keeping fastify's
+ * status (400, 414).
+ */
+export function frameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply): FastifyReply {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const reason = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : 'the request could not be routed';
+  const ocm = new OcmError('OCM_E_USAGE', `request refused: ${reason}`, { hint: SCHEMA_HINT });
+  return reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(errorBody(ocm));
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const ocm = toOcmError(error);

@@ -90,6 +90,12 @@ test('the admin listener\'s front door', async (t) => {
     assert.equal(name.body.code, 'OCM_E_NAME_INVALID');
     const unknown = await call('GET', '/api/users/nobody');
     assert.deepEqual([unknown.status, unknown.body.code], [404, 'OCM_E_USER_UNKNOWN']);
+    // Requests fastify refuses before routing get the same shape, with fastify's status.
+    const badUrl = await call('GET', '/api/users/%');
+    assert.deepEqual([badUrl.status, badUrl.body.code, badUrl.body.message], [400, 'OCM_E_USAGE', 'request refused: the URL is not valid percent-encoding']);
+    const long = await call('GET', `/api/users/${'a'.repeat(5000)}`);
+    assert.deepEqual([long.status, long.body.code, long.body.message], [414, 'OCM_E_USAGE', 'request refused: a path segment is too long']);
+    assert.ok(badUrl.body.hint.length > 0 && long.body.hint.length > 0);
     await app.close();
   });
 
