@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { getDocker } from './support/docker.js';
+import { getDocker, testLabels } from './support/docker.js';
 import { httpJson } from './support/wait.js';
 import { ocm, snapshot } from './helpers/cli.js';
 import { testRoot } from './helpers/ocm-root.js';
@@ -109,6 +109,28 @@ test('a missing image that cannot be pulled is refused before anything changes',
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /^error: .*ocm-test-no-such-image:never/m);
   assert.deepEqual(snapshot(root), before, 'root unchanged');
+});
+
+test('a subnet another Docker network holds is refused before ocm.yaml records the user', async (t) => {
+  const { root, pool, project } = await testRoot(t);
+  // Another network (a second root, a hand-made bridge) holding the first /24 of this root's pool.
+  const squatter = await docker.createNetwork({
+    Name: `${project}-squatter`, Driver: 'bridge', Labels: testLabels(),
+    IPAM: { Driver: 'default', Config: [{ Subnet: pool.replace(/0\/16$/, '0/24') }] },
+  });
+  t.after(() => squatter.remove().catch(() => undefined));
+  const before = snapshot(root);
+  const r = await ocm(['add', 'yy'], { root });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`^error: subnet "${pool.replace(/0\.0\/16$/, '0.0/28').replaceAll('.', '\\.')}" for network "${project}-yy" overlaps ".*" of the Docker network "${project}-squatter"$`, 'm'));
+  assert.match(r.stderr, /^hint: .*settings\.network\.pool/m);
+  assert.deepEqual(snapshot(root), before, 'root unchanged: yy is not in ocm.yaml');
+  assert.equal((await docker.listNetworks({ filters: { name: [`${project}-yy`] } })).length, 0);
+  // --no-start does not touch Docker, so the user is recorded and `ocm up` reports the same conflict.
+  assert.equal((await ocm(['add', 'yy', '--no-start'], { root })).code, 0);
+  const up = await ocm(['up'], { root });
+  assert.notEqual(up.code, 0);
+  assert.match(up.stdout + up.stderr, /overlaps/);
 });
 
 test('compose and ocm converge on the same containers instead of fighting', async (t) => {

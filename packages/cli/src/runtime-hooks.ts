@@ -2,8 +2,9 @@
 // waits for health, set/token recreate only that user, remove takes the
 // container away (data stays).
 import type { Command } from 'commander';
-import { OcmError, LABEL_ROOT, LABEL_USER, type Manifest } from '@ocm/core';
+import { OcmError, LABEL_ROOT, LABEL_USER, type Manifest, type User } from '@ocm/core';
 import { assertAllOk, removeContainer, up } from '@ocm/ops/lifecycle';
+import { preflightStart } from '@ocm/ops/preflight';
 import { showUser } from '@ocm/ops/users';
 import { opsContext } from './context.js';
 import { makeEngine } from './engine-factory.js';
@@ -11,19 +12,15 @@ import type { EditEvent } from './commands/users.js';
 import type { Io } from './io.js';
 import { progress } from './progress.js';
 
-/** Before an edit that will start a container: Docker must answer and the image must be here. */
-export async function preflight(event: EditEvent, manifest: Manifest, io: Io): Promise<void> {
+/** Before an add that will start a container: Docker, the user's subnet and the image (see ops/preflight). */
+export async function preflight(event: EditEvent, manifest: Manifest, user: User, io: Io): Promise<void> {
   if (!event.start) return;
   const engine = await makeEngine();
-  await engine.ping();
-  const image = manifest.users.find((u) => u.name === event.name)?.image ?? manifest.settings.image;
-  if (!(await engine.imageExists(image))) {
-    const bar = progress(io);
-    try {
-      await engine.pullImage(image, (p) => bar.pull(image, p));
-    } finally {
-      bar.done();
-    }
+  const bar = progress(io);
+  try {
+    await preflightStart(engine, manifest, user, bar.pull);
+  } finally {
+    bar.done();
   }
 }
 

@@ -7,8 +7,8 @@ export { assertEnvEntry, parseEnvAssignment, isSecretKey, envKeyProblem, envValu
 export { ManifestSchema, UserSchema, SettingsSchema, type Manifest, type ManifestInput, type Settings, type User } from './manifest-schema.js';
 export { parseManifest, serializeManifest, validateManifest, checkManifestRules, formatPath, MANIFEST_FILE, MANIFEST_MAX_BYTES } from './manifest.js';
 export { allocatePort } from './ports.js';
-export { subnetFor, SUBNET_SIZE } from './network.js';
+export { subnetFor, SUBNET_SIZE, ipv4Range, cidrsOverlap } from './network.js';
 export * from './gateway-profile.js';
 export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js';
-export { planDeployment, planUser, userOrigin, userHost, userDir, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
+export { planDeployment, planUser, userNetwork, userOrigin, userHost, userDir, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, renderEnvFile, mergedEnv, type TemplateSources, type RenderedFile, type RenderInput, type Rendered } from './render.js';

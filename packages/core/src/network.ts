@@ -20,3 +20,24 @@ export function subnetFor(pool: string, index: number): Subnet {
   const prefix = `${match[1]}.${match[2]}.${third}`;
   return { cidr: `${prefix}.${fourth}/28`, gateway: `${prefix}.${fourth + 1}` };
 }
+
+/** An IPv4 CIDR as [first, last] addresses (unsigned 32-bit); undefined for anything else (IPv6, junk). */
+export function ipv4Range(cidr: string): [number, number] | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (match === null) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const bits = Number(match[5]);
+  if (octets.some((o) => o > 255) || bits > 32) return undefined;
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - bits);
+  const first = Math.floor(address / size) * size;
+  return [first, first + size - 1];
+}
+
+/** Do two IPv4 CIDRs share any address? False when either is not IPv4. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const ra = ipv4Range(a);
+  const rb = ipv4Range(b);
+  if (ra === undefined || rb === undefined) return false;
+  return ra[0] <= rb[1] && rb[0] <= ra[1];
+}

@@ -60,7 +60,8 @@ export function userDir(root: string, name: string): string {
   return `${root}/users/${name}`;
 }
 
-function networkFor(manifest: Manifest, user: User, labels: Record<string, string>): NetworkSpec {
+/** The user's own bridge network: a fixed /28 of the pool, indexed by the port offset. */
+export function userNetwork(manifest: Manifest, user: User, labels: Record<string, string> = {}): NetworkSpec {
   const subnet = subnetFor(manifest.settings.network.pool, user.port - manifest.settings.ports.base);
   return { name: containerName(manifest, user.name), subnet: subnet.cidr, gateway: subnet.gateway, labels };
 }
@@ -108,7 +109,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 export function planUser(manifest: Manifest, user: User, input: PlanInput): UserDeployment {
   const root = assertRootPath(input.root);
   const baseLabels = { ...manifest.settings.labels, [LABEL_MANAGED]: '1', [LABEL_USER]: user.name, [LABEL_ROOT]: root };
-  const network = networkFor(manifest, user, baseLabels);
+  const network = userNetwork(manifest, user, baseLabels);
   const container = containerFor(manifest, user, root, baseLabels);
   const envText = input.envFiles.get(user.name) ?? '';
   // The hash covers the container and network specs and the env file's digest

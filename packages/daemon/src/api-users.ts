@@ -4,7 +4,7 @@
 // container away, a rotated token recreates).
 import type { FastifyInstance } from 'fastify';
 import { OcmError } from '@ocm/core';
-import { addUser, assertAllOk, ensureImages, listUsers, removeContainer, removeUser, setUser, showUser, up, userToken, type AddOptions, type SetOptions } from '@ocm/ops';
+import { addUser, assertAllOk, listUsers, preflightStart, removeContainer, removeUser, setUser, showUser, up, userToken, type AddOptions, type SetOptions } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { addUserBody, removeUserQuery, setUserBody, userParams } from './schemas.js';
 
@@ -20,13 +20,8 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Body: AddBody }>('/api/users', { schema: { body: addUserBody } }, async (request, reply) => {
     const ctx = runtimeOf(deps, request);
     const { name, start = true, ...options } = request.body;
-    if (start) {
-      // Like the CLI's preflight: Docker and the image first, so a refusal leaves ocm.yaml as it was.
-      await ctx.engine.ping();
-      const { manifest } = await ctx.root.load();
-      await ensureImages(ctx.engine, [manifest.settings.image]);
-    }
-    await addUser(ctx, name, options);
+    // Like the CLI: Docker, the subnet and the image are checked under the lock, before the first write.
+    await addUser(ctx, name, { ...options, ...(start ? { beforeWrite: (manifest, user) => preflightStart(ctx.engine, manifest, user) } : {}) });
     deps.edited();
     if (start) assertAllOk((await up(ctx, [name])).outcomes);
     return reply.code(201).send({ user: await showUser(ctx, name), started: start });

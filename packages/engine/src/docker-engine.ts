@@ -9,7 +9,7 @@ import { toStatsSnapshot } from './container-stats.js';
 import { createDemuxStream, demuxBuffer } from './demux.js';
 import { containerMissing, docker, dockerStatus, toOcmError } from './docker-errors.js';
 import { runExec } from './docker-exec.js';
-import { ensureNetwork, removeNetworkIfUnused } from './docker-networks.js';
+import { assertSubnetFree, ensureNetwork, removeNetworkIfUnused } from './docker-networks.js';
 import { pullImage } from './docker-pull.js';
 import type * as T from './engine-types.js';
 import { toObserved } from './observed.js';
@@ -34,6 +34,10 @@ export class DockerEngine implements T.ContainerEngine {
 
   ensureNetwork(spec: NetworkSpec): Promise<T.EnsureNetworkResult> {
     return ensureNetwork(this.docker, spec);
+  }
+
+  assertSubnetFree(spec: NetworkSpec): Promise<void> {
+    return assertSubnetFree(this.docker, spec);
   }
 
   removeNetworkIfUnused(name: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 // One bridge network per user with a fixed subnet, so the gateway's trusted
 // proxy address is known before the container exists.
 import type Docker from 'dockerode';
-import { LABEL_MANAGED, LABEL_ROOT, OcmError, quote, type NetworkSpec } from '@ocm/core';
+import { LABEL_MANAGED, LABEL_ROOT, OcmError, cidrsOverlap, quote, type NetworkSpec } from '@ocm/core';
 import { docker, dockerMessage, dockerStatus, toOcmError } from './docker-errors.js';
 import type { EnsureNetworkResult } from './engine-types.js';
 
@@ -53,6 +53,24 @@ function assertOurs(info: Docker.NetworkInspectInfo, spec: NetworkSpec): void {
     throw new OcmError('OCM_E_NOT_OURS', `network ${quote(spec.name)} belongs to the ocm root ${quote(labels[LABEL_ROOT])}`, {
       hint: `another deployment root on this host uses the same settings.project; give this root its own project in ocm.yaml, or remove the other with \`ocm --root ${labels[LABEL_ROOT]} down\``,
       details: { network: spec.name, root: labels[LABEL_ROOT] },
+    });
+  }
+}
+
+/**
+ * Refuse a spec whose subnet Docker would refuse, before anything is written:
+ * another network (not the spec's own, which ensureNetwork reuses or
+ * recreates) already holds an overlapping subnet.
+ */
+export async function assertSubnetFree(client: Docker, spec: NetworkSpec): Promise<void> {
+  const all = await docker('list networks', () => client.listNetworks());
+  for (const network of all) {
+    if (network.Name === spec.name) continue;
+    const clash = (network.IPAM?.Config ?? []).find((c) => typeof c.Subnet === 'string' && cidrsOverlap(c.Subnet, spec.subnet));
+    if (clash === undefined) continue;
+    throw new OcmError('OCM_E_NETWORK_CONFLICT', `subnet ${quote(spec.subnet)} for network ${quote(spec.name)} overlaps ${quote(clash.Subnet)} of the Docker network ${quote(network.Name)}`, {
+      hint: `give this root its own settings.network.pool in ocm.yaml (a /16 no Docker network uses; \`docker network inspect ${network.Name}\` shows what it holds)`,
+      details: { network: spec.name, subnet: spec.subnet, other: network.Name, otherSubnet: clash.Subnet },
     });
   }
 }

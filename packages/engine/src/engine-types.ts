@@ -71,6 +71,8 @@ export interface ContainerEngine {
   /** Fails with OCM_E_DOCKER_UNREACHABLE when the daemon does not answer. */
   ping(): Promise<void>;
   ensureNetwork(spec: NetworkSpec): Promise<EnsureNetworkResult>;
+  /** OCM_E_NETWORK_CONFLICT when another network holds a subnet overlapping the spec's. */
+  assertSubnetFree(spec: NetworkSpec): Promise<void>;
   /** Removes an ocm-labelled network with no containers; false when kept (foreign, in use or gone). */
   removeNetworkIfUnused(name: string): Promise<boolean>;
   /** Creates (not starts) the container; reads spec.envFile. Returns the container id. */

@@ -1,6 +1,6 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
-import { OcmError, parseEnvAssignment, type Manifest } from '@ocm/core';
+import { OcmError, parseEnvAssignment, type Manifest, type User } from '@ocm/core';
 import type { UserView } from '@ocm/ops';
 
 // Operations are imported when a command runs, so start-up loads only commander.
@@ -44,7 +44,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean }, cmd: Command) => {
       const ctx = opsContext(cmd, io);
       const { addUser, showUser } = await usersOps();
-      const result = await addUser(ctx, name, { ...opts, beforeWrite: (manifest) => hooks.preflight(cmd, { kind: 'add', name, start: opts.start }, manifest) });
+      const result = await addUser(ctx, name, { ...opts, beforeWrite: (manifest, user) => hooks.preflight(cmd, { kind: 'add', name, start: opts.start }, manifest, user) });
       const user = result.user;
       if (user === undefined) throw new OcmError('OCM_E_INTERNAL', 'add returned no user');
       io.err(`added ${name} on 127.0.0.1:${user.port}`);
@@ -126,4 +126,4 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
 
 export interface EditEvent { kind: 'add' | 'remove' | 'set'; name: string; start: boolean }
 export type AfterEdit = (cmd: Command, event: EditEvent) => Promise<void>;
-export type Preflight = (cmd: Command, event: EditEvent, manifest: Manifest) => Promise<void>;
+export type Preflight = (cmd: Command, event: EditEvent, manifest: Manifest, user: User) => Promise<void>;
