@@ -48,7 +48,7 @@ function startDockerd(argv: string[], log: string): void {
   child.unref();
 }
 
-test('dockerd restarted under ocm', { skip: enabled ? false : 'stops the engine for everyone: set OCM_TEST_DOCKERD_RESTART=1 (CI=true runs it)', timeout: 600_000 }, async (t) => {
+test('dockerd restarted under ocm', { skip: enabled ? false : 'stops the engine for everyone: set OCM_TEST_DOCKERD_RESTART=1 (CI=true runs it)', timeout: 1_200_000 }, async (t) => {
   let others = await otherTestRuns();
   const waitUntil = Date.now() + 300_000;
   while (others.length > 0 && Date.now() < waitUntil) {
@@ -80,7 +80,7 @@ test('dockerd restarted under ocm', { skip: enabled ? false : 'stops the engine 
   const t0 = Date.now();
   try {
     process.kill(pid, 'SIGTERM');
-    await waitFor(() => !existsSync(`/proc/${pid}`), { what: 'dockerd to exit', timeoutMs: 90_000, intervalMs: 200 });
+    await waitFor(() => !existsSync(`/proc/${pid}`), { what: 'dockerd to exit', timeoutMs: 300_000, intervalMs: 200 });
     figures.stopMs = Date.now() - t0;
     // While the engine is down ocm says so in one line.
     const down = await ocm(['status'], { root });
@@ -90,13 +90,13 @@ test('dockerd restarted under ocm', { skip: enabled ? false : 'stops the engine 
     const apiDown = await status().catch((e: Error) => ({ status: 0, text: e.message }));
     figures.apiWhileDown = `${apiDown.status} ${apiDown.text.slice(0, 160)}`;
     startDockerd(argv, log);
-    await waitFor(() => dockerAvailable(docker), { what: 'docker info after the restart', timeoutMs: 90_000, intervalMs: 250 });
+    await waitFor(() => dockerAvailable(docker), { what: 'docker info after the restart', timeoutMs: 300_000, intervalMs: 250 });
     figures.engineBackMs = Date.now() - t0;
   } finally {
     // Never leave the host without an engine.
     if (!(await dockerAvailable(docker)) && (await run('pgrep', ['-x', 'dockerd'])).stdout.trim() === '') {
       startDockerd(argv, log);
-      await waitFor(() => dockerAvailable(docker), { what: 'docker back (cleanup)', timeoutMs: 90_000, intervalMs: 500 }).catch(() => undefined);
+      await waitFor(() => dockerAvailable(docker), { what: 'docker back (cleanup)', timeoutMs: 300_000, intervalMs: 500 }).catch(() => undefined);
     }
   }
 
