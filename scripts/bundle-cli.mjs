@@ -8,9 +8,33 @@ import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
 const external = [
-  'dockerode', 'fastify', '@fastify/*', 'pino', 'pino-*', 'tar-stream', 'node-cron', 'execa', 'handlebars', 'json5',
+  'fastify', '@fastify/*', 'pino', 'pino-*', 'tar-stream', 'node-cron', 'execa', 'handlebars', 'json5',
   'proper-lockfile', 'write-file-atomic', 'ws', 'cli-progress', 'playwright-core',
 ];
+
+// dockerode is bundled so that two of its eager requires can be deferred.
+// docker-modem loads ssh2 (with its WebAssembly poly1305 and native crypto
+// addons) for ssh:// Docker hosts, and dockerode loads @grpc/grpc-js and
+// protobufjs for BuildKit sessions; ocm talks to a local socket and never
+// builds, yet the two cost the daemon about 25 MB of resident memory. Each is
+// replaced by a shim that requires the real module from node_modules the
+// first time it is used, so an ssh:// DOCKER_HOST still works.
+const LAZY = [
+  { importer: /docker-modem[\\/]lib[\\/]ssh\.js$/, path: 'ssh2', shim: "exports.Client = function Client(...args) { const { Client } = require('ssh2'); return new Client(...args); };" },
+  { importer: /dockerode[\\/]lib[\\/]docker\.js$/, path: './session', shim: "module.exports = function withSession(...args) { return require('dockerode/lib/session.js')(...args); };" },
+];
+const lazyRequires = {
+  name: 'lazy-requires',
+  setup(b) {
+    b.onResolve({ filter: /^(ssh2|\.\/session)$/ }, (args) => {
+      const hit = LAZY.find((l) => l.path === args.path && l.importer.test(args.importer));
+      return hit === undefined ? undefined : { path: hit.path, namespace: 'ocm-lazy' };
+    });
+    // Inside a shim the require is left to node at run time.
+    b.onResolve({ filter: /.*/, namespace: 'ocm-lazy' }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'ocm-lazy' }, (args) => ({ contents: LAZY.find((l) => l.path === args.path).shim, loader: 'js' }));
+  },
+};
 
 rmSync(new URL('../dist/cli', import.meta.url), { recursive: true, force: true });
 await build({
@@ -23,9 +47,14 @@ await build({
   target: 'node20',
   outExtension: { '.js': '.mjs' },
   external,
+  plugins: [lazyRequires],
   conditions: ['ocm-source'],
   // Bundled CommonJS (commander) calls require for node builtins.
   banner: { js: "import { createRequire as __ocmCreateRequire } from 'node:module'; const require = __ocmCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
+  // Comments and white space go: less source for node to read and keep in
+  // memory, and no stray non-ASCII comment (js-yaml has some) turning a whole
+  // chunk into a two-byte string on the heap. Names stay readable.
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
