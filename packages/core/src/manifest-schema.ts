@@ -1,6 +1,6 @@
 // The users manifest, declared once: types, defaults, descriptions and the
 // rules that give each field its error message all come from this schema.
-import { z } from 'zod';
+import * as z from 'zod';
 import { quote } from './errors.js';
 import { nameProblem, RESERVED_NAMES } from './names.js';
 import { sizeProblem, cpusProblem } from './sizes.js';
