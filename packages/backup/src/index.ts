@@ -20,3 +20,4 @@ export {
 } from './backup-scheduler.js';
 export { archiveName, parseArchiveName, formatStamp, parseStamp, sidecarName, MANIFEST_NAME, SIDECAR_SUFFIX } from './archive-name.js';
 export { MANIFEST_FORMAT, type BackupManifest, type ManifestEntry, type SkippedEntry } from './manifest.js';
+export { ParallelGzip, DEFAULT_GZIP_LEVEL, type ParallelGzipOptions } from './parallel-gzip.js';

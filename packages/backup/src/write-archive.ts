@@ -1,14 +1,14 @@
-// The single streaming pipeline of a backup: tar pack -> gzip -> sha256 tap ->
+// The single streaming pipeline of a backup: tar pack -> gzip (on every core) -> sha256 tap ->
 // temp file, fed entry by entry; memory stays bounded whatever the tree size.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { MANIFEST_NAME } from './archive-name.js';
 import type { BackupManifest } from './manifest.js';
+import { DEFAULT_GZIP_LEVEL, ParallelGzip } from './parallel-gzip.js';
 import { packBuffer, packEntries } from './tar-writer.js';
 import type { WalkedEntry } from './walk-tree.js';
 
@@ -53,7 +53,7 @@ export async function writeArchive(opts: WriteArchiveOptions): Promise<WrittenAr
   const hash = createHash('sha256');
   const counter = { bytes: 0 };
   const abort = new AbortController();
-  const piped = pipeline(pack, createGzip({ level: opts.gzipLevel ?? 6 }), hashTap(hash, counter), createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
+  const piped = pipeline(pack, new ParallelGzip({ level: opts.gzipLevel ?? DEFAULT_GZIP_LEVEL }), hashTap(hash, counter), createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
   piped.catch((error: unknown) => abort.abort(error));
   const totalBytes = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
   let bytesRead = 0;
