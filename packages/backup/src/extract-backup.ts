@@ -1,5 +1,6 @@
-// Verifies, then extracts into a private temp dir next to the destination and
-// renames it into place: a refused or failed archive leaves nothing behind.
+// Extracts into a private temp dir next to the destination while verifying, in
+// one read, and renames it into place only when every check passed: a refused
+// or failed archive leaves nothing behind.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lchown, link, lutimes, mkdir, open, readdir, rename, rm, symlink, utimes, chmod, writeFile } from 'node:fs/promises';
@@ -8,8 +9,8 @@ import { OcmError, isOcmError } from '@ocm/core';
 import { MANIFEST_NAME } from './archive-name.js';
 import { fsyncDir, isErrno, syncTree } from './durable-fs.js';
 import type { ManifestEntry } from './manifest.js';
-import { scanArchive, type FileSink } from './scan-archive.js';
-import { verifyBackup, type VerifyReport } from './verify-backup.js';
+import type { FileSink } from './scan-archive.js';
+import { scanVerified, type VerifyReport } from './verify-backup.js';
 
 export interface Owner {
   uid: number;
@@ -61,13 +62,8 @@ function background(limit: number): { add(work: Promise<void>): Promise<void>; d
   };
 }
 
-/** Writes each file; its metadata (from the verified manifest) is set through the open descriptor. */
-function fileSink(
-  root: string,
-  expected: ReadonlyMap<string, ManifestEntry>,
-  owner: Owner | undefined,
-  finishing: ReturnType<typeof background>,
-): (path: string) => Promise<FileSink> {
+/** Writes each file (0600 until applyMetadata sets what the verified manifest says). */
+function fileSink(root: string, finishing: ReturnType<typeof background>): (path: string) => Promise<FileSink> {
   const made = new Set<string>();
   return async (path) => {
     const full = join(root, path);
@@ -78,24 +74,12 @@ function fileSink(
     }
     // O_EXCL + O_NOFOLLOW: never write through anything already on disk.
     const handle = await open(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    const e = expected.get(path);
-    const finish = async (): Promise<void> => {
-      try {
-        if (!e) return;
-        const o = isRoot() ? owner ?? { uid: e.uid, gid: e.gid } : undefined;
-        if (o) await handle.chown(o.uid, o.gid);
-        await handle.chmod(e.mode);
-        await handle.utimes(new Date(e.mtime), new Date(e.mtime));
-      } finally {
-        await handle.close();
-      }
-    };
     return {
       write: async (chunk) => {
         await handle.write(chunk);
       },
-      // Many small files: overlapping their chmod/chown/utimes/close is most of the speed.
-      close: () => finishing.add(finish()),
+      // Many small files: overlapping their close with the next file is part of the speed.
+      close: () => finishing.add(handle.close()),
     };
   };
 }
@@ -103,6 +87,20 @@ function fileSink(
 async function applyMetadata(root: string, entries: readonly ManifestEntry[], owner: Owner | undefined): Promise<void> {
   const chownTo = (e: ManifestEntry): Owner | undefined => (isRoot() ? owner ?? { uid: e.uid, gid: e.gid } : undefined);
   for (const e of entries) if (e.type === 'directory') await mkdir(join(root, e.path), { recursive: true, mode: 0o700 });
+  // Files before any symlink exists, so no path here can lead outside the tree
+  // (the scan refused entries below a symlink); many at once, as they are small.
+  const files = background(32);
+  for (const e of entries) {
+    if (e.type !== 'file') continue;
+    const full = join(root, e.path);
+    const o = chownTo(e);
+    await files.add((async () => {
+      if (o) await lchown(full, o.uid, o.gid);
+      await chmod(full, e.mode);
+      await utimes(full, new Date(e.mtime), new Date(e.mtime));
+    })());
+  }
+  await files.drain();
   for (const e of entries) if (e.type === 'link') await link(join(root, e.linkname ?? ''), join(root, e.path));
   for (const e of entries) {
     if (e.type !== 'symlink') continue;
@@ -124,22 +122,16 @@ async function applyMetadata(root: string, entries: readonly ManifestEntry[], ow
 }
 
 export async function extractBackup(archive: string, destDir: string, opts: ExtractOptions = {}): Promise<ExtractReport> {
-  const verify = await verifyBackup(archive);
   await assertUsableDest(destDir);
   const parent = dirname(destDir);
   await mkdir(parent, { recursive: true, mode: 0o700 });
   const temp = join(parent, `.extract-${basename(destDir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(temp, { mode: 0o700 });
   try {
-    // Second pass re-checks everything: the file could have changed since verify.
-    const expected = new Map(verify.manifest.entries.map((e) => [e.path, e]));
     const finishing = background(32);
-    const scanned = await scanArchive(archive, fileSink(temp, expected, opts.expectOwner, finishing)).finally(() => finishing.drain().catch(() => undefined));
+    const verify = await scanVerified(archive, fileSink(temp, finishing)).finally(() => finishing.drain().catch(() => undefined));
     await finishing.drain();
-    const { manifest, sha256 } = scanned;
-    if (sha256 !== verify.sha256) {
-      throw new OcmError('OCM_E_BACKUP_CORRUPT', `${archive} changed while it was being extracted`, { details: { archive } });
-    }
+    const { manifest } = verify;
     await writeFile(join(temp, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`, { mode: 0o600, flag: 'wx' });
     await applyMetadata(temp, manifest.entries, opts.expectOwner);
     if (opts.durable ?? true) await syncTree(temp);

@@ -1,5 +1,6 @@
-// Restore is time travel: verify, stop, extract beside the live trees, swap by
-// rename, rotate the token, start and wait for health; any failure swaps back.
+// Restore is time travel: extract and verify beside the live trees in one
+// read, stop, swap by rename, rotate the token, start and wait for health;
+// any failure after the stop swaps back.
 import { access, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcmError, isOcmError } from '@ocm/core';
@@ -7,7 +8,6 @@ import { formatStamp } from './archive-name.js';
 import { fsyncDir } from './durable-fs.js';
 import { extractBackup, type ExtractReport, type Owner } from './extract-backup.js';
 import type { Clock, ContainerControl } from './types.js';
-import { verifyBackup } from './verify-backup.js';
 
 export interface RestoreStateOptions {
   archive: string;
@@ -54,13 +54,17 @@ async function swapBack(swaps: readonly Swap[], scratch: string): Promise<string
 
 export async function restoreState(opts: RestoreStateOptions): Promise<RestoreResult> {
   const t0 = performance.now();
-  const report = await verifyBackup(opts.archive);
-  const prefixes = report.manifest.sources.filter((p) => report.manifest.entries.some((e) => e.path === p && e.type === 'directory'));
-  if (!prefixes.includes('state')) {
-    throw new OcmError('OCM_E_BACKUP_CORRUPT', `${opts.archive} holds no state tree`, { details: { archive: opts.archive } });
-  }
   const stamp = formatStamp(opts.clock.now());
   const scratch = join(opts.userDir, `.restore-tmp-${stamp}`);
+  // Extracted (and verified in the same read) beside the live trees while the
+  // gateway keeps running: a refused archive never stops it, and it is down
+  // only for the swap.
+  const { verify: report } = await extractBackup(opts.archive, scratch, opts.expectOwner ? { expectOwner: opts.expectOwner } : {});
+  const prefixes = report.manifest.sources.filter((p) => report.manifest.entries.some((e) => e.path === p && e.type === 'directory'));
+  if (!prefixes.includes('state')) {
+    await rm(scratch, { recursive: true, force: true });
+    throw new OcmError('OCM_E_BACKUP_CORRUPT', `${opts.archive} holds no state tree`, { details: { archive: opts.archive } });
+  }
   const swaps: Swap[] = prefixes.map((p) => ({
     live: join(opts.userDir, p),
     aside: join(opts.userDir, `${p}.before-restore-${stamp}`),
@@ -72,8 +76,6 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
   try {
     wasRunning = await opts.control.isRunning();
     if (wasRunning) await opts.control.stop();
-    step = 'extract the archive';
-    await extractBackup(opts.archive, scratch, opts.expectOwner ? { expectOwner: opts.expectOwner } : {});
     step = 'swap the trees';
     for (const s of swaps) {
       if (await exists(s.live)) {

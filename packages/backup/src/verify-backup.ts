@@ -6,7 +6,7 @@ import { OcmError } from '@ocm/core';
 import { sidecarName } from './archive-name.js';
 import { isErrno, sha256File } from './durable-fs.js';
 import type { BackupManifest } from './manifest.js';
-import { scanArchive, type ScanResult } from './scan-archive.js';
+import { scanArchive, type FileSink, type ScanResult } from './scan-archive.js';
 import { readSidecar } from './sidecar.js';
 
 export interface VerifyReport {
@@ -37,8 +37,12 @@ function mismatch(archive: string, expected: string, actual: string): OcmError {
   });
 }
 
-/** One read: the archive is hashed for the sidecar while gzip, tar and manifest are checked. */
-export async function verifyBackup(archive: string): Promise<VerifyReport> {
+/**
+ * One read: the archive is hashed for the sidecar while gzip, tar and manifest
+ * are checked. With `openFile`, file bodies are also written out as they pass
+ * (extraction), so an extract costs a single read too.
+ */
+export async function scanVerified(archive: string, openFile?: (path: string) => Promise<FileSink>): Promise<VerifyReport> {
   await assertArchiveExists(archive);
   const expected = await readSidecar(archive);
   if (expected === undefined) {
@@ -48,7 +52,7 @@ export async function verifyBackup(archive: string): Promise<VerifyReport> {
   }
   let scan: ScanResult;
   try {
-    scan = await scanArchive(archive);
+    scan = await scanArchive(archive, openFile);
   } catch (error) {
     // A damaged file can fail in any way; when its checksum is off, say that.
     const { sha256 } = await sha256File(archive);
@@ -68,4 +72,8 @@ export async function verifyBackup(archive: string): Promise<VerifyReport> {
     entries: scan.entries.length,
     manifest,
   };
+}
+
+export function verifyBackup(archive: string): Promise<VerifyReport> {
+  return scanVerified(archive);
 }
