@@ -26,6 +26,13 @@ export function guardFor(mode: ConsistencyMode, control: ContainerControl): Cons
       acted = false;
       await (mode === 'pause' ? control.unpause() : control.start());
     },
+    async whileIdle() {
+      const runToken = control.runToken?.bind(control);
+      if (runToken === undefined) return undefined;
+      const before = await runToken();
+      if (await control.isRunning()) return undefined;
+      return async () => (await runToken()) === before && !(await control.isRunning());
+    },
   };
 }
 

@@ -18,6 +18,10 @@ import { fsyncFile, writeArchive } from './write-archive.js';
  * snapshot: copy the trees unfrozen, then freeze and copy again only what changed,
  * thaw and compress the copy (short freeze; needs scratch space for one copy).
  * stream: read and compress the live trees while frozen (no scratch space, long freeze).
+ * Without a strategy: stream when nothing writes the trees (the container is
+ * not running), which saves copying them, and snapshot otherwise. A streamed
+ * archive is kept only if the container was still not started once the last
+ * byte was read; if it was, the backup is made again as a snapshot.
  */
 export type BackupStrategy = 'snapshot' | 'stream';
 
@@ -55,9 +59,23 @@ export interface BackupResult {
   createdAt: Date;
 }
 
+/** The container was started while its live trees were read: that read cannot be trusted. */
+class StartedMeanwhile extends Error {}
+
 export async function createBackup(opts: CreateBackupOptions): Promise<BackupResult> {
+  if (opts.strategy !== undefined) return backupWith(opts, opts.strategy);
+  const stillIdle = await opts.consistency.whileIdle?.();
+  if (stillIdle === undefined) return backupWith(opts, 'snapshot');
+  try {
+    return await backupWith(opts, 'stream', stillIdle);
+  } catch (error) {
+    if (!(error instanceof StartedMeanwhile)) throw error;
+    return backupWith(opts, 'snapshot');
+  }
+}
+
+async function backupWith(opts: CreateBackupOptions, strategy: BackupStrategy, stillIdle?: () => Promise<boolean>): Promise<BackupResult> {
   const t0 = performance.now();
-  const strategy = opts.strategy ?? 'snapshot';
   await mkdir(opts.destDir, { recursive: true, mode: 0o700 });
   const release = await acquireLock(opts.destDir, opts.user);
   const window = new FrozenWindow(opts.consistency);
@@ -103,7 +121,10 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
       entries,
       readFrom,
       manifestOf,
-      afterLastRead: () => window.leave(),
+      afterLastRead: async () => {
+        await window.leave();
+        if (stillIdle !== undefined && !(await stillIdle())) throw new StartedMeanwhile('the container was started during the backup');
+      },
       ...(opts.gzipLevel === undefined ? {} : { gzipLevel: opts.gzipLevel }),
       onProgress: (p) => opts.onProgress?.({ phase: 'archive', ...p }),
     });
@@ -134,7 +155,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
     await window.leave().catch(() => undefined);
     await rm(partial, { force: true });
     await rm(snapshotDir, { recursive: true, force: true });
-    if (isOcmError(error)) throw error;
+    if (isOcmError(error) || error instanceof StartedMeanwhile) throw error;
     throw new OcmError('OCM_E_BACKUP_FAILED', `backup of ${JSON.stringify(opts.user)} failed: ${(error as Error).message}`, {
       cause: error,
       details: { user: opts.user },

@@ -11,6 +11,12 @@ export const systemClock: Clock = { now: () => new Date() };
 /** What the backup needs from a user's container (one real implementation wraps the engine). */
 export interface ContainerControl {
   isRunning(): Promise<boolean>;
+  /**
+   * Which run of the container this is (id, status, start time; "missing"
+   * when there is none): equal before and after a read only if the container
+   * was not started meanwhile.
+   */
+  runToken?(): Promise<string>;
   pause(): Promise<void>;
   unpause(): Promise<void>;
   stop(): Promise<void>;
@@ -26,6 +32,12 @@ export interface ConsistencyGuard {
   readonly acted?: boolean;
   enter(): Promise<void>;
   leave(): Promise<void>;
+  /**
+   * When nothing writes the trees right now (the container is not running):
+   * a check that stays true only while that holds, so the live trees can be
+   * read directly and the read trusted afterwards. undefined otherwise.
+   */
+  whileIdle?(): Promise<(() => Promise<boolean>) | undefined>;
 }
 
 /** The two trees of a user, archived under their prefix (`state/...`, `config/...`). */

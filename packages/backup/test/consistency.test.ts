@@ -145,3 +145,53 @@ test('guardFor pauses or stops a running container and leaves a stopped one alon
   await guard.leave();
   assert.deepEqual(calls, ['pause', 'unpause']);
 });
+
+/** A container stand-in: its run token and running flag follow the script's steps. */
+function scriptedControl(steps: { running: boolean; token: string }[], calls: string[]): ContainerControl {
+  let i = 0;
+  const now = () => steps[Math.min(i, steps.length - 1)] as { running: boolean; token: string };
+  return {
+    isRunning: async () => now().running,
+    runToken: async () => {
+      const token = now().token;
+      i += 1;
+      return token;
+    },
+    pause: async () => void calls.push('pause'),
+    unpause: async () => void calls.push('unpause'),
+    stop: async () => void calls.push('stop'),
+    start: async () => void calls.push('start'),
+  };
+}
+
+test('a stopped gateway is archived straight from its trees; one started meanwhile gets a snapshot instead', async (t) => {
+  const root = await tempDir(t, 'idle');
+  const userDir = join(root, 'users', 'alice');
+  await buildUserTree(userDir, { smallFiles: 50 });
+  const run = async (steps: { running: boolean; token: string }[], day: number) => {
+    const calls: string[] = [];
+    const r = await createBackup({
+      user: 'alice',
+      sources: [{ dir: join(userDir, 'state'), prefix: 'state' }],
+      destDir: join(root, 'backups'),
+      clock: fixedClock(`2026-04-0${day}T03:00:00Z`),
+      consistency: guardFor('pause', scriptedControl(steps, calls)),
+    });
+    const dest = join(root, `restored-${day}`);
+    await extractBackup(r.archive, dest, { durable: false });
+    return { r, calls };
+  };
+  // Stopped throughout: no copy, nothing frozen.
+  const idle = await run([{ running: false, token: 'c1 exited' }], 1);
+  assert.equal(idle.r.strategy, 'stream');
+  assert.equal(idle.r.frozenMs, 0);
+  assert.deepEqual(idle.calls, []);
+  // Started while its trees were read (the token after the read differs): made again as a snapshot, paused briefly.
+  const raced = await run([{ running: false, token: 'c1 exited' }, { running: false, token: 'c1 exited' }, { running: true, token: 'c1 running' }], 2);
+  assert.equal(raced.r.strategy, 'snapshot');
+  assert.deepEqual(raced.calls, ['pause', 'unpause']);
+  // Running from the start: the snapshot strategy, as before.
+  const running = await run([{ running: true, token: 'c1 running' }], 3);
+  assert.equal(running.r.strategy, 'snapshot');
+  assert.deepEqual(running.calls, ['pause', 'unpause']);
+});

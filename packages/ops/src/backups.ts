@@ -44,16 +44,20 @@ const LAST_RESULT = '.last-result.json';
 
 /** Docker-backed control of one user's container for the consistency guard. */
 export function containerControl(engine: ContainerEngine, container: string): ContainerControl {
-  const state = async (): Promise<string | undefined> => {
+  const inspect = async () => {
     try {
-      return (await engine.inspect(container)).State.Status;
+      return await engine.inspect(container);
     } catch (error) {
       if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return undefined;
       throw error;
     }
   };
   return {
-    isRunning: async () => (await state()) === 'running',
+    isRunning: async () => (await inspect())?.State.Status === 'running',
+    runToken: async () => {
+      const info = await inspect();
+      return info === undefined ? 'missing' : `${info.Id} ${info.State.Status} ${info.State.StartedAt} ${info.RestartCount}`;
+    },
     pause: () => engine.pause(container),
     unpause: () => engine.unpause(container),
     stop: () => engine.stop(container, { timeoutSeconds: 20 }),
