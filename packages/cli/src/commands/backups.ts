@@ -7,6 +7,7 @@ import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
 import { json, table } from '../format.js';
 import type { Io } from '../io.js';
+import { keepYoungGenerationSmall } from '../young-generation.js';
 
 const backupsOps = () => import('@ocm/ops/backups');
 
@@ -27,6 +28,7 @@ export function registerBackupCommands(program: Command, io: Io): void {
     .option('--print-cron', 'print a system crontab line for hosts without the daemon')
     .addHelpText('after', '\nExamples:\n  ocm backup alice\n  ocm backup --all\n  ocm backup --print-cron | sudo tee /etc/cron.d/ocm')
     .action(async (names: string[], opts: { all?: boolean; printCron?: boolean }, cmd: Command) => {
+      keepYoungGenerationSmall();
       const ctx = opsContext(cmd, io);
       if (opts.printCron === true) {
         const { manifest } = await ctx.root.load();
@@ -111,6 +113,7 @@ export function registerBackupCommands(program: Command, io: Io): void {
     .option('--to <dir>', 'extract into DIR for inspection instead; nothing else changes')
     .addHelpText('after', '\nExamples:\n  ocm restore alice --yes\n  ocm restore alice alice-20261120T030000Z.tar.gz --yes\n  ocm restore alice --to /tmp/alice-inspect')
     .action(async (name: string, archive: string | undefined, opts: { yes?: boolean; to?: string }, cmd: Command) => {
+      keepYoungGenerationSmall();
       const ctx = opsContext(cmd, io);
       const ops = await backupsOps();
       if (opts.to !== undefined) {

@@ -4,12 +4,12 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { OcmError, quote } from '@ocm/core';
 import { ensureAdminToken, writeAtomic } from '@ocm/store';
 import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
+import { keepYoungGenerationSmall } from '../young-generation.js';
 import type { Io } from '../io.js';
 
 /** The absolute path of bin/ocm: the nearest one above this module (source, compiled or bundled). */
@@ -29,19 +29,6 @@ async function existingRoot(cmd: Command, io: Io) {
     throw new OcmError('OCM_E_MANIFEST_MISSING', `no ocm.yaml in ${ctx.root.path}`);
   }
   return ctx;
-}
-
-/**
- * V8 doubles the young generation whenever a scavenge finds it busy; loading
- * fastify, dockerode and pino at start-up is enough to grow it from 1 MB to
- * 16 MB per semi-space: about 27 MB of resident memory an idle daemon went on
- * holding (measured with 50 users: 127 MB idle without this, 97 MB with it;
- * BENCHMARKS.md). The cost is more frequent scavenges under proxy load, which
- * the proxy benches measure. Must run before the imports that allocate; an
- * unknown flag on another Node version is ignored.
- */
-function keepYoungGenerationSmall(): void {
-  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 export function registerDaemonCommands(program: Command, io: Io): void {
