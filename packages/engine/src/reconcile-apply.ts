@@ -1,5 +1,6 @@
 // Carry out a reconcile plan: networks first, then containers with bounded
 // parallelism; one user's failure never stops the others.
+import { availableParallelism } from 'node:os';
 import type { OcmError, UserDeployment } from '@ocm/core';
 import { toOcmError } from './docker-errors.js';
 import type { ContainerEngine } from './engine-types.js';
@@ -15,8 +16,15 @@ export interface ReconcileEvent {
   error?: OcmError;
 }
 
+/**
+ * Users worked on (created, started, waited for) at once: 4 per CPU. Enough
+ * to keep dockerd busy while earlier gateways boot, few enough that a
+ * 50-user host does not boot 50 gateways on two cores at the same moment.
+ */
+export const DEFAULT_CONCURRENCY = 4 * availableParallelism();
+
 export interface ApplyOptions {
-  /** Users worked on at once; 4 by default. */
+  /** Users worked on at once; DEFAULT_CONCURRENCY by default. */
   concurrency?: number;
   onEvent?: (event: ReconcileEvent) => void;
   /** Wait for /healthz after create/recreate/start (the default), or false to return once started. */
@@ -37,7 +45,7 @@ export async function applyReconcile(
   actions: ReconcileAction[],
   options: ApplyOptions = {},
 ): Promise<ReconcileOutcome[]> {
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const networkErrors = new Map<ReconcileAction, OcmError>();
   // Recreates ensure theirs after the old container is gone, so a changed subnet can be applied.
   const needNetwork = actions.filter(

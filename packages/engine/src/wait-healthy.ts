@@ -18,6 +18,7 @@ export interface HealthProgress {
 
 export interface WaitHealthyOptions {
   timeoutMs?: number;
+  /** The longest pause between probes (default 1000 ms); the first ones come sooner. */
   intervalMs?: number;
   onProgress?: (progress: HealthProgress) => void;
   probe?: HealthProbe;
@@ -36,6 +37,16 @@ export function crashReason(info: Docker.ContainerInspectInfo, baselineRestarts:
   return undefined;
 }
 
+/** Pure: the pause before probe number `attempt` (0-based): 50 ms, doubling, at most `maxMs`. */
+export function probeDelay(attempt: number, maxMs: number): number {
+  return Math.min(maxMs, 50 * 2 ** Math.min(attempt, 10));
+}
+
+/**
+ * Probes /healthz soon and then less often (a gateway is often up within a few
+ * hundred ms, a real one within seconds), and asks Docker about a crash at
+ * most once a second: 50 gateways starting at once must not flood dockerd.
+ */
 export async function waitHealthy(engine: ContainerEngine, user: UserDeployment, options: WaitHealthyOptions = {}): Promise<void> {
   const { timeoutMs = 60_000, intervalMs = 1000, onProgress } = options;
   const probe = options.probe ?? httpHealthProbe(Math.min(2000, timeoutMs));
@@ -43,20 +54,26 @@ export async function waitHealthy(engine: ContainerEngine, user: UserDeployment,
   const started = Date.now();
   let baseline: number | undefined;
   let detail = 'not probed yet';
-  for (;;) {
-    const info = await engine.inspect(name);
-    baseline ??= info.RestartCount;
-    const crashed = crashReason(info, baseline);
-    if (crashed) throw await unhealthy(engine, user, crashed, detail);
+  let state = 'unknown';
+  let inspectedAt = -Infinity;
+  for (let attempt = 0; ; attempt += 1) {
+    if (Date.now() - inspectedAt >= 1000) {
+      const info = await engine.inspect(name);
+      inspectedAt = Date.now();
+      state = info.State.Status;
+      baseline ??= info.RestartCount;
+      const crashed = crashReason(info, baseline);
+      if (crashed) throw await unhealthy(engine, user, crashed, detail);
+    }
     const result = await probe(user.container.hostPort);
     if (result.ok) return;
     detail = result.detail;
     const elapsedMs = Date.now() - started;
-    onProgress?.({ user: user.name, elapsedMs, state: info.State.Status, detail });
+    onProgress?.({ user: user.name, elapsedMs, state, detail });
     if (elapsedMs >= timeoutMs) {
       throw await unhealthy(engine, user, `no healthy answer on 127.0.0.1:${user.container.hostPort}/healthz within ${timeoutMs} ms`, detail);
     }
-    await sleep(Math.min(intervalMs, Math.max(0, timeoutMs - elapsedMs)));
+    await sleep(Math.min(probeDelay(attempt, intervalMs), Math.max(0, timeoutMs - elapsedMs)));
   }
 }
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { test } from 'node:test';
 import type Docker from 'dockerode';
-import { createDemuxStream, crashReason, demuxBuffer, judgeHealthz, lastLines, mapLimit, toStatsSnapshot } from '@ocm/engine';
+import { createDemuxStream, crashReason, demuxBuffer, probeDelay, judgeHealthz, lastLines, mapLimit, toStatsSnapshot } from '@ocm/engine';
 
 function frame(kind: 1 | 2, payload: string): Buffer {
   const body = Buffer.from(payload);
@@ -76,4 +76,9 @@ test('mapLimit never runs more than the limit at once and keeps order', async ()
   });
   assert.deepEqual(out, [50, 10, 40, 20, 30, 0]);
   assert.equal(peak, 2);
+});
+
+test('probeDelay starts at 50 ms, doubles, and never passes the interval', () => {
+  assert.deepEqual(Array.from({ length: 7 }, (_, i) => probeDelay(i, 1000)), [50, 100, 200, 400, 800, 1000, 1000]);
+  assert.deepEqual([probeDelay(0, 30), probeDelay(3, 250), probeDelay(10_000, 5000)], [30, 250, 5000]);
 });

@@ -44,7 +44,7 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
     .filter((a) => names.length === 0 || ('desired' in a && wanted.has(a.desired.container.name)));
   const timeoutMs = manifest.settings.health.timeoutSeconds * 1000;
   const outcomes = await applyReconcile(ctx.engine, actions, {
-    concurrency: options.concurrency ?? 4,
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     health: options.wait === false ? false : { timeoutMs, ...(options.onHealth === undefined ? {} : { onProgress: options.onHealth }) },
   });
