@@ -99,6 +99,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       routes: table,
       logger: proxyLog,
       loopbackClients: 'direct',
+      onUpstreamAnswer: (route) => routes?.served(route.user),
       ...(options.drainGraceMs === undefined ? {} : { drainGraceMs: options.drainGraceMs }),
       ...(certificate !== undefined && key !== undefined ? { tls: { certPath: certificate, keyPath: key } } : {}),
     };

@@ -71,6 +71,18 @@ export class GatewayRoutes {
     this.#schedule(0);
   }
 
+  /**
+   * The proxy saw this user's gateway answer a request: as good as a probe.
+   * A gateway busy enough to miss its probe's deadline is then not taken for
+   * down (and its users sent a 503) while it is serving them.
+   */
+  served(name: string): void {
+    const health = this.#health.get(name);
+    const target = this.#targets.get(name);
+    if (health === undefined || target === undefined || health.port !== target.port) return;
+    health.lastOk = this.#now();
+  }
+
   /** Route state per user, as the proxy sees it now. */
   states(): ReadonlyMap<string, Route['state']> {
     return this.#states;

@@ -176,6 +176,34 @@ test('GatewayRoutes: up on a good /healthz, down at once when refused, down when
   await routes.stop();
 });
 
+test('GatewayRoutes: a gateway that answers proxied requests stays up though its probes time out', async () => {
+  let now = 1_000_000;
+  let answer = { ok: true, detail: 'HTTP 200 ok' };
+  const table = new StaticRouteTable();
+  const routes = new GatewayRoutes({ table, logger: quietLogger(), intervalMs: 1000, now: () => now, probe: async () => answer });
+  routes.update(manifestWith([{ name: 'alice', port: 18801 }]));
+  await routes.refresh(true);
+  answer = { ok: false, detail: 'ETIMEDOUT' };
+  // Busy: every probe times out, but the proxy keeps seeing alice answer.
+  for (let i = 0; i < 10; i++) {
+    now += 1000;
+    routes.served('alice');
+    await routes.refresh(true);
+    assert.equal(routes.states().get('alice'), 'up', `round ${i}`);
+  }
+  // Once nothing answers any more, the grace runs out as before...
+  now += 3500;
+  await routes.refresh(true);
+  assert.equal(routes.states().get('alice'), 'down');
+  // ...and a refused connection is down at once, whatever was served before.
+  routes.served('alice');
+  answer = { ok: false, detail: 'ECONNREFUSED' };
+  await routes.refresh(true);
+  assert.equal(routes.states().get('alice'), 'down');
+  routes.served('nobody');
+  await routes.stop();
+});
+
 test('ManifestWatcher: a temp+rename write is seen at once; a broken file is logged and ignored', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ocm-watch-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

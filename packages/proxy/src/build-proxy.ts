@@ -24,6 +24,12 @@ export interface BuildProxyOptions {
   keepAliveTimeoutMs?: number;
   /** Forwarding headers for clients on this machine (default 'forward'); see LoopbackClients. */
   loopbackClients?: LoopbackClients;
+  /**
+   * Called when a user's gateway answered a forwarded request below 500:
+   * proof of life, so a gateway too busy to answer its health probe in time
+   * is not taken for down while it serves.
+   */
+  onUpstreamAnswer?: (route: Route) => void;
 }
 
 export interface BuiltProxy {
@@ -70,6 +76,16 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
     }
   });
 
+  // Requests the gateway itself answered (not one of the proxy's own pages).
+  const answered = new WeakSet<IncomingMessage>();
+  if (options.onUpstreamAnswer !== undefined) {
+    const onAnswer = options.onUpstreamAnswer;
+    app.addHook('onResponse', async (request, reply) => {
+      const route = routeOf.get(request.raw);
+      if (route !== undefined && answered.has(request.raw) && reply.statusCode < 500) onAnswer(route);
+    });
+  }
+
   await registerHttpForwarder(app, {
     proto,
     loopbackClients: options.loopbackClients ?? 'forward',
@@ -78,6 +94,9 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
       const route = routeOf.get(request.raw);
       if (route === undefined) throw new Error('request reached the forwarder without a route');
       return upstreamUrl(route);
+    },
+    onUpstreamHeaders: (request) => {
+      if (options.onUpstreamAnswer !== undefined) answered.add(request.raw);
     },
     onUpstreamError: (reply, error) => {
       const code = errorCode(error);

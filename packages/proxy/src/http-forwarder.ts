@@ -13,6 +13,8 @@ export interface HttpForwarderOptions {
   /** Idle limit while waiting for upstream headers or body bytes (long model calls, SSE). */
   upstreamTimeoutMs: number;
   onUpstreamError(reply: FastifyReply, error: Error): void;
+  /** The upstream's response head arrived for this request. */
+  onUpstreamHeaders?(request: FastifyRequest): void;
 }
 
 export const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -41,7 +43,10 @@ export async function registerHttpForwarder(app: FastifyInstance, options: HttpF
           proto: options.proto,
           loopbackClients: options.loopbackClients,
         }) as Record<string, string>,
-      rewriteHeaders: (headers) => withoutHopByHop(headers) as Record<string, string>,
+      rewriteHeaders: (headers, request) => {
+        options.onUpstreamHeaders?.(request as FastifyRequest);
+        return withoutHopByHop(headers) as Record<string, string>;
+      },
       onError: (reply, { error }) => options.onUpstreamError(reply as FastifyReply, error),
       // Never replay a request: a 503 from the gateway is its answer, not a reason to retry.
       retryDelay: () => null,
