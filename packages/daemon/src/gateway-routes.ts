@@ -80,6 +80,8 @@ export class GatewayRoutes {
     const health = this.#health.get(name);
     const target = this.#targets.get(name);
     if (health === undefined || target === undefined || health.port !== target.port) return;
+    // A refused probe is the stronger word: a request answered while the gateway shut down does not revive it.
+    if (GONE.has(health.detail)) return;
     health.lastOk = this.#now();
   }
 

@@ -195,9 +195,12 @@ test('GatewayRoutes: a gateway that answers proxied requests stays up though its
   now += 3500;
   await routes.refresh(true);
   assert.equal(routes.states().get('alice'), 'down');
-  // ...and a refused connection is down at once, whatever was served before.
+  // ...and a refused connection is down at once, whatever was served before or after.
   routes.served('alice');
   answer = { ok: false, detail: 'ECONNREFUSED' };
+  await routes.refresh(true);
+  assert.equal(routes.states().get('alice'), 'down');
+  routes.served('alice');
   await routes.refresh(true);
   assert.equal(routes.states().get('alice'), 'down');
   routes.served('nobody');
