@@ -113,7 +113,7 @@ export const backupBench: Bench = {
       notes: [
         `state: ${(bytes / 1024 ** 3).toFixed(2)} GiB in ${shape.largeFiles} files of ${shape.largeMiB} MiB (3/4 random, 1/4 log text) and ${shape.smallFiles} files of 1-${shape.smallMaxKiB} KiB; archive ${(b.archive / 1024 ** 2).toFixed(0)} MiB; gzip level ${level} on both sides (read from packages/backup)`,
         'throughput = state bytes / wall time of the whole command; the state is in the page cache for both sides; the user has no container (nothing to pause)',
-        '`ocm backup` also verifies the archive it wrote (a second full read) and applies retention; `ocm restore --to` checks every file's sha256 and the archive's checksum while it extracts; tar does neither',
+        "`ocm backup` also verifies the archive it wrote (a second full read) and applies retention; `ocm restore --to` checks every file's sha256 and the archive's checksum while it extracts; tar does neither",
         'peak RSS from /usr/bin/time -v (for tar: the tar process, not its gzip child)',
       ],
     };
