@@ -7,7 +7,7 @@ import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
 import { json, table } from '../format.js';
 import type { Io } from '../io.js';
-import { keepYoungGenerationSmall } from '../young-generation.js';
+import { keepYoungGenerationSmall } from '../heap-policy.js';
 
 const backupsOps = () => import('@ocm/ops/backups');
 

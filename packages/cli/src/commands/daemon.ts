@@ -9,7 +9,7 @@ import { OcmError, quote } from '@ocm/core';
 import { ensureAdminToken, writeAtomic } from '@ocm/store';
 import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
-import { keepYoungGenerationSmall } from '../young-generation.js';
+import { favourMemoryOverSpeed } from '../heap-policy.js';
 import type { Io } from '../io.js';
 
 /** The absolute path of bin/ocm: the nearest one above this module (source, compiled or bundled). */
@@ -42,7 +42,7 @@ export function registerDaemonCommands(program: Command, io: Io): void {
     .action(async (opts: { logLevel: string }, cmd: Command) => {
       if (!LEVELS.includes(opts.logLevel)) throw new OcmError('OCM_E_USAGE', `--log-level ${quote(opts.logLevel)} is not a level`, { hint: `use one of ${LEVELS.join(', ')}` });
       const ctx = await existingRoot(cmd, io);
-      keepYoungGenerationSmall();
+      favourMemoryOverSpeed();
       const { createDaemonLogger, runDaemon } = await import('@ocm/daemon');
       await runDaemon({ root: ctx.root, engine: await makeEngine(), logger: createDaemonLogger({ level: opts.logLevel }) });
     });
