@@ -1,5 +1,5 @@
-// Bounded parallelism: enough to hide Docker latency, few enough that a
-// 50-user host does not start 50 gateways at once.
+// Bounded parallelism for I/O: enough at once to hide latency (Docker calls,
+// file reads), few enough not to flood dockerd or the thread pool.
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;

@@ -13,4 +13,4 @@ export { planReconcile, type ReconcileAction, type ReconcileKind, type Reconcile
 export { applyReconcile, DEFAULT_CONCURRENCY, type ApplyOptions, type ReconcileEvent, type ReconcileOutcome } from './reconcile-apply.js';
 export { upgradeUser, type UpgradeOptions, type UpgradeReport } from './upgrade-user.js';
 export { inspectHardening, type HardeningFinding } from './hardening.js';
-export { mapLimit } from './map-limit.js';
+export { mapLimit } from '@ocm/core';

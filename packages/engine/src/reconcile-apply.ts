@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { OcmError, UserDeployment } from '@ocm/core';
 import { toOcmError } from './docker-errors.js';
 import type { ContainerEngine } from './engine-types.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '@ocm/core';
 import type { ReconcileAction, ReconcileKind } from './reconcile-plan.js';
 import { waitHealthy, type WaitHealthyOptions } from './wait-healthy.js';
 

@@ -1,7 +1,7 @@
 // Bring the files on disk in line with a render: write only what differs,
 // create user dirs with the gateway's owner and mode, merge openclaw.json.
 import { chmod, chown, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { CONFIG_FILE, mergeGatewayConfig, type Rendered } from '@ocm/core';
+import { CONFIG_FILE, mapLimit, mergeGatewayConfig, type Rendered } from '@ocm/core';
 import { readIfExists, writeAtomic } from './atomic-write.js';
 
 export interface FileChange {
@@ -12,40 +12,51 @@ export interface FileChange {
 const isRoot = (): boolean => process.getuid?.() === 0;
 const MANAGED_MARKER = '# managed by ocm';
 
+/**
+ * Files and directories at once, this many: a no-op `ocm up` of 50 users
+ * checks about 700 paths, and one at a time through the thread pool they
+ * took most of its time on a busy host.
+ */
+const PARALLEL = 16;
+
 export async function applyRendered(root: string, rendered: Rendered): Promise<FileChange[]> {
-  const changes: FileChange[] = [];
   await mkdir(`${root}/nginx`, { recursive: true });
   await mkdir(`${root}/backups`, { recursive: true, mode: 0o700 });
-  for (const user of rendered.plan.users) {
+  const dirChanges = await mapLimit(rendered.plan.users, PARALLEL, async (user) => {
+    const out: FileChange[] = [];
+    // In order within a user: the user's own directory before the trees inside it.
     for (const dir of user.dirs) {
       const recovered = await recoverAside(dir.path);
-      if (recovered !== undefined) changes.push({ path: `users/${user.name}/${recovered}`, change: 'recovered' });
+      if (recovered !== undefined) out.push({ path: `users/${user.name}/${recovered}`, change: 'recovered' });
       await ensureDir(dir.path, dir.mode, dir.uid, dir.gid);
     }
-  }
-  for (const file of rendered.files) {
+    return out;
+  });
+  const fileChanges = await mapLimit(rendered.files, PARALLEL, async (file): Promise<FileChange | undefined> => {
     const path = `${root}/${file.path}`;
     const current = await readIfExists(path);
     if (current !== file.content) {
       await writeAtomic(path, file.content, { mode: file.mode });
-      changes.push({ path: file.path, change: current === undefined ? 'created' : 'updated' });
-    } else if (((await stat(path)).mode & 0o777) !== file.mode) {
-      await chmod(path, file.mode);
-      changes.push({ path: file.path, change: 'mode' });
+      return { path: file.path, change: current === undefined ? 'created' : 'updated' };
     }
-  }
-  changes.push(...(await removeStaleNginx(root, rendered)));
-  for (const user of rendered.plan.users) {
+    if (((await stat(path)).mode & 0o777) !== file.mode) {
+      await chmod(path, file.mode);
+      return { path: file.path, change: 'mode' };
+    }
+    return undefined;
+  });
+  const stale = await removeStaleNginx(root, rendered);
+  const configChanges = await mapLimit(rendered.plan.users, PARALLEL, async (user): Promise<FileChange | undefined> => {
     const stateDir = user.dirs[1];
-    if (stateDir === undefined) continue;
+    if (stateDir === undefined) return undefined;
     const path = `${stateDir.path}/${CONFIG_FILE}`;
     const next = mergeGatewayConfig(await readIfExists(path), { allowedOrigins: [user.origin], trustedProxies: [user.network.gateway] }, `users/${user.name}/state/${CONFIG_FILE}`);
-    if (next !== undefined) {
-      await writeAtomic(path, next, { mode: 0o600, ...(isRoot() ? { uid: stateDir.uid, gid: stateDir.gid } : {}) });
-      changes.push({ path: `users/${user.name}/state/${CONFIG_FILE}`, change: 'updated' });
-    }
-  }
-  return changes;
+    if (next === undefined) return undefined;
+    await writeAtomic(path, next, { mode: 0o600, ...(isRoot() ? { uid: stateDir.uid, gid: stateDir.gid } : {}) });
+    return { path: `users/${user.name}/state/${CONFIG_FILE}`, change: 'updated' };
+  });
+  const present = (c: FileChange | undefined): c is FileChange => c !== undefined;
+  return [...dirChanges.flat(), ...fileChanges.filter(present), ...stale, ...configChanges.filter(present)];
 }
 
 /**

@@ -2,7 +2,7 @@
 // env files, rendered files and the audit log, always under the root lock.
 import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import {
-  MANIFEST_FILE, OcmError, parseManifest, renderDeployment, serializeManifest,
+  mapLimit, MANIFEST_FILE, OcmError, parseManifest, renderDeployment, serializeManifest,
   type Manifest, type Rendered,
 } from '@ocm/core';
 import { readIfExists, writeAtomic } from './atomic-write.js';
@@ -86,12 +86,8 @@ export class DeploymentRoot {
 
   /** Tokens for every user: kept from their env file, new where there is none. */
   async tokens(manifest: Manifest, rotate: ReadonlySet<string> = new Set()): Promise<Map<string, string>> {
-    const tokens = new Map<string, string>();
-    for (const user of manifest.users) {
-      const existing = rotate.has(user.name) ? undefined : await this.readToken(user.name);
-      tokens.set(user.name, existing ?? newToken());
-    }
-    return tokens;
+    const kept = await mapLimit(manifest.users, 16, (user) => (rotate.has(user.name) ? Promise.resolve(undefined) : this.readToken(user.name)));
+    return new Map(manifest.users.map((user, i) => [user.name, kept[i] ?? newToken()]));
   }
 
   async render(manifest: Manifest, rotate?: ReadonlySet<string>): Promise<Rendered> {
