@@ -78,7 +78,14 @@ test('mapLimit never runs more than the limit at once and keeps order', async ()
   assert.equal(peak, 2);
 });
 
-test('probeDelay starts at 50 ms, doubles, and never passes the interval', () => {
-  assert.deepEqual(Array.from({ length: 7 }, (_, i) => probeDelay(i, 1000)), [50, 100, 200, 400, 800, 1000, 1000]);
-  assert.deepEqual([probeDelay(0, 30), probeDelay(3, 250), probeDelay(10_000, 5000)], [30, 250, 5000]);
+test('probeDelay starts at 50 ms, grows by a fifth, and never passes the interval', () => {
+  assert.deepEqual(Array.from({ length: 8 }, (_, i) => probeDelay(i, 1000)), [50, 60, 72, 86, 104, 124, 149, 179]);
+  assert.deepEqual([probeDelay(17, 1000), probeDelay(18, 1000), probeDelay(60, 1000)], [1000, 1000, 1000]);
+  assert.deepEqual([probeDelay(0, 30), probeDelay(9, 250), probeDelay(10_000, 5000)], [30, 250, 5000]);
+  // The first second is covered by probes no more than 0.25 s apart.
+  let t = 0;
+  for (let i = 0; t < 1000; i++) {
+    assert.ok(probeDelay(i, 1000) <= 250, `gap ${probeDelay(i, 1000)} ms at ${t} ms`);
+    t += probeDelay(i, 1000);
+  }
 });
