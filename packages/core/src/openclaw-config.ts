@@ -15,6 +15,15 @@ type Json = Record<string, unknown>;
 const requireLazy = createRequire(import.meta.url);
 const json5 = (): { parse(text: string): unknown } => requireLazy('json5') as { parse(text: string): unknown };
 
+/** JSON5, with plain JSON (what ocm and the gateway write) read without loading json5 at all. */
+function parseJson5(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return json5().parse(text);
+  }
+}
+
 const asObject = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 
 function addAll(existing: unknown, wanted: string[]): string[] {
@@ -28,7 +37,7 @@ export function mergeGatewayConfig(existing: string | undefined, keys: GatewayCo
   let doc: Json = {};
   if (existing !== undefined && existing.trim() !== '') {
     try {
-      const parsed: unknown = json5().parse(existing);
+      const parsed: unknown = parseJson5(existing);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level is not an object');
       doc = parsed as Json;
     } catch (error) {
