@@ -2,7 +2,7 @@
 // env files, rendered files and the audit log, always under the root lock.
 import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import {
-  mapLimit, MANIFEST_FILE, OcmError, parseManifest, renderDeployment, serializeManifest,
+  mapLimit, MANIFEST_FILE, OcmError, parseManifest, preloadHandlebars, renderDeployment, serializeManifest,
   type Manifest, type Rendered,
 } from '@ocm/core';
 import { readIfExists, writeAtomic } from './atomic-write.js';
@@ -91,7 +91,8 @@ export class DeploymentRoot {
   }
 
   async render(manifest: Manifest, rotate?: ReadonlySet<string>): Promise<Rendered> {
-    return renderDeployment(manifest, { root: this.path, tokens: await this.tokens(manifest, rotate), templates: loadTemplates() });
+    const [tokens] = await Promise.all([this.tokens(manifest, rotate), preloadHandlebars()]);
+    return renderDeployment(manifest, { root: this.path, tokens, templates: loadTemplates() });
   }
 
   async apply(rendered: Rendered): Promise<FileChange[]> {
