@@ -11,7 +11,7 @@
 // and its comments kept as source text. Bundled, the daemon's idle anonymous
 // memory fell from ~34 MB to ~28 MB (BENCHMARKS.md, daemon memory).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 const external = [
   // A test and tooling dependency, never part of the CLI.
@@ -84,5 +84,21 @@ await build({
   // memory, and no stray non-ASCII comment (js-yaml has some) turning a whole
   // chunk into a two-byte string on the heap. Names stay readable.
   minifyWhitespace: true,
+  // License notices are the comments esbuild keeps; undici's has a non-ASCII
+  // name in it. They go to a .LEGAL.txt beside each chunk instead.
+  legalComments: 'external',
   logLevel: 'warning',
 });
+
+// V8 keeps a module's source as a one-byte string only if every character
+// is ASCII; a single other one doubles the string. It happened twice (a
+// js-yaml comment, then a license notice and the status page's own dots),
+// and the daemon's 2 MB chunk cost 4.3 MB of heap; so it fails the build.
+const outDir = new URL('../dist/cli/', import.meta.url);
+for (const name of readdirSync(outDir).filter((f) => f.endsWith('.mjs'))) {
+  const text = readFileSync(new URL(name, outDir), 'utf8');
+  const at = text.search(/[^\x00-\x7f]/);
+  if (at !== -1) {
+    throw new Error(`dist/cli/${name} has a non-ASCII character at ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}; escape it in the source (\\u....) so the chunk stays one-byte`);
+  }
+}

@@ -61,7 +61,7 @@ ${content}
 export function loginPage(error?: string): Page {
   const nonce = randomBytes(16).toString('base64');
   const notice = error === undefined ? '' : `<p class="notice" role="alert" id="login-error">${escapeHtml(error)}</p>`;
-  const body = shell(nonce, 'ocm · sign in', ' class="login"', `<main class="card">
+  const body = shell(nonce, 'ocm \u00b7 sign in', ' class="login"', `<main class="card">
 <h1>ocm</h1>
 <p>Sign in with the admin token. Print it on the server with <code>ocm daemon token</code>.</p>
 ${notice}<form method="post" action="/login">
@@ -75,15 +75,15 @@ ${notice}<form method="post" action="/login">
 
 export function statusPage(csrf: string): Page {
   const nonce = randomBytes(16).toString('base64');
-  const body = shell(nonce, 'ocm · status', '', `<header>
-<h1>ocm</h1><span class="meta" id="meta">loading…</span>
+  const body = shell(nonce, 'ocm \u00b7 status', '', `<header>
+<h1>ocm</h1><span class="meta" id="meta">loading&hellip;</span>
 <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${escapeHtml(csrf)}"><button type="submit">Sign out</button></form>
 </header>
 <main>
 <p class="notice" id="notice" role="alert" hidden></p>
 <table>
 <thead><tr><th>User</th><th>State</th><th>Health</th><th>Uptime</th><th>CPU</th><th>Memory</th><th>Last backup</th><th></th></tr></thead>
-<tbody id="users"><tr><td colspan="8" class="empty">loading…</td></tr></tbody>
+<tbody id="users"><tr><td colspan="8" class="empty">loading&hellip;</td></tr></tbody>
 </table>
 </main>
 <script nonce="${nonce}">
@@ -104,7 +104,7 @@ const el = (tag, attrs, ...children) => {
   for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return node;
 };
-const duration = (s) => s === undefined ? '–' : s < 90 ? s + 's' : s < 5400 ? Math.round(s / 60) + 'm' : s < 172800 ? Math.round(s / 3600) + 'h' : Math.round(s / 86400) + 'd';
+const duration = (s) => s === undefined ? '\u2013' : s < 90 ? s + 's' : s < 5400 ? Math.round(s / 60) + 'm' : s < 172800 ? Math.round(s / 3600) + 'h' : Math.round(s / 86400) + 'd';
 const size = (b) => b >= 1073741824 ? (b / 1073741824).toFixed(1) + ' GiB' : Math.round(b / 1048576) + ' MiB';
 const badge = (text, kind) => el('span', { class: 'badge ' + (kind || '') }, text);
 const meter = (label, fraction) => {
@@ -118,8 +118,8 @@ function row(u) {
   const state = u.enabled ? u.state : u.state + ' (disabled)';
   const stateKind = u.state === 'running' ? 'ok' : u.state === 'missing' || !u.enabled ? '' : 'bad';
   const healthKind = u.health === 'healthy' ? 'ok' : u.health === 'starting' ? 'warn' : u.health === '-' ? '' : 'bad';
-  const cpu = u.cpuPercent === undefined ? '–' : meter(u.cpuPercent + '% of ' + u.cpuLimit + ' CPU', u.cpuPercent / 100 / u.cpuLimit);
-  const mem = u.memoryBytes === undefined ? '–' : meter(size(u.memoryBytes) + ' / ' + size(u.memoryLimitBytes), u.memoryBytes / u.memoryLimitBytes);
+  const cpu = u.cpuPercent === undefined ? '\u2013' : meter(u.cpuPercent + '% of ' + u.cpuLimit + ' CPU', u.cpuPercent / 100 / u.cpuLimit);
+  const mem = u.memoryBytes === undefined ? '\u2013' : meter(size(u.memoryBytes) + ' / ' + size(u.memoryLimitBytes), u.memoryBytes / u.memoryLimitBytes);
   let backup = el('span', { class: 'badge' }, 'never');
   if (u.lastBackup) {
     const b = u.lastBackup;
@@ -129,7 +129,7 @@ function row(u) {
   const button = el('button', { type: 'button', 'data-action': 'restart' }, 'Restart');
   button.disabled = !u.enabled;
   button.addEventListener('click', () => restart(u.name, button));
-  const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' · route ' + u.route : '') + (u.webSockets ? ' · ' + u.webSockets + ' ws' : '')));
+  const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '')));
   const tr = el('tr', { 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '' },
     user, el('td', {}, badge(state, stateKind)), el('td', {}, badge(u.health, healthKind)),
     el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', {}, button));
@@ -148,14 +148,14 @@ async function refresh() {
   notice('');
   const body = $('users');
   body.replaceChildren(...(report.users.length ? report.users.map(row) : [el('tr', {}, el('td', { colspan: '8', class: 'empty' }, 'no users yet: add one with ocm add <name>'))]));
-  for (const name of busy) { const b = body.querySelector('tr[data-user="' + CSS.escape(name) + '"] button'); if (b) { b.disabled = true; b.textContent = 'Restarting…'; } }
+  for (const name of busy) { const b = body.querySelector('tr[data-user="' + CSS.escape(name) + '"] button'); if (b) { b.disabled = true; b.textContent = 'Restarting\u2026'; } }
   const healthy = report.users.filter((u) => u.health === 'healthy').length;
-  $('meta').textContent = report.users.length + ' users · ' + healthy + ' healthy · ' + report.proxy.mode + ' proxy on ' + report.proxy.listen + ' · backups "' + report.backups.schedule + '" ' + report.backups.timezone + ' · updated ' + new Date(report.time).toLocaleTimeString();
+  $('meta').textContent = report.users.length + ' users \u00b7 ' + healthy + ' healthy \u00b7 ' + report.proxy.mode + ' proxy on ' + report.proxy.listen + ' \u00b7 backups "' + report.backups.schedule + '" ' + report.backups.timezone + ' \u00b7 updated ' + new Date(report.time).toLocaleTimeString();
 }
 
 async function restart(name, button) {
   busy.add(name);
-  button.disabled = true; button.textContent = 'Restarting…';
+  button.disabled = true; button.textContent = 'Restarting\u2026';
   try {
     const r = await fetch('/api/users/' + encodeURIComponent(name) + '/restart', { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
     if (!r.ok) { const e = await r.json(); notice(name + ': ' + e.message); }
