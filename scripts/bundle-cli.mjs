@@ -43,6 +43,33 @@ const noSourceMap = {
   },
 };
 
+// The templates go into the bundle precompiled: the store's
+// precompiled-templates module is replaced by their text and handlebars'
+// precompiled form, made with the options core compiles them with. The CLI
+// then loads only handlebars' runtime and compiles nothing at start-up
+// (~25 ms of a no-op `ocm up`, ~50 ms of `ocm add`).
+const TEMPLATE_FILES = {
+  compose: 'docker-compose.yml.hbs', composeService: 'compose-service.yml.hbs',
+  nginxServer: 'nginx-server.conf.hbs', nginxShared: 'nginx-shared.conf.hbs', env: 'env.hbs',
+};
+const precompiledTemplates = {
+  name: 'precompiled-templates',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]packages[\\/]store[\\/]src[\\/]precompiled-templates\.ts$/ }, async () => {
+      const { TEMPLATE_OPTIONS } = await import('../packages/core/dist/index.js');
+      const { default: Handlebars } = await import('handlebars');
+      const text = Object.fromEntries(Object.entries(TEMPLATE_FILES).map(([key, file]) => [key, readFileSync(new URL(`../templates/${file}`, import.meta.url), 'utf8')]));
+      const entries = (f) => Object.keys(TEMPLATE_FILES).map((key) => `${key}: ${f(key)}`).join(',\n');
+      const precompiled = entries((key) => Handlebars.precompile(text[key], TEMPLATE_OPTIONS));
+      return {
+        contents: `export const PRECOMPILED_TEMPLATES = {\n${entries((key) => JSON.stringify(text[key]))},\nprecompiled: {\n${precompiled}\n},\n};\n`,
+        loader: 'js',
+        watchFiles: Object.values(TEMPLATE_FILES).map((file) => new URL(`../templates/${file}`, import.meta.url).pathname),
+      };
+    });
+  },
+};
+
 const LAZY = [
   { importer: /docker-modem[\\/]lib[\\/]ssh\.js$/, path: 'ssh2', shim: "exports.Client = function Client(...args) { const { Client } = require('ssh2'); return new Client(...args); };" },
   { importer: /dockerode[\\/]lib[\\/]docker\.js$/, path: './session', shim: "module.exports = function withSession(...args) { return require('dockerode/lib/session.js')(...args); };" },
@@ -75,7 +102,7 @@ await build({
   target: 'node20',
   outExtension: { '.js': '.mjs' },
   external,
-  plugins: [lazyRequires, noSourceMap],
+  plugins: [lazyRequires, noSourceMap, precompiledTemplates],
   conditions: ['ocm-source'],
   // Bundled CommonJS (commander) calls require for node builtins.
   banner: { js: "import { createRequire as __ocmCreateRequire } from 'node:module'; const require = __ocmCreateRequire(import.meta.url);" },

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseManifest, renderDeployment, type TemplateSources } from '@ocm/core';
+import { parseManifest, renderDeployment, TEMPLATE_OPTIONS, type PrecompiledTemplates, type TemplateSources } from '@ocm/core';
 
 const fixtures = new URL('../../../test/fixtures/render/', import.meta.url);
 const templatesDir = new URL('../../../templates/', import.meta.url);
@@ -54,4 +54,19 @@ test('a rotated token changes only that user\'s spec hash', () => {
   const after = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates }).plan;
   const changed = before.users.filter((u, i) => u.specHash !== after.users[i]?.specHash).map((u) => u.name);
   assert.deepEqual(changed, ['dad']);
+});
+
+// The bundled CLI renders from handlebars' precompiled form (scripts/bundle-cli.mjs);
+// it must give the same files, to the byte, as compiling the text.
+test('precompiled templates render exactly what the templates compiled at run time render', async () => {
+  const { default: Handlebars } = await import('handlebars');
+  const names = ['compose', 'composeService', 'nginxServer', 'nginxShared', 'env'] as const;
+  const precompiled = Object.fromEntries(names.map((n) => [n, new Function(`return ${Handlebars.precompile(templates[n], TEMPLATE_OPTIONS)}`)()])) as PrecompiledTemplates;
+  for (const name of readdirSync(fixtures)) {
+    const manifest = parseManifest(readFileSync(new URL(`${name}/ocm.yaml`, fixtures), 'utf8'));
+    const tokens = new Map(manifest.users.map((u) => [u.name, `TOKEN-${u.name}`]));
+    const compiled = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates });
+    const fromSpec = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates: { ...templates, precompiled } });
+    assert.deepEqual(fromSpec.files, compiled.files, name);
+  }
 });

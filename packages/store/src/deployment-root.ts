@@ -91,8 +91,9 @@ export class DeploymentRoot {
   }
 
   async render(manifest: Manifest, rotate?: ReadonlySet<string>): Promise<Rendered> {
-    const [tokens] = await Promise.all([this.tokens(manifest, rotate), preloadHandlebars()]);
-    return renderDeployment(manifest, { root: this.path, tokens, templates: loadTemplates() });
+    const templates = loadTemplates();
+    const [tokens] = await Promise.all([this.tokens(manifest, rotate), preloadHandlebars(templates)]);
+    return renderDeployment(manifest, { root: this.path, tokens, templates });
   }
 
   async apply(rendered: Rendered): Promise<FileChange[]> {
