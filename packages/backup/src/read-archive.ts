@@ -18,6 +18,13 @@ function unreadable(archive: string, error: unknown): OcmError {
 }
 
 /**
+ * zlib's default 16 KiB output chunks reach tar-stream, and through it each
+ * file body, as 16 KiB pieces: restoring 1 GiB took 65,000 awaited writes.
+ * 256 KiB pieces take a sixteenth of that.
+ */
+const GUNZIP_CHUNK = 256 << 10;
+
+/**
  * Calls `visit` for each entry in order (`visit` must consume the body) and
  * returns the sha256 of the whole file, read once.
  */
@@ -34,7 +41,7 @@ export async function forEachEntry(archive: string, visit: (entry: ArchiveEntry)
     },
   });
   let streamError: unknown;
-  const piped = pipeline(source, tap, createGunzip(), extract).catch((error: unknown) => {
+  const piped = pipeline(source, tap, createGunzip({ chunkSize: GUNZIP_CHUNK }), extract).catch((error: unknown) => {
     streamError = error;
   });
   try {
