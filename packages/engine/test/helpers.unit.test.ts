@@ -78,6 +78,21 @@ test('mapLimit never runs more than the limit at once and keeps order', async ()
   assert.equal(peak, 2);
 });
 
+test('mapLimit starts nothing after a failure and throws once the running calls settled', async () => {
+  const started: number[] = [];
+  const settled: number[] = [];
+  const run = mapLimit([0, 1, 2, 3, 4, 5], 2, async (n) => {
+    started.push(n);
+    await new Promise((r) => setTimeout(r, n === 1 ? 30 : 5));
+    settled.push(n);
+    if (n === 0) throw new Error('boom');
+    return n;
+  });
+  await assert.rejects(run, /boom/);
+  assert.deepEqual(started, [0, 1]);
+  assert.deepEqual(settled.sort(), [0, 1]);
+});
+
 test('probeDelay starts at 50 ms, grows by a fifth, and never passes the interval', () => {
   assert.deepEqual(Array.from({ length: 8 }, (_, i) => probeDelay(i, 1000)), [50, 60, 72, 86, 104, 124, 149, 179]);
   assert.deepEqual([probeDelay(17, 1000), probeDelay(18, 1000), probeDelay(60, 1000)], [1000, 1000, 1000]);
