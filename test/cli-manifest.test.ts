@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseManifest } from '@ocm/core';
-import { ocm, snapshot, tempDir } from './helpers/cli.js';
+import { OCM_BIN, ocm, snapshot, tempDir } from './helpers/cli.js';
 
 async function initRoot(t: Parameters<typeof tempDir>[0]): Promise<string> {
   const root = `${tempDir(t)}/root`;
@@ -173,4 +173,13 @@ test('render --check reports hand edits and render repairs them', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await ocm(['render', '--check'], { root })).code, 0);
   assert.equal((await ocm(['render'], { root })).stdout.trim(), 'files: up to date', 'idempotent');
+});
+
+test('output into a pipe closed early (ocm --help | head -c 1) ends quietly with status 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('bash', ['-c', `"${process.execPath}" "${OCM_BIN}" --help | head -c 1 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(stderr, 'status 0\n');
 });

@@ -7,7 +7,20 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * `ocm list | head -1` closes the pipe while ocm still writes: the rest of
+ * the output has no reader, which is not a failure of the command (as with
+ * cat or ls). Any other error on stdout still surfaces.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 export function processIo(): Io {
+  ignoreClosedPipe(process.stdout);
   return {
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
