@@ -24,13 +24,6 @@ const external = [
   'write-file-atomic',
 ];
 
-// dockerode is bundled so that three of its requires can be deferred.
-// docker-modem loads ssh2 (with its WebAssembly poly1305 and native crypto
-// addons) for ssh:// Docker hosts, and dockerode loads @grpc/grpc-js and
-// protobufjs for BuildKit sessions; ocm talks to a local socket and never
-// builds, yet the two cost the daemon about 25 MB of resident memory. Each is
-// replaced by a shim that requires the real module from node_modules the
-// first time it is used, so an ssh:// DOCKER_HOST still works.
 // handlebars builds every compiled template through the source-map library
 // when it can load it, which cost a no-op `ocm up` of 50 users ~13 ms of its
 // ~35 ms render; given nothing, it uses its own small stand-in, with the
@@ -70,6 +63,13 @@ const precompiledTemplates = {
   },
 };
 
+// dockerode is bundled so that three of its requires can be deferred.
+// docker-modem loads ssh2 (with its WebAssembly poly1305 and native crypto
+// addons) for ssh:// Docker hosts, and dockerode loads @grpc/grpc-js and
+// protobufjs for BuildKit sessions; ocm talks to a local socket and never
+// builds, yet the two cost the daemon about 25 MB of resident memory. Each is
+// replaced by a shim that requires the real module from node_modules the
+// first time it is used, so an ssh:// DOCKER_HOST still works.
 const LAZY = [
   { importer: /docker-modem[\\/]lib[\\/]ssh\.js$/, path: 'ssh2', shim: "exports.Client = function Client(...args) { const { Client } = require('ssh2'); return new Client(...args); };" },
   { importer: /dockerode[\\/]lib[\\/]docker\.js$/, path: './session', shim: "module.exports = function withSession(...args) { return require('dockerode/lib/session.js')(...args); };" },
