@@ -24,32 +24,18 @@ const external = [
   'write-file-atomic',
 ];
 
-// handlebars builds every compiled template through the source-map library
-// when it can load it, which cost a no-op `ocm up` of 50 users ~13 ms of its
-// ~35 ms render; given nothing, it uses its own small stand-in, with the
-// same output (ocm asks for no source maps).
-const noSourceMap = {
-  name: 'handlebars-without-source-map',
-  setup(b) {
-    b.onResolve({ filter: /^source-map$/ }, (args) => (/handlebars/.test(args.importer) ? { path: 'source-map', namespace: 'ocm-empty' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'ocm-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-  },
-};
-
 // The templates go into the bundle precompiled: the store's
 // precompiled-templates module is replaced by their text and handlebars'
 // precompiled form, made with the options core compiles them with. The CLI
 // then loads only handlebars' runtime and compiles nothing at start-up
-// (~25 ms of a no-op `ocm up`, ~50 ms of `ocm add`).
-const TEMPLATE_FILES = {
-  compose: 'docker-compose.yml.hbs', composeService: 'compose-service.yml.hbs',
-  nginxServer: 'nginx-server.conf.hbs', nginxShared: 'nginx-shared.conf.hbs', env: 'env.hbs',
-};
+// (~25 ms of a no-op `ocm up`, ~50 ms of `ocm add`), and the compiler with
+// the source-map library it would feed every template through is not in
+// the bundle at all.
 const precompiledTemplates = {
   name: 'precompiled-templates',
   setup(b) {
     b.onLoad({ filter: /[\\/]packages[\\/]store[\\/]src[\\/]precompiled-templates\.ts$/ }, async () => {
-      const { TEMPLATE_OPTIONS } = await import('../packages/core/dist/index.js');
+      const { TEMPLATE_FILES, TEMPLATE_OPTIONS } = await import('../packages/core/dist/index.js');
       const { default: Handlebars } = await import('handlebars');
       const text = Object.fromEntries(Object.entries(TEMPLATE_FILES).map(([key, file]) => [key, readFileSync(new URL(`../templates/${file}`, import.meta.url), 'utf8')]));
       const entries = (f) => Object.keys(TEMPLATE_FILES).map((key) => `${key}: ${f(key)}`).join(',\n');
@@ -102,7 +88,7 @@ await build({
   target: 'node20',
   outExtension: { '.js': '.mjs' },
   external,
-  plugins: [lazyRequires, noSourceMap, precompiledTemplates],
+  plugins: [lazyRequires, precompiledTemplates],
   conditions: ['ocm-source'],
   // Bundled CommonJS (commander) calls require for node builtins.
   banner: { js: "import { createRequire as __ocmCreateRequire } from 'node:module'; const require = __ocmCreateRequire(import.meta.url);" },

@@ -20,8 +20,8 @@ export function keepYoungGenerationSmall(): void {
  * default V8 lets it grow to a few times the live heap between full
  * collections; under proxy load the promoted per-request garbage took the
  * daemon from 97 MB to 166 MB RSS (50 users, wrk -c64) although its live
- * heap stayed near 20 MB. With this it stays under 100 MB at a cost in
- * throughput that the proxy bench measures.
+ * heap stayed near 20 MB. With this it peaked at 98.9-100.6 MB, at a cost
+ * in throughput that the proxy bench measures.
  */
 export function favourMemoryOverSpeed(): void {
   keepYoungGenerationSmall();

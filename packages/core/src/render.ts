@@ -17,6 +17,14 @@ export interface TemplateSources {
 }
 
 export type TemplateName = 'compose' | 'composeService' | 'nginxServer' | 'nginxShared' | 'env';
+/** Each template's file in the repository's templates/ folder. */
+export const TEMPLATE_FILES: Readonly<Record<TemplateName, string>> = {
+  compose: 'docker-compose.yml.hbs',
+  composeService: 'compose-service.yml.hbs',
+  nginxServer: 'nginx-server.conf.hbs',
+  nginxShared: 'nginx-shared.conf.hbs',
+  env: 'env.hbs',
+};
 /** What Handlebars.precompile(source, TEMPLATE_OPTIONS) returned for each template, evaluated. */
 export type PrecompiledTemplates = Record<TemplateName, TemplateSpecification>;
 type TemplateSpecification = Parameters<HB['template']>[0];
@@ -47,20 +55,16 @@ export interface Rendered {
 // manifest (list, show) start without it.
 const requireLazy = createRequire(import.meta.url);
 type HB = typeof import('handlebars');
-let preloaded: HB | undefined;
+let runtime: HB | undefined;
 
 /**
- * Loads handlebars through import(), which a bundler can see, before a
- * render. Precompiled templates need only its runtime (a sixth of its size:
- * no parser, no compiler); otherwise the bundled CLI gets its own copy, built
- * without the source-map library that handlebars feeds every compiled
- * template through. Renders work without this too.
+ * Precompiled templates (the bundled CLI's) need only handlebars' runtime, a
+ * sixth of its size with no parser or compiler; loading it through import()
+ * lets the bundler carry it. Call before a render; renders work without it.
  */
 export async function preloadHandlebars(sources?: TemplateSources): Promise<void> {
-  if (preloaded !== undefined) return;
-  preloaded = sources?.precompiled !== undefined
-    ? ((await import('handlebars/runtime')) as unknown as { default: HB }).default
-    : ((await import('handlebars')) as { default: HB }).default;
+  if (runtime !== undefined || sources?.precompiled === undefined) return;
+  runtime = ((await import('handlebars/runtime')) as unknown as { default: HB }).default;
 }
 
 type Compiled = { compose: HandlebarsTemplateDelegate; nginxServer: HandlebarsTemplateDelegate; nginxShared: HandlebarsTemplateDelegate; env: HandlebarsTemplateDelegate };
@@ -70,9 +74,8 @@ function compile(sources: TemplateSources): Compiled {
   const cached = compiledCache.get(sources);
   if (cached !== undefined) return cached;
   const precompiled = sources.precompiled;
-  // The runtime alone cannot compile: templates that come as text need all of handlebars.
-  const base = preloaded !== undefined && (precompiled !== undefined || typeof preloaded.compile === 'function') ? preloaded : (requireLazy('handlebars') as HB);
-  const hb = base.create();
+  // Templates that come as text need all of handlebars: the runtime cannot compile.
+  const hb = ((precompiled !== undefined ? runtime : undefined) ?? (requireLazy('handlebars') as HB)).create();
   hb.registerHelper('json', (value: unknown) => JSON.stringify(value));
   hb.registerHelper('mount', (m: MountSpec) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`);
   hb.registerHelper('publish', (c: ContainerSpec) => `${c.hostIp}:${c.hostPort}:${c.containerPort}`);

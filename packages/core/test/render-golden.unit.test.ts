@@ -5,15 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseManifest, renderDeployment, TEMPLATE_OPTIONS, type PrecompiledTemplates, type TemplateSources } from '@ocm/core';
+import { parseManifest, renderDeployment, TEMPLATE_FILES, TEMPLATE_OPTIONS, type PrecompiledTemplates, type TemplateName, type TemplateSources } from '@ocm/core';
 
 const fixtures = new URL('../../../test/fixtures/render/', import.meta.url);
 const templatesDir = new URL('../../../templates/', import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, templatesDir), 'utf8');
-export const templates: TemplateSources = {
-  compose: read('docker-compose.yml.hbs'), composeService: read('compose-service.yml.hbs'),
-  nginxServer: read('nginx-server.conf.hbs'), nginxShared: read('nginx-shared.conf.hbs'), env: read('env.hbs'),
-};
+export const templates: TemplateSources = Object.fromEntries(
+  Object.entries(TEMPLATE_FILES).map(([name, file]) => [name, readFileSync(new URL(file, templatesDir), 'utf8')]),
+) as Record<TemplateName, string>;
 const update = process.env.OCM_UPDATE_GOLDEN === '1';
 
 for (const name of readdirSync(fixtures)) {
@@ -60,8 +58,8 @@ test('a rotated token changes only that user\'s spec hash', () => {
 // it must give the same files, to the byte, as compiling the text.
 test('precompiled templates render exactly what the templates compiled at run time render', async () => {
   const { default: Handlebars } = await import('handlebars');
-  const names = ['compose', 'composeService', 'nginxServer', 'nginxShared', 'env'] as const;
-  const precompiled = Object.fromEntries(names.map((n) => [n, new Function(`return ${Handlebars.precompile(templates[n], TEMPLATE_OPTIONS)}`)()])) as PrecompiledTemplates;
+  const precompiled = Object.fromEntries((Object.keys(TEMPLATE_FILES) as TemplateName[])
+    .map((n) => [n, new Function(`return ${Handlebars.precompile(templates[n], TEMPLATE_OPTIONS)}`)()])) as PrecompiledTemplates;
   for (const name of readdirSync(fixtures)) {
     const manifest = parseManifest(readFileSync(new URL(`${name}/ocm.yaml`, fixtures), 'utf8'));
     const tokens = new Map(manifest.users.map((u) => [u.name, `TOKEN-${u.name}`]));

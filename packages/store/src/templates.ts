@@ -1,25 +1,22 @@
 // The handlebars sources ship in the repository's templates/ folder; the
-// core is handed their text so it never touches the filesystem.
+// core is handed their text so it never touches the filesystem. The bundled
+// CLI carries them precompiled and never looks for the folder.
 import { existsSync, readFileSync } from 'node:fs';
-import type { TemplateSources } from '@ocm/core';
+import { TEMPLATE_FILES, type TemplateName, type TemplateSources } from '@ocm/core';
 import { PRECOMPILED_TEMPLATES } from './precompiled-templates.js';
 
-// From packages/store/{src,dist}/ or from the bundled CLI in dist/cli/.
-const TEMPLATE_DIR = [new URL('../../../templates/', import.meta.url), new URL('../../templates/', import.meta.url)]
-  .find((dir) => existsSync(new URL('docker-compose.yml.hbs', dir))) ?? new URL('../../../templates/', import.meta.url);
+/** From packages/store/{src,dist}/ or from a CLI bundled to dist/cli/. */
+function templateDir(): URL {
+  const candidates = [new URL('../../../templates/', import.meta.url), new URL('../../templates/', import.meta.url)];
+  return candidates.find((dir) => existsSync(new URL(TEMPLATE_FILES.compose, dir))) ?? (candidates[0] as URL);
+}
 
 let cached: TemplateSources | undefined;
 
 export function loadTemplates(): TemplateSources {
   if (cached !== undefined) return cached;
   if (PRECOMPILED_TEMPLATES !== undefined) return (cached = PRECOMPILED_TEMPLATES);
-  const read = (name: string): string => readFileSync(new URL(name, TEMPLATE_DIR), 'utf8');
-  cached = {
-    compose: read('docker-compose.yml.hbs'),
-    composeService: read('compose-service.yml.hbs'),
-    nginxServer: read('nginx-server.conf.hbs'),
-    nginxShared: read('nginx-shared.conf.hbs'),
-    env: read('env.hbs'),
-  };
+  const dir = templateDir();
+  cached = Object.fromEntries(Object.entries(TEMPLATE_FILES).map(([name, file]) => [name, readFileSync(new URL(file, dir), 'utf8')])) as Record<TemplateName, string>;
   return cached;
 }

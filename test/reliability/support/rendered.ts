@@ -4,17 +4,12 @@
 // env files hold exactly the token and the merged env. Anything a value could
 // inject shows up as a difference here.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { LABEL_MANAGED, effectiveLimits, mergedEnv, parseSize, type Manifest, type Rendered, type TemplateSources, type UserDeployment } from '@ocm/core';
 import { parseEnvFile } from '@ocm/engine';
+import { loadTemplates } from '@ocm/store';
 
-const templatesDir = new URL('../../../templates/', import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, templatesDir), 'utf8');
-export const templates: TemplateSources = {
-  compose: read('docker-compose.yml.hbs'), composeService: read('compose-service.yml.hbs'),
-  nginxServer: read('nginx-server.conf.hbs'), nginxShared: read('nginx-shared.conf.hbs'), env: read('env.hbs'),
-};
+export const templates: TemplateSources = loadTemplates();
 
 function expectedService(u: UserDeployment): Record<string, unknown> {
   const c = u.container;
