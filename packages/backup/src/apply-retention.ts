@@ -34,9 +34,10 @@ export async function applyRetention(opts: ApplyRetentionOptions): Promise<Reten
   const plan = planRetention(all.map((b) => ({ ...b, path: b.archive })), opts.now, opts.policy ?? defaultRetention);
   const pruned = plan.prune.filter((b) => b.archive !== fresh.archive);
   for (const b of pruned) {
-    // Sidecar first: the archive stops being a backup at once; a crash leaves an orphan cleanup removes.
-    await rm(sidecarName(b.archive), { force: true });
+    // Archive first: a kill between the two leaves a sidecar alone, which is
+    // never listed and is tidied by the next run.
     await rm(b.archive, { force: true });
+    await rm(sidecarName(b.archive), { force: true });
   }
   if (pruned.length > 0) await fsyncDir(join(opts.backupsDir, opts.user));
   const prunedSet = new Set(pruned.map((b) => b.archive));

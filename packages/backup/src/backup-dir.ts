@@ -60,10 +60,12 @@ export interface Cleanup {
 
 /**
  * Tidies this user's directory after a killed run: temp archives and snapshots
- * of dead writers and sidecars without an archive are removed; an archive
- * killed between its rename and its sidecar is adopted when it verifies in
- * full, and otherwise left alone (never listed, never deleted: it may not be
- * ours). Call only while holding the lock.
+ * of dead writers and sidecars without an archive are removed (a run writes
+ * the sidecar before it renames the archive, and retention deletes the
+ * archive before its sidecar). A final-named archive without a sidecar, such
+ * as one copied back by hand, is adopted when it verifies in full, and
+ * otherwise left alone (never listed, never deleted: it may not be ours).
+ * Call only while holding the lock.
  */
 export async function cleanStale(dir: string, user: string): Promise<Cleanup> {
   const out: Cleanup = { removed: [], adopted: [] };

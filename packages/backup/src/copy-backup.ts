@@ -1,10 +1,10 @@
 // Second copy of an archive (another disk or a mount): copied to a temp name,
-// re-hashed from the copy, and only then renamed and given its sidecar.
+// re-hashed from the copy, and only then given its sidecar and renamed.
 import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { OcmError, isOcmError } from '@ocm/core';
-import { parseArchiveName, tempName } from './archive-name.js';
+import { parseArchiveName, sidecarName, tempName } from './archive-name.js';
 import { fsyncDir, sha256File } from './durable-fs.js';
 import { readSidecar, writeSidecar } from './sidecar.js';
 
@@ -26,6 +26,7 @@ export async function copyBackup(archive: string, destDir: string): Promise<Copy
   await mkdir(destDir, { recursive: true, mode: 0o700 });
   const final = join(destDir, name);
   const temp = join(destDir, tempName(parsed.user, parsed.time, '.tar.gz.partial'));
+  let sidecarOnly = false;
   try {
     await copyFile(archive, temp, constants.COPYFILE_EXCL);
     await chmod(temp, 0o600);
@@ -38,11 +39,15 @@ export async function copyBackup(archive: string, destDir: string): Promise<Copy
         details: { archive, destDir },
       });
     }
-    await rename(temp, final);
-    await fsyncDir(destDir);
+    // Sidecar first, as in createBackup: an archive on disk always has one.
+    sidecarOnly = true;
     await writeSidecar(final, expected);
+    await rename(temp, final);
+    sidecarOnly = false;
+    await fsyncDir(destDir);
     return { archive: final, sha256: expected, bytes: copied.bytes };
   } catch (error) {
+    if (sidecarOnly) await rm(sidecarName(final), { force: true });
     await rm(temp, { force: true });
     if (isOcmError(error)) throw error;
     throw new OcmError('OCM_E_BACKUP_FAILED', `copying ${name} to ${destDir} failed: ${(error as Error).message}`, { cause: error });

@@ -3,7 +3,7 @@
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcmError, isOcmError } from '@ocm/core';
-import { archiveName, tempName } from './archive-name.js';
+import { archiveName, sidecarName, tempName } from './archive-name.js';
 import { acquireLock, cleanStale } from './backup-dir.js';
 import { FrozenWindow } from './consistency-guard.js';
 import { fsyncDir } from './durable-fs.js';
@@ -83,6 +83,7 @@ async function backupWith(opts: CreateBackupOptions, strategy: BackupStrategy, s
   const archive = join(opts.destDir, archiveName(opts.user, createdAt));
   const partial = join(opts.destDir, tempName(opts.user, createdAt, '.tar.gz.partial'));
   const snapshotDir = join(opts.destDir, tempName(opts.user, createdAt, '.snapshot'));
+  let sidecarOnly = false;
   try {
     await cleanStale(opts.destDir, opts.user);
     if (await stat(archive).catch(() => undefined)) {
@@ -131,9 +132,14 @@ async function backupWith(opts: CreateBackupOptions, strategy: BackupStrategy, s
     await rm(snapshotDir, { recursive: true, force: true });
     await chmod(partial, 0o600);
     await fsyncFile(partial);
-    await rename(partial, archive);
-    await fsyncDir(opts.destDir);
+    // Sidecar first: a kill between the two leaves a sidecar without an
+    // archive (never listed, removed by the next run), never an archive that
+    // is complete on disk but not listed as a backup.
+    sidecarOnly = true;
     await writeSidecar(archive, written.sha256);
+    await rename(partial, archive);
+    sidecarOnly = false;
+    await fsyncDir(opts.destDir);
     const totals = written.manifest.totals;
     opts.onProgress?.({ phase: 'done', bytesRead: totals.bytes, totalBytes: totals.bytes });
     return {
@@ -153,6 +159,7 @@ async function backupWith(opts: CreateBackupOptions, strategy: BackupStrategy, s
   } catch (error) {
     // Thaw first: the container must not stay frozen while we clean up.
     await window.leave().catch(() => undefined);
+    if (sidecarOnly) await rm(sidecarName(archive), { force: true });
     await rm(partial, { force: true });
     await rm(snapshotDir, { recursive: true, force: true });
     if (isOcmError(error) || error instanceof StartedMeanwhile) throw error;

@@ -1,8 +1,8 @@
 // Listing, second copies, retention on disk and the whole nightly job for one
 // user: what counts as a backup, and that old backups only go after a new one.
 import assert from 'node:assert/strict';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import {
   applyRetention,
@@ -82,6 +82,12 @@ test('copyBackup writes a verified copy with its sidecar and refuses an archive 
   assert.equal(copy.sha256, r.sha256);
   assert.equal((await stat(copy.archive)).mode & 0o777, 0o600);
   await verifyBackup(copy.archive);
+
+  // A rename that fails after the sidecar was written takes the sidecar back.
+  const blocked = join(root, 'offsite3');
+  await mkdir(join(blocked, basename(r.archive), 'in-the-way'), { recursive: true });
+  await assert.rejects(copyBackup(r.archive, blocked), { code: 'OCM_E_BACKUP_FAILED' });
+  assert.deepEqual(await names(blocked), [basename(r.archive)], 'no sidecar for an archive that is not there');
 
   const bytes = await readFile(r.archive);
   bytes[200] = (bytes[200] as number) ^ 1;
