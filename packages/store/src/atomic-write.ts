@@ -1,6 +1,7 @@
 // Every file ocm writes lands whole or not at all: write-file-atomic writes a
 // temp file beside the target, fsyncs and renames it into place.
 import { readFile } from 'node:fs/promises';
+import { OcmError, quote } from '@ocm/core';
 
 export interface WriteOptions { mode: number; uid?: number; gid?: number }
 
@@ -15,7 +16,16 @@ export async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR' || code === 'EISDIR') {
+      const what = code === 'ENOTDIR' ? 'a file stands where a directory of its path belongs' : 'it is a directory';
+      throw new OcmError('OCM_E_ROOT_INVALID', `cannot read ${quote(path)}: ${what}`, {
+        hint: 'move the thing that is in the way out of the deployment root, then retry',
+        cause: error,
+        details: { path },
+      });
+    }
     throw error;
   }
 }
