@@ -93,10 +93,10 @@ test('mapLimit starts nothing after a failure and throws once the running calls 
   assert.deepEqual(settled.sort(), [0, 1]);
 });
 
-test('probeDelay starts at 50 ms, grows by a fifth, and never passes the interval', () => {
-  assert.deepEqual(Array.from({ length: 8 }, (_, i) => probeDelay(i, 1000)), [50, 60, 72, 86, 104, 124, 149, 179]);
-  assert.deepEqual([probeDelay(17, 1000), probeDelay(18, 1000), probeDelay(60, 1000)], [1000, 1000, 1000]);
-  assert.deepEqual([probeDelay(0, 30), probeDelay(9, 250), probeDelay(10_000, 5000)], [30, 250, 5000]);
+test('probeDelay starts at 20 ms, grows by 15 %, and never passes the interval', () => {
+  assert.deepEqual(Array.from({ length: 8 }, (_, i) => probeDelay(i, 1000)), [20, 23, 26, 30, 35, 40, 46, 53]);
+  assert.deepEqual([probeDelay(27, 1000), probeDelay(28, 1000), probeDelay(60, 1000)], [871, 1000, 1000]);
+  assert.deepEqual([probeDelay(0, 10), probeDelay(18, 200), probeDelay(10_000, 5000)], [10, 200, 5000]);
   // The first second is covered by probes no more than 0.25 s apart.
   let t = 0;
   for (let i = 0; t < 1000; i++) {
