@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { getDocker, testLabels } from './support/docker.js';
 import { httpJson } from './support/wait.js';
 import { ocm, snapshot } from './helpers/cli.js';
@@ -131,6 +131,36 @@ test('a subnet another Docker network holds is refused before ocm.yaml records t
   const up = await ocm(['up'], { root });
   assert.notEqual(up.code, 0);
   assert.match(up.stdout + up.stderr, /overlaps/);
+});
+
+test('add creates the network while it writes: a failed write takes it back, a leftover of a killed add is reclaimed', async (t) => {
+  const { root, pool, project } = await testRoot(t);
+  const networks = async (name: string) => (await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+
+  // Something in the way of ww's files: the write fails after the checks passed.
+  mkdirSync(`${root}/users`, { recursive: true });
+  writeFileSync(`${root}/users/ww`, 'in the way\n');
+  const before = snapshot(root);
+  const failed = await ocm(['add', 'ww'], { root });
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(failed.stderr, /^error: cannot read ".*\/users\/ww\/env": a file stands where a directory of its path belongs$/m);
+  assert.match(failed.stderr, /^hint: /m);
+  assert.deepEqual(snapshot(root), before, 'root unchanged: ww is not in ocm.yaml');
+  assert.deepEqual(await networks(`${project}-ww`), [], 'the early network was removed again');
+  rmSync(`${root}/users/ww`);
+
+  // What an add killed after its early network leaves: a network of this root
+  // for a user ocm.yaml does not have, on the subnet the next user gets.
+  const leftover = await docker.createNetwork({
+    Name: `${project}-gone`, Driver: 'bridge', Labels: testLabels({ 'ocm.managed': '1', 'ocm.root': root, 'ocm.user': 'gone' }),
+    IPAM: { Driver: 'default', Config: [{ Subnet: pool.replace(/0\.0\/16$/, '0.0/28') }] },
+  });
+  t.after(() => leftover.remove().catch(() => undefined));
+  const r = await ocm(['add', 'zz'], { root });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`^removed network ${project}-gone: a leftover of an interrupted add, it held zz's subnet$`, 'm'));
+  assert.deepEqual(await networks(`${project}-gone`), []);
+  assert.equal((await networks(`${project}-zz`)).length, 1);
 });
 
 test('compose and ocm converge on the same containers instead of fighting', async (t) => {

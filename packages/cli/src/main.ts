@@ -13,7 +13,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const program = createProgram(io, {
     // The Docker side is loaded only when an edit needs it.
     afterEdit: async (cmd, event) => (await import('./runtime-hooks.js')).afterEdit(cmd, event, io),
-    preflight: async (_cmd, event, manifest, user) => (await import('./runtime-hooks.js')).preflight(event, manifest, user, io),
+    preflight: async (cmd, event, manifest, user) => (await import('./runtime-hooks.js')).preflight(cmd, event, manifest, user, io),
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { OcmError, LABEL_ROOT, LABEL_USER, type Manifest, type User } from '@ocm/core';
 import { assertAllOk, removeContainer, up } from '@ocm/ops/lifecycle';
-import { preflightStart } from '@ocm/ops/preflight';
+import { preflightStart, type PreparedStart } from '@ocm/ops/preflight';
+import type { Prepared } from '@ocm/ops/users';
 import { showUser } from '@ocm/ops/users';
 import { opsContext } from './context.js';
 import { makeEngine } from './engine-factory.js';
@@ -12,16 +13,23 @@ import type { EditEvent } from './commands/users.js';
 import type { Io } from './io.js';
 import { progress } from './progress.js';
 
-/** Before an add that will start a container: Docker, the user's subnet and the image (see ops/preflight). */
-export async function preflight(event: EditEvent, manifest: Manifest, user: User, io: Io): Promise<void> {
-  if (!event.start) return;
+/**
+ * Before an add that will start a container: Docker, the user's subnet and
+ * the image (see ops/preflight). Hands back the early network creation, which
+ * addUser undoes if its write fails.
+ */
+export async function preflight(cmd: Command, event: EditEvent, manifest: Manifest, user: User, io: Io): Promise<Prepared | undefined> {
+  if (!event.start) return undefined;
   const engine = await makeEngine();
   const bar = progress(io);
+  let prepared: PreparedStart;
   try {
-    await preflightStart(engine, manifest, user, bar.pull);
+    prepared = await preflightStart(engine, manifest, user, opsContext(cmd, io).root.path, bar.pull);
   } finally {
     bar.done();
   }
+  for (const name of prepared.reclaimed) io.err(`removed network ${name}: a leftover of an interrupted add, it held ${user.name}'s subnet`);
+  return prepared;
 }
 
 async function hasContainer(engine: Awaited<ReturnType<typeof makeEngine>>, root: string, name: string): Promise<boolean> {

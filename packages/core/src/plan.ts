@@ -106,9 +106,14 @@ export function canonicalJson(value: unknown): string {
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** The labels on everything ocm creates for a user: the admin's own, plus who it belongs to. */
+export function userLabels(manifest: Manifest, name: string, root: string): Record<string, string> {
+  return { ...manifest.settings.labels, [LABEL_MANAGED]: '1', [LABEL_USER]: name, [LABEL_ROOT]: root };
+}
+
 export function planUser(manifest: Manifest, user: User, input: PlanInput): UserDeployment {
   const root = assertRootPath(input.root);
-  const baseLabels = { ...manifest.settings.labels, [LABEL_MANAGED]: '1', [LABEL_USER]: user.name, [LABEL_ROOT]: root };
+  const baseLabels = userLabels(manifest, user.name, root);
   const network = userNetwork(manifest, user, baseLabels);
   const container = containerFor(manifest, user, root, baseLabels);
   const envText = input.envFiles.get(user.name) ?? '';

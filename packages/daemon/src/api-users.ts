@@ -21,7 +21,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const ctx = runtimeOf(deps, request);
     const { name, start = true, ...options } = request.body;
     // Like the CLI: Docker, the subnet and the image are checked under the lock, before the first write.
-    await addUser(ctx, name, { ...options, ...(start ? { beforeWrite: (manifest, user) => preflightStart(ctx.engine, manifest, user) } : {}) });
+    await addUser(ctx, name, { ...options, ...(start ? { beforeWrite: (manifest, user) => preflightStart(ctx.engine, manifest, user, ctx.root.path) } : {}) });
     deps.edited();
     if (start) assertAllOk((await up(ctx, [name])).outcomes);
     return reply.code(201).send({ user: await showUser(ctx, name), started: start });

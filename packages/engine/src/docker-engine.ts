@@ -23,6 +23,7 @@ export interface DockerEngineOptions {
 
 export class DockerEngine implements T.ContainerEngine {
   readonly docker: Docker;
+  private readonly ensuring = new Map<string, { key: string; result: Promise<T.EnsureNetworkResult> }>();
 
   constructor(options: DockerEngineOptions = {}) {
     this.docker = options.docker ?? new Docker(options.socketPath ? { socketPath: options.socketPath } : undefined);
@@ -32,12 +33,26 @@ export class DockerEngine implements T.ContainerEngine {
     await docker('ping the daemon', () => this.docker.ping());
   }
 
+  /**
+   * A second call for a network whose creation is still in flight joins it,
+   * so a caller may start the creation early (`ocm add` does, while it writes
+   * the user's files) and the reconcile after it waits for the same result.
+   */
   ensureNetwork(spec: NetworkSpec): Promise<T.EnsureNetworkResult> {
-    return ensureNetwork(this.docker, spec);
+    const key = JSON.stringify(spec);
+    const inFlight = this.ensuring.get(spec.name);
+    if (inFlight?.key === key) return inFlight.result;
+    const result = (inFlight ? inFlight.result.catch(() => undefined) : Promise.resolve())
+      .then(() => ensureNetwork(this.docker, spec))
+      .finally(() => {
+        if (this.ensuring.get(spec.name)?.result === result) this.ensuring.delete(spec.name);
+      });
+    this.ensuring.set(spec.name, { key, result });
+    return result;
   }
 
-  assertSubnetFree(spec: NetworkSpec): Promise<void> {
-    return assertSubnetFree(this.docker, spec);
+  assertSubnetFree(spec: NetworkSpec, options?: T.SubnetCheckOptions): Promise<string[]> {
+    return assertSubnetFree(this.docker, spec, options);
   }
 
   removeNetworkIfUnused(name: string): Promise<boolean> {

@@ -1,9 +1,10 @@
 // One bridge network per user with a fixed subnet, so the gateway's trusted
 // proxy address is known before the container exists.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { LABEL_MANAGED, LABEL_ROOT, OcmError, cidrsOverlap, quote, type NetworkSpec } from '@ocm/core';
 import { docker, dockerMessage, dockerStatus, toOcmError } from './docker-errors.js';
-import type { EnsureNetworkResult } from './engine-types.js';
+import type { EnsureNetworkResult, SubnetCheckOptions } from './engine-types.js';
 
 /** Pure: does an existing network already have the subnet and gateway the spec wants? */
 export function networkMatches(info: Docker.NetworkInspectInfo, spec: NetworkSpec): boolean {
@@ -26,7 +27,7 @@ export async function findNetwork(client: Docker, name: string): Promise<Docker.
 
 export async function ensureNetwork(client: Docker, spec: NetworkSpec): Promise<EnsureNetworkResult> {
   const existing = await findNetwork(client, spec.name);
-  if (!existing) return { id: await createNetwork(client, spec), name: spec.name, action: 'created' };
+  if (!existing) return createOrJoin(client, spec, 'created');
   assertOurs(existing, spec);
   if (networkMatches(existing, spec)) return { id: existing.Id, name: spec.name, action: 'exists' };
   const attached = Object.values(existing.Containers ?? {}).map((c) => c.Name);
@@ -38,7 +39,24 @@ export async function ensureNetwork(client: Docker, spec: NetworkSpec): Promise<
     );
   }
   await docker('remove network', () => client.getNetwork(existing.Id).remove());
-  return { id: await createNetwork(client, spec), name: spec.name, action: 'recreated' };
+  return createOrJoin(client, spec, 'recreated');
+}
+
+/** Creates the network; if another process created it since our lookup, uses theirs when it is the same. */
+async function createOrJoin(client: Docker, spec: NetworkSpec, action: 'created' | 'recreated'): Promise<EnsureNetworkResult> {
+  const id = await createNetwork(client, spec);
+  if (id !== undefined) return { id, name: spec.name, action };
+  const other = await findNetwork(client, spec.name);
+  if (!other) {
+    throw new OcmError('OCM_E_DOCKER_FAILED', `Docker says network ${quote(spec.name)} exists, but it cannot be found`, { hint: 'another process may be removing it; retry', details: { network: spec.name } });
+  }
+  assertOurs(other, spec);
+  if (!networkMatches(other, spec)) {
+    throw new OcmError('OCM_E_NETWORK_CONFLICT', `network ${quote(spec.name)} was just created by another process with subnet ${quote(other.IPAM?.Config?.[0]?.Subnet)}, not ${quote(spec.subnet)}`, {
+      hint: 'two ocm commands changed this root at once; retry', details: { network: spec.name },
+    });
+  }
+  return { id: other.Id, name: spec.name, action: 'exists' };
 }
 
 function assertOurs(info: Docker.NetworkInspectInfo, spec: NetworkSpec): void {
@@ -60,22 +78,31 @@ function assertOurs(info: Docker.NetworkInspectInfo, spec: NetworkSpec): void {
 /**
  * Refuse a spec whose subnet Docker would refuse, before anything is written:
  * another network (not the spec's own, which ensureNetwork reuses or
- * recreates) already holds an overlapping subnet.
+ * recreates) already holds an overlapping subnet. A clashing network the
+ * caller calls a leftover (`reclaim`) is removed instead, if no container
+ * uses it; the names removed are returned.
  */
-export async function assertSubnetFree(client: Docker, spec: NetworkSpec): Promise<void> {
+export async function assertSubnetFree(client: Docker, spec: NetworkSpec, options: SubnetCheckOptions = {}): Promise<string[]> {
   const all = await docker('list networks', () => client.listNetworks());
+  const reclaimed: string[] = [];
   for (const network of all) {
     if (network.Name === spec.name) continue;
     const clash = (network.IPAM?.Config ?? []).find((c) => typeof c.Subnet === 'string' && cidrsOverlap(c.Subnet, spec.subnet));
     if (clash === undefined) continue;
+    if (options.reclaim?.({ name: network.Name, labels: network.Labels ?? {} }) === true && (await removeNetworkIfUnused(client, network.Name))) {
+      reclaimed.push(network.Name);
+      continue;
+    }
     throw new OcmError('OCM_E_NETWORK_CONFLICT', `subnet ${quote(spec.subnet)} for network ${quote(spec.name)} overlaps ${quote(clash.Subnet)} of the Docker network ${quote(network.Name)}`, {
       hint: `give this root its own settings.network.pool in ocm.yaml (a /16 no Docker network uses; \`docker network inspect ${network.Name}\` shows what it holds)`,
       details: { network: spec.name, subnet: spec.subnet, other: network.Name, otherSubnet: clash.Subnet },
     });
   }
+  return reclaimed;
 }
 
-async function createNetwork(client: Docker, spec: NetworkSpec): Promise<string> {
+/** The new network's id; undefined when one of that name appeared meanwhile. */
+async function createNetwork(client: Docker, spec: NetworkSpec): Promise<string | undefined> {
   try {
     const network = await client.createNetwork({
       Name: spec.name,
@@ -86,10 +113,22 @@ async function createNetwork(client: Docker, spec: NetworkSpec): Promise<string>
     });
     return network.id;
   } catch (error) {
+    if (dockerStatus(error) === 409) return undefined;
     if (/overlaps/i.test(dockerMessage(error))) {
+      // A process creating the same network holds its subnet before the name is listed.
+      if (await appears(client, spec.name, 1000)) return undefined;
       throw new OcmError('OCM_E_NETWORK_CONFLICT', `subnet ${quote(spec.subnet)} for network ${quote(spec.name)} overlaps another Docker network`, { cause: error });
     }
     throw toOcmError(error, 'create network');
+  }
+}
+
+async function appears(client: Docker, name: string, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if ((await findNetwork(client, name)) !== undefined) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
   }
 }
 

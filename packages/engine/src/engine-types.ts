@@ -61,6 +61,11 @@ export interface EnsureNetworkResult {
   action: 'created' | 'exists' | 'recreated';
 }
 
+export interface SubnetCheckOptions {
+  /** True for a clashing network that may be removed (when unused) instead of refused. */
+  reclaim?: (network: { name: string; labels: Record<string, string> }) => boolean;
+}
+
 export interface PullProgress {
   status: string;
   id?: string;
@@ -71,8 +76,12 @@ export interface ContainerEngine {
   /** Fails with OCM_E_DOCKER_UNREACHABLE when the daemon does not answer. */
   ping(): Promise<void>;
   ensureNetwork(spec: NetworkSpec): Promise<EnsureNetworkResult>;
-  /** OCM_E_NETWORK_CONFLICT when another network holds a subnet overlapping the spec's. */
-  assertSubnetFree(spec: NetworkSpec): Promise<void>;
+  /**
+   * OCM_E_NETWORK_CONFLICT when another network holds a subnet overlapping the
+   * spec's, unless options.reclaim calls it a leftover and no container uses
+   * it: then it is removed. Returns the names removed.
+   */
+  assertSubnetFree(spec: NetworkSpec, options?: SubnetCheckOptions): Promise<string[]>;
   /** Removes an ocm-labelled network with no containers; false when kept (foreign, in use or gone). */
   removeNetworkIfUnused(name: string): Promise<boolean>;
   /** Creates (not starts) the container; reads spec.envFile. Returns the container id. */

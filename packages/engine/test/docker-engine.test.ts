@@ -180,6 +180,26 @@ test('a network with a changed subnet is recreated only when nothing is attached
   });
 });
 
+test('ensureNetwork: a second call joins one in flight, and a second process finds the network made meanwhile', async (t) => {
+  const { engine, run } = ctx;
+  const fay = await makeUser(run, 'fay');
+  removeAfter(t, ctx.docker, fay);
+  // The same engine: one creation, both callers get its result.
+  const [a, b] = await Promise.all([engine.ensureNetwork(fay.network), engine.ensureNetwork(fay.network)]);
+  assert.equal(a.action, 'created');
+  assert.deepEqual(b, a);
+  assert.equal((await engine.ensureNetwork(fay.network)).action, 'exists');
+
+  // Two engines (two ocm processes) racing for one name: neither fails.
+  const gus = await makeUser(run, 'gus');
+  removeAfter(t, ctx.docker, gus);
+  const other = new DockerEngine();
+  const both = await Promise.all([engine.ensureNetwork(gus.network), other.ensureNetwork(gus.network)]);
+  assert.deepEqual(both.map((r) => r.action).sort(), ['created', 'exists']);
+  assert.equal(both[0].id, both[1].id);
+  assert.equal((await ctx.docker.listNetworks({ filters: { name: [gus.network.name] } })).filter((n) => n.Name === gus.network.name).length, 1);
+});
+
 test('pulling with no registry is OCM_E_IMAGE_MISSING naming the image', async () => {
   const image = 'registry.invalid/ocm/never:1';
   assert.equal(await ctx.engine.imageExists(image), false);

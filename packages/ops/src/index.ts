@@ -1,6 +1,6 @@
 export type { OpsContext } from './context.js';
 export type { RuntimeContext } from './runtime-context.js';
-export { addUser, setUser, removeUser, userToken, listUsers, showUser, viewUser, type AddOptions, type SetOptions, type RemoveOptions, type EditResult, type TokenResult, type UserView, type LimitOptions } from './users.js';
+export { addUser, setUser, removeUser, userToken, listUsers, showUser, viewUser, type AddOptions, type SetOptions, type RemoveOptions, type EditResult, type TokenResult, type UserView, type LimitOptions, type Prepared } from './users.js';
 export { initRoot, renderRoot, type InitOptions, type RenderResult } from './deployment.js';
 export { currentPlan, selectUsers, type CurrentPlan } from './current-plan.js';
 export { up, down, startUser, stopUser, restartUser, removeContainer, assertAllOk, type LifecycleOptions, type UpResult } from './lifecycle.js';
@@ -8,5 +8,5 @@ export { userStatus, statusAll, type UserStatus } from './status.js';
 export { upgrade, type UpgradeOpsOptions } from './upgrade.js';
 export { doctor, type Finding, type DoctorExtras } from './doctor.js';
 export { ensureImages } from './images.js';
-export { preflightStart } from './preflight.js';
+export { preflightStart, isLeftoverNetwork, type PreparedStart } from './preflight.js';
 export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, type UserBackupOutcome, type BackupRunOptions } from './backups.js';

@@ -11,10 +11,18 @@ import type { OpsContext } from './context.js';
 
 export interface LimitOptions { cpus?: string | number; memory?: string; pids?: string | number }
 
+/** Work a hook started ahead of the write, and how to take it back should the write fail. */
+export interface Prepared {
+  undo(): Promise<void>;
+}
+
 export interface AddOptions extends LimitOptions {
   env?: Record<string, string>;
-  /** Runs after every check passed and before the first write (e.g. Docker reachable, image present). */
-  beforeWrite?: (manifest: Manifest, user: User) => Promise<void>;
+  /**
+   * Runs after every check passed and before the first write (e.g. Docker
+   * reachable, image present). What it returns is undone if the write fails.
+   */
+  beforeWrite?: (manifest: Manifest, user: User) => Promise<Prepared | void>;
 }
 
 export interface SetOptions extends LimitOptions {
@@ -61,8 +69,14 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
     const user: User = { name, port: allocatePort(manifest), enabled: true, ...limits, env: { ...(options.env ?? {}) } };
     const next: Manifest = { ...manifest, users: [...manifest.users, user] };
     checkManifestRules(validateManifest(next));
-    await options.beforeWrite?.(next, user);
-    const changes = await commit(ctx, next);
+    const prepared = await options.beforeWrite?.(next, user);
+    let changes: FileChange[];
+    try {
+      changes = await commit(ctx, next);
+    } catch (error) {
+      await prepared?.undo().catch(() => undefined);
+      throw error;
+    }
     await ctx.root.audit({ actor: ctx.actor, action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env) } });
     return { manifest: next, user, changes };
   });

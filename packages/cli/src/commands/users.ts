@@ -1,7 +1,7 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
 import { OcmError, parseEnvAssignment, type Manifest, type User } from '@ocm/core';
-import type { UserView } from '@ocm/ops';
+import type { Prepared, UserView } from '@ocm/ops';
 
 // Operations are imported when a command runs, so start-up loads only commander.
 const usersOps = () => import('@ocm/ops/users');
@@ -126,4 +126,4 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
 
 export interface EditEvent { kind: 'add' | 'remove' | 'set'; name: string; start: boolean }
 export type AfterEdit = (cmd: Command, event: EditEvent) => Promise<void>;
-export type Preflight = (cmd: Command, event: EditEvent, manifest: Manifest, user: User) => Promise<void>;
+export type Preflight = (cmd: Command, event: EditEvent, manifest: Manifest, user: User) => Promise<Prepared | void>;
