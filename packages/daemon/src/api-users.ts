@@ -21,7 +21,12 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const ctx = runtimeOf(deps, request);
     const { name, start = true, ...options } = request.body;
     // Like the CLI: Docker, the subnet and the image are checked under the lock, before the first write.
-    await addUser(ctx, name, { ...options, ...(start ? { beforeWrite: (manifest, user) => preflightStart(ctx.engine, manifest, user, ctx.root.path) } : {}) });
+    const beforeWrite: AddOptions['beforeWrite'] = async (manifest, user) => {
+      const prepared = await preflightStart(ctx.engine, manifest, user, ctx.root.path);
+      for (const network of prepared.reclaimed) request.log.warn({ network, user: name }, 'removed a leftover network of an interrupted add that held the new user\'s subnet');
+      return prepared;
+    };
+    await addUser(ctx, name, { ...options, ...(start ? { beforeWrite } : {}) });
     deps.edited();
     if (start) assertAllOk((await up(ctx, [name])).outcomes);
     return reply.code(201).send({ user: await showUser(ctx, name), started: start });
