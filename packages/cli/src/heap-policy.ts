@@ -22,13 +22,8 @@ export function keepYoungGenerationSmall(): void {
  * daemon from 97 MB to 166 MB RSS (50 users, wrk -c64) although its live
  * heap stayed near 20 MB. With this it peaked at 98.9-100.6 MB, at a cost
  * in throughput that the proxy bench measures.
- *
- * The optimising compiler's inlining is off too: the code it makes, and the
- * memory it takes to make it, were another 3 MB of the peak under wrk
- * (96.1 against 93.1 MB, runs alternated), for about 5 % of throughput.
  */
 export function favourMemoryOverSpeed(): void {
   keepYoungGenerationSmall();
   setFlagsFromString('--optimize-for-size');
-  setFlagsFromString('--no-turbo-inlining');
 }
