@@ -53,9 +53,10 @@ export async function backupUser(opts: BackupUserOptions): Promise<BackupUserRes
   try {
     await verifyBackup(result.archive);
   } catch (error) {
-    // Read back wrong (disk trouble): it must not count as the backup retention keeps.
-    await rm(sidecarName(result.archive), { force: true });
+    // Read back wrong (disk trouble): it must not count as the backup retention
+    // keeps. Archive first, as retention does: a sidecar left alone is never listed.
     await rm(result.archive, { force: true });
+    await rm(sidecarName(result.archive), { force: true });
     throw error;
   }
   const out: BackupUserResult = { ...result, pruned: [] };
