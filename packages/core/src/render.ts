@@ -86,24 +86,10 @@ function compile(sources: TemplateSources): Compiled {
     const address = (options.data as { root: { listenAddress: string } }).root.listenAddress;
     return address === '' ? String(port) : `${address}:${port}`;
   });
-  if (precompiled !== undefined) {
-    hb.registerPartial('service', hb.template(precompiled.composeService));
-    const compiled = {
-      compose: hb.template(precompiled.compose),
-      nginxServer: hb.template(precompiled.nginxServer),
-      nginxShared: hb.template(precompiled.nginxShared),
-      env: hb.template(precompiled.env),
-    };
-    compiledCache.set(sources, compiled);
-    return compiled;
-  }
-  hb.registerPartial('service', sources.composeService);
-  const compiled = {
-    compose: hb.compile(sources.compose, TEMPLATE_OPTIONS),
-    nginxServer: hb.compile(sources.nginxServer, TEMPLATE_OPTIONS),
-    nginxShared: hb.compile(sources.nginxShared, TEMPLATE_OPTIONS),
-    env: hb.compile(sources.env, TEMPLATE_OPTIONS),
-  };
+  hb.registerPartial('service', precompiled !== undefined ? hb.template(precompiled.composeService) : sources.composeService);
+  const template = (name: Exclude<TemplateName, 'composeService'>): HandlebarsTemplateDelegate =>
+    precompiled !== undefined ? hb.template(precompiled[name]) : hb.compile(sources[name], TEMPLATE_OPTIONS);
+  const compiled = { compose: template('compose'), nginxServer: template('nginxServer'), nginxShared: template('nginxShared'), env: template('env') };
   compiledCache.set(sources, compiled);
   return compiled;
 }

@@ -8,5 +8,5 @@ export { userStatus, statusAll, type UserStatus } from './status.js';
 export { upgrade, type UpgradeOpsOptions } from './upgrade.js';
 export { doctor, type Finding, type DoctorExtras } from './doctor.js';
 export { ensureImages } from './images.js';
-export { preflightStart, isLeftoverNetwork, type PreparedStart } from './preflight.js';
+export { preflightStart, type PreparedStart } from './preflight.js';
 export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, type UserBackupOutcome, type BackupRunOptions } from './backups.js';

@@ -21,7 +21,7 @@ export interface PreparedStart extends Prepared {
  * after its early network and before its write leaves behind. Removed (when
  * unused) instead of refusing the new user's subnet.
  */
-export function isLeftoverNetwork(manifest: Manifest, root: string, labels: Record<string, string>): boolean {
+function isLeftoverNetwork(manifest: Manifest, root: string, labels: Record<string, string>): boolean {
   const user = labels[LABEL_USER];
   return labels[LABEL_MANAGED] === '1' && labels[LABEL_ROOT] === root && user !== undefined && !manifest.users.some((u) => u.name === user);
 }
