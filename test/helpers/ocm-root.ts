@@ -3,7 +3,7 @@
 // labelled ocm.test=1, and all of it removed when the test ends.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
-import { getDocker, ensureFixtureImage, FIXTURE_IMAGE, RUN_ID, freePort } from '../support/docker.js';
+import { getDocker, ensureFixtureImage, ensureGatewayImage, FIXTURE_IMAGE, GATEWAY_IMAGE, RUN_ID, freePort } from '../support/docker.js';
 import { ocm, tempDir } from './cli.js';
 
 export interface TestRoot { root: string; portBase: number; proxyPort: number; pool: string; project: string }
@@ -17,8 +17,18 @@ export async function reapRoot(root: string): Promise<void> {
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
 }
 
-export async function testRoot(t: TestContext, options: { image?: string; healthTimeoutSeconds?: number; extra?: string } = {}): Promise<TestRoot> {
-  await ensureFixtureImage();
+export interface TestRootOptions {
+  /** Run the real OpenClaw gateway (ocm-openclaw:<version>) instead of the fixture. */
+  real?: boolean;
+  image?: string;
+  healthTimeoutSeconds?: number;
+  extra?: string;
+}
+
+export async function testRoot(t: TestContext, options: TestRootOptions = {}): Promise<TestRoot> {
+  if (options.real) await ensureGatewayImage();
+  else await ensureFixtureImage();
+  const image = options.image ?? (options.real ? GATEWAY_IMAGE : FIXTURE_IMAGE);
   const root = `${tempDir(t, 'ocm-rt-')}/root`;
   // Spread concurrent roots over distinct ranges: pid and a counter pick the slot.
   const slot = (process.pid * 7 + counter++) % 400;
@@ -26,7 +36,7 @@ export async function testRoot(t: TestContext, options: { image?: string; health
   const pool = `10.${100 + (slot % 150)}.0.0/16`;
   const proxyPort = await freePort();
   const project = `t${slot}${RUN_ID.slice(-4).replace(/[^a-z0-9]/g, '')}`.slice(0, 16);
-  const init = await ocm(['init', '--image', options.image ?? FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`], { root });
+  const init = await ocm(['init', '--image', image, '--listen', `127.0.0.1:${proxyPort}`], { root });
   if (init.code !== 0) throw new Error(init.stderr);
   const path = `${root}/ocm.yaml`;
   const text = readFileSync(path, 'utf8')
@@ -34,7 +44,7 @@ export async function testRoot(t: TestContext, options: { image?: string; health
     .replace(/  network:\n    pool: [^\n]+/, `  network:\n    pool: ${pool}`)
     .replace('  project: ocm', `  project: ${project}`)
     .replace('  labels: {}', `  labels:\n    ocm.test: "1"\n    ocm.test.run: "${RUN_ID}"`)
-    .replace(/timeoutSeconds: \d+/, `timeoutSeconds: ${options.healthTimeoutSeconds ?? 60}`)
+    .replace(/timeoutSeconds: \d+/, `timeoutSeconds: ${options.healthTimeoutSeconds ?? (options.real ? 240 : 60)}`)
     + (options.extra ?? '');
   writeFileSync(path, text);
   t.after(async () => {
@@ -44,4 +54,4 @@ export async function testRoot(t: TestContext, options: { image?: string; health
   return { root, portBase, proxyPort, pool, project };
 }
 
-export { FIXTURE_IMAGE };
+export { FIXTURE_IMAGE, GATEWAY_IMAGE };

@@ -93,6 +93,38 @@ export function ensureFixtureImage(tag: string = FIXTURE_IMAGE, docker: Docker =
   return p;
 }
 
+/** The real OpenClaw gateway, built offline by scripts/build-gateway-image.sh. */
+export const OPENCLAW_VERSION = process.env.OCM_TEST_OPENCLAW_VERSION ?? '2026.9.6';
+export const GATEWAY_IMAGE = `ocm-openclaw:${OPENCLAW_VERSION}`;
+export const GATEWAY_BUILD_SCRIPT = path.join(REPO_ROOT, 'scripts/build-gateway-image.sh');
+
+/**
+ * Makes sure the real gateway image exists (the script is idempotent and
+ * reuses an image whose inputs did not change; .ci/run builds it up front).
+ * Extra tags point at the same image, e.g. for upgrade tests.
+ */
+export function ensureGatewayImage(extraTags: string[] = []): Promise<void> {
+  const key = `gateway:${extraTags.join(',')}`;
+  let p = building.get(key);
+  if (!p) {
+    p = (async () => {
+      try {
+        await execFileP('bash', [GATEWAY_BUILD_SCRIPT, OPENCLAW_VERSION, GATEWAY_IMAGE], {
+          cwd: REPO_ROOT,
+          maxBuffer: 16 * 1024 * 1024,
+          env: { ...process.env, OCM_GATEWAY_TAGS: extraTags.join(' ') },
+        });
+      } catch (err) {
+        const e = err as { stderr?: string; stdout?: string; message: string };
+        throw new Error(`building ${GATEWAY_IMAGE} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+      }
+    })();
+    building.set(key, p);
+    p.catch(() => building.delete(key));
+  }
+  return p;
+}
+
 export interface ReapResult {
   containers: number;
   networks: number;
