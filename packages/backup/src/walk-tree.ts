@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { OcmError } from '@ocm/core';
 import { isErrno } from './durable-fs.js';
 import { isWithin, resolveInTree } from './entry-safety.js';
+import { runtimeEntryReason } from './runtime-entries.js';
 import type { SkippedEntry } from './manifest.js';
 import type { BackupSource } from './types.js';
 
@@ -71,6 +72,11 @@ async function walkDir(dir: WalkedEntry, out: WalkResult): Promise<void> {
       if (entry === undefined) continue;
       if (!('type' in entry)) {
         out.skipped.push(entry);
+        continue;
+      }
+      const runtime = runtimeEntryReason(entry.path, entry.type === 'directory');
+      if (runtime !== undefined) {
+        out.skipped.push({ path: entry.path, reason: runtime });
         continue;
       }
       out.entries.push(entry);
