@@ -46,6 +46,12 @@ export interface NetworkSpec {
 export interface ContainerSpec {
   /** Docker container name, e.g. ocm-alice. */
   name: string;
+  /**
+   * Stable across recreates (the user's name): the gateway records its host
+   * name in its owner lease and only reclaims a dead owner's lease on the same
+   * host, so a container id as host name would block every new container.
+   */
+  hostname: string;
   image: string;
   command: string[];
   /** "uid:gid" */

@@ -72,6 +72,7 @@ function containerFor(manifest: Manifest, user: User, root: string, labels: Reco
   const dir = userDir(root, user.name);
   return {
     name: containerName(manifest, user.name),
+    hostname: user.name,
     image: user.image ?? settings.image,
     command: [...GATEWAY_COMMAND],
     user: `${settings.gateway.uid}:${settings.gateway.gid}`,

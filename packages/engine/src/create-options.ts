@@ -15,6 +15,7 @@ export function specToCreateOptions(
   const merged = { ...env, ...spec.env };
   return {
     name: spec.name,
+    Hostname: spec.hostname,
     Image: spec.image,
     Cmd: [...spec.command],
     User: spec.user,

@@ -16,6 +16,7 @@ function expectedService(u: UserDeployment): Record<string, unknown> {
   return {
     image: c.image,
     container_name: c.name,
+    hostname: c.hostname,
     command: c.command,
     user: c.user,
     init: true,
