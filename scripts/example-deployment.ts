@@ -11,7 +11,7 @@ export function renderExample(): Map<string, string> {
   const manifest = parseManifest(readFileSync(new URL('compose/ocm.example.yaml', REPO), 'utf8'));
   // Placeholder tokens: env files are not part of the example, only their hash is.
   const tokens = new Map(manifest.users.map((u) => [u.name, 'example-token']));
-  const { files } = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates: loadTemplates() });
+  const { files } = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates: loadTemplates(), localClientAddress: '192.0.2.10' });
   const out = new Map<string, string>();
   const place = (f: RenderedFile): string | undefined =>
     f.path === 'docker-compose.yml' ? 'compose/docker-compose.yml' : f.path.startsWith('nginx/') ? f.path : undefined;

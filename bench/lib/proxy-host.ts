@@ -8,7 +8,7 @@ const [root, port] = process.argv.slice(2);
 const table = new StaticRouteTable(
   [...userPorts(root as string)].map(([user, p]) => [`${user}.localhost`, { user, port: p, upstreamHost: '127.0.0.1', state: 'up' }] as const),
 );
-const proxy = await createEmbeddedProxy({ routes: table, loopbackClients: 'direct', drainGraceMs: 1000 });
+const proxy = await createEmbeddedProxy({ routes: table, localClientAddress: '192.0.2.10', drainGraceMs: 1000 });
 await proxy.listen({ host: '127.0.0.1', port: Number(port) });
 process.stdout.write(`proxy-host: ${table.size} routes on 127.0.0.1:${port}\n`);
 process.once('SIGTERM', () => void proxy.close().then(() => process.exit(0)));

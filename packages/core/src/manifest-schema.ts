@@ -112,6 +112,8 @@ export const SettingsSchema = z.strictObject({
     mode: z.enum(['embedded', 'nginx']).default('embedded').describe('embedded: ocm daemon routes subdomains; nginx: host nginx does'),
     listen: ListenAddress.default('127.0.0.1:8080').describe('embedded proxy listen address'),
     publicPort: Port.or(z.literal(80)).or(z.literal(443)).optional().describe('port browsers use in URLs, when not the default'),
+    localClientAddress: z.string().regex(/^(?!127\.)(?!0\.)\d{1,3}(\.\d{1,3}){3}$/, { message: 'is not a non-loopback IPv4 address (e.g. 192.168.1.10)' }).optional()
+      .describe('client address the gateways are told for browsers on this host (they refuse a loopback one); default: detected, the default route\'s address, else docker0\'s'),
     nginx: z.strictObject({
       confDir: AbsPath.optional().describe('directory nginx includes; default <root>/nginx'),
       binary: z.string().regex(/^[A-Za-z0-9_./-]+$/).default('nginx').describe('nginx executable'),

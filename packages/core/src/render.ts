@@ -44,6 +44,12 @@ export interface RenderInput {
   /** Current gateway token per user (read from their env file, or freshly made). */
   tokens: ReadonlyMap<string, string>;
   templates: TemplateSources;
+  /**
+   * A non-loopback address of this host, forwarded as the client address of
+   * browsers on this host: the gateway answers 403 proxy_attribution_required
+   * to a forwarded loopback address or none at all.
+   */
+  localClientAddress?: string;
 }
 
 export interface Rendered {
@@ -117,7 +123,8 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   const { settings } = manifest;
   const tls = settings.tls.certificate !== undefined && settings.tls.key !== undefined ? settings.tls : undefined;
   const nginx = settings.proxy.nginx;
-  const nginxView = { tls, httpPort: nginx.httpPort, httpsPort: nginx.httpsPort, listenAddress: nginx.listenAddress, domain: settings.domain };
+  const localClientAddress = settings.proxy.localClientAddress ?? input.localClientAddress;
+  const nginxView = { tls, httpPort: nginx.httpPort, httpsPort: nginx.httpsPort, listenAddress: nginx.listenAddress, domain: settings.domain, localClientAddress };
   const confDir = nginx.confDir ?? `${plan.root}/nginx`;
 
   const files: RenderedFile[] = [

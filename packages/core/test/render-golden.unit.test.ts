@@ -18,8 +18,8 @@ for (const name of readdirSync(fixtures)) {
   test(`render fixture ${name} matches its golden files`, () => {
     const manifest = parseManifest(readFileSync(new URL(`${name}/ocm.yaml`, fixtures), 'utf8'));
     const tokens = new Map(manifest.users.map((u) => [u.name, `TOKEN-${u.name}`]));
-    const rendered = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates });
-    const again = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates });
+    const rendered = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates, localClientAddress: '192.0.2.10' });
+    const again = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates, localClientAddress: '192.0.2.10' });
     assert.deepEqual(again.files, rendered.files, 'deterministic');
     for (const file of rendered.files) {
       const golden = new URL(`${name}/expected/${file.path}`, fixtures);
@@ -35,7 +35,7 @@ for (const name of readdirSync(fixtures)) {
 test('secrets never reach the compose file or nginx confs', () => {
   const manifest = parseManifest(readFileSync(new URL('family/ocm.yaml', fixtures), 'utf8'));
   const tokens = new Map(manifest.users.map((u) => [u.name, `SECRET-${u.name}`]));
-  const rendered = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates });
+  const rendered = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates, localClientAddress: '192.0.2.10' });
   for (const file of rendered.files.filter((f) => !f.path.endsWith('/env'))) {
     assert.ok(!file.content.includes('SECRET-'), `${file.path} holds a token`);
     assert.ok(!file.content.includes('sk-ant-mum'), `${file.path} holds an API key`);
@@ -47,9 +47,9 @@ test('secrets never reach the compose file or nginx confs', () => {
 test('a rotated token changes only that user\'s spec hash', () => {
   const manifest = parseManifest(readFileSync(new URL('family/ocm.yaml', fixtures), 'utf8'));
   const tokens = new Map(manifest.users.map((u) => [u.name, `T-${u.name}`]));
-  const before = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates }).plan;
+  const before = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates, localClientAddress: '192.0.2.10' }).plan;
   tokens.set('dad', 'T-new');
-  const after = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates }).plan;
+  const after = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates, localClientAddress: '192.0.2.10' }).plan;
   const changed = before.users.filter((u, i) => u.specHash !== after.users[i]?.specHash).map((u) => u.name);
   assert.deepEqual(changed, ['dad']);
 });
@@ -63,8 +63,8 @@ test('precompiled templates render exactly what the templates compiled at run ti
   for (const name of readdirSync(fixtures)) {
     const manifest = parseManifest(readFileSync(new URL(`${name}/ocm.yaml`, fixtures), 'utf8'));
     const tokens = new Map(manifest.users.map((u) => [u.name, `TOKEN-${u.name}`]));
-    const compiled = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates });
-    const fromSpec = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates: { ...templates, precompiled } });
+    const compiled = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates, localClientAddress: '192.0.2.10' });
+    const fromSpec = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates: { ...templates, precompiled }, localClientAddress: '192.0.2.10' });
     assert.deepEqual(fromSpec.files, compiled.files, name);
   }
 });

@@ -3,7 +3,7 @@
 // Nothing listens until start(); stop() drains and closes in order.
 import type { FastifyInstance } from 'fastify';
 import { OcmError, type Manifest } from '@ocm/core';
-import { DeploymentRoot, ensureAdminToken } from '@ocm/store';
+import { DeploymentRoot, detectLocalClientAddress, ensureAdminToken } from '@ocm/store';
 import type { ContainerEngine } from '@ocm/engine';
 import { backupUsers, type RuntimeContext } from '@ocm/ops';
 import { StaticRouteTable, createEmbeddedProxy, type EmbeddedProxy, type EmbeddedProxyOptions, type NginxControl, type ProxyAddress } from '@ocm/proxy';
@@ -93,12 +93,12 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     routes = new GatewayRoutes({ table, logger: proxyLog, now, ...(options.healthIntervalMs === undefined ? {} : { intervalMs: options.healthIntervalMs }) });
     routes.update(initial);
     const { certificate, key } = initial.settings.tls;
-    // loopbackClients 'direct': a browser on this machine reaches its gateway without
-    // forwarding headers, because the gateway refuses a forwarded loopback address.
+    // A browser on this machine is forwarded as one of the host's own
+    // non-loopback addresses: the gateway refuses a loopback or missing one.
     const proxyOptions: EmbeddedProxyOptions = {
       routes: table,
       logger: proxyLog,
-      loopbackClients: 'direct',
+      localClientAddress: initial.settings.proxy.localClientAddress ?? detectLocalClientAddress(),
       onUpstreamAnswer: (route) => routes?.served(route.user),
       ...(options.drainGraceMs === undefined ? {} : { drainGraceMs: options.drainGraceMs }),
       ...(certificate !== undefined && key !== undefined ? { tls: { certPath: certificate, keyPath: key } } : {}),

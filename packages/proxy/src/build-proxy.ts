@@ -2,7 +2,6 @@
 // routing, the HTTP forwarder, the WebSocket upgrade path and the proxy's own pages.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import type { LoopbackClients } from './forward-headers.js';
 import { parseHostHeader } from './host-header.js';
 import { registerHttpForwarder } from './http-forwarder.js';
 import { badHostPage, errorPage, notConfiguredPage, notRunningPage, type ProxyPage } from './pages.js';
@@ -22,8 +21,11 @@ export interface BuildProxyOptions {
   handshakeTimeoutMs?: number;
   /** Idle keep-alive limit between client requests (default 72 s); WebSockets are not affected. */
   keepAliveTimeoutMs?: number;
-  /** Forwarding headers for clients on this machine (default 'forward'); see LoopbackClients. */
-  loopbackClients?: LoopbackClients;
+  /**
+   * A non-loopback address of this host, forwarded as the client address of
+   * browsers on this host (the gateway refuses a loopback one).
+   */
+  localClientAddress?: string | undefined;
   /**
    * Called when a user's gateway answered a forwarded request below 500:
    * proof of life, so a gateway too busy to answer its health probe in time
@@ -53,7 +55,7 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
       routes: options.routes,
       tunnels,
       proto,
-      loopbackClients: options.loopbackClients ?? 'forward',
+      localClientAddress: options.localClientAddress,
       logger: app.log,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 30_000,
       isDraining: () => draining,
@@ -88,7 +90,7 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
 
   await registerHttpForwarder(app, {
     proto,
-    loopbackClients: options.loopbackClients ?? 'forward',
+    localClientAddress: options.localClientAddress,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 3_600_000,
     upstreamOf: (request) => {
       const route = routeOf.get(request.raw);

@@ -23,18 +23,16 @@ type HeaderValue = string | string[] | number;
 /** Client-supplied forwarding claims; the proxy is the only source of these. */
 const SPOOFABLE = new Set(['forwarded', 'x-real-ip']);
 
-/**
- * 'forward' (default) always sends forwarding headers. 'direct' sends none for
- * clients on this machine, because the gateway refuses a forwarded loopback
- * address; use it only where nothing else on the host proxies into ocm.
- */
-export type LoopbackClients = 'forward' | 'direct';
-
 export interface ForwardContext {
   /** The client's socket address, as the proxy saw it. */
   clientAddress: string;
   proto: 'http' | 'https';
-  loopbackClients?: LoopbackClients;
+  /**
+   * A non-loopback address of this host, forwarded for a client on this host:
+   * the gateway answers 403 proxy_attribution_required to a forwarded loopback
+   * address and to a request with none.
+   */
+  localClientAddress?: string | undefined;
 }
 
 /** Request headers for the upstream; `upgrade` keeps the WebSocket handshake intact. */
@@ -49,17 +47,21 @@ export function upstreamRequestHeaders(
   }
   const host = incoming.host ?? '';
   headers.host = host;
-  if (context.loopbackClients !== 'direct' || !isLoopbackAddress(context.clientAddress)) {
-    headers['x-forwarded-for'] = context.clientAddress;
-    headers['x-forwarded-proto'] = context.proto;
-    headers['x-forwarded-host'] = host;
-    headers['x-real-ip'] = context.clientAddress;
-  }
+  const client = forwardedClient(context);
+  headers['x-forwarded-for'] = client;
+  headers['x-forwarded-proto'] = context.proto;
+  headers['x-forwarded-host'] = host;
+  headers['x-real-ip'] = client;
   if (options.upgrade) {
     headers.connection = 'upgrade';
     headers.upgrade = incoming.upgrade ?? 'websocket';
   }
   return headers;
+}
+
+/** The client address the gateway is told: a local client's stands in for the host's. */
+export function forwardedClient(context: ForwardContext): string {
+  return context.localClientAddress !== undefined && isLoopbackAddress(context.clientAddress) ? context.localClientAddress : context.clientAddress;
 }
 
 /** A copy without hop-by-hop headers, including those the Connection header names. */

@@ -3,13 +3,13 @@
 // onRequest hook already resolved, so no request can reach another user's port.
 import { fastifyHttpProxy } from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clientAddressOf, upstreamRequestHeaders, withoutHopByHop, type LoopbackClients } from './forward-headers.js';
+import { clientAddressOf, upstreamRequestHeaders, withoutHopByHop } from './forward-headers.js';
 
 export interface HttpForwarderOptions {
   /** The upstream base URL for a request whose route was resolved, e.g. http://127.0.0.1:20001. */
   upstreamOf(request: FastifyRequest): string;
   proto: 'http' | 'https';
-  loopbackClients: LoopbackClients;
+  localClientAddress: string | undefined;
   /** Idle limit while waiting for upstream headers or body bytes (long model calls, SSE). */
   upstreamTimeoutMs: number;
   onUpstreamError(reply: FastifyReply, error: Error): void;
@@ -41,7 +41,7 @@ export async function registerHttpForwarder(app: FastifyInstance, options: HttpF
         upstreamRequestHeaders(request.raw.headers, {
           clientAddress: clientAddressOf(request.raw.socket.remoteAddress),
           proto: options.proto,
-          loopbackClients: options.loopbackClients,
+          localClientAddress: options.localClientAddress,
         }) as Record<string, string>,
       rewriteHeaders: (headers, request) => {
         options.onUpstreamHeaders?.(request as FastifyRequest);

@@ -9,7 +9,7 @@ export {
   clientAddressOf,
   isLoopbackAddress,
   type ForwardContext,
-  type LoopbackClients,
+  forwardedClient,
 } from './forward-headers.js';
 export { notConfiguredPage, notRunningPage, badHostPage, errorPage, type ProxyPage } from './pages.js';
 export { buildProxy, type BuildProxyOptions, type BuiltProxy } from './build-proxy.js';

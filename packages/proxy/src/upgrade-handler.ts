@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import { clientAddressOf, isHopByHop, upstreamRequestHeaders, type LoopbackClients } from './forward-headers.js';
+import { clientAddressOf, isHopByHop, upstreamRequestHeaders } from './forward-headers.js';
 import { badHostPage, errorPage, notConfiguredPage, notRunningPage, rawHttpResponse, type ProxyPage } from './pages.js';
 import { lookupRoute } from './route-lookup.js';
 import type { Route, RouteSource } from './route-source.js';
@@ -19,7 +19,7 @@ export interface UpgradeHandlerOptions {
   routes: RouteSource;
   tunnels: TunnelRegistry;
   proto: 'http' | 'https';
-  loopbackClients: LoopbackClients;
+  localClientAddress: string | undefined;
   logger: FastifyBaseLogger;
   /** How long the gateway may take to answer the handshake. */
   handshakeTimeoutMs: number;
@@ -64,7 +64,7 @@ function dial(
   const context = {
     clientAddress: clientAddressOf(request.socket.remoteAddress),
     proto: options.proto,
-    loopbackClients: options.loopbackClients,
+    localClientAddress: options.localClientAddress,
   };
   const upstreamRequest = httpRequest({
     host: route.upstreamHost,

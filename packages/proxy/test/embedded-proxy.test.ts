@@ -272,17 +272,17 @@ describe('embedded proxy', () => {
     });
   });
 
-  it("with loopbackClients 'direct', a local browser's requests carry no forwarding headers", async () => {
-    const direct = await createEmbeddedProxy({ routes: table, loopbackClients: 'direct' });
+  it("a local browser is forwarded as the host's own address, over HTTP and WebSocket", async () => {
+    const direct = await createEmbeddedProxy({ routes: table, localClientAddress: '192.0.2.10' });
     try {
       const { port: directPort } = await direct.listen({ port: 0 });
       const seen = await httpJson<{ headers: Record<string, string> }>(directPort, 'alice.localhost', '/', {
         'x-forwarded-for': '1.2.3.4',
       });
-      assert.equal(seen.headers['x-forwarded-for'], undefined);
-      assert.equal(seen.headers['x-forwarded-proto'], undefined);
+      assert.equal(seen.headers['x-forwarded-for'], '192.0.2.10');
+      assert.equal(seen.headers['x-forwarded-proto'], 'http');
       const socket = await openWs(`ws://127.0.0.1:${directPort}/`, 'alice.localhost', { headers: { 'x-forwarded-for': '1.2.3.4' } });
-      assert.equal(socket.hello.headers['x-forwarded-for'], undefined);
+      assert.equal(socket.hello.headers['x-forwarded-for'], '192.0.2.10');
       socket.ws.close();
       await socket.closed;
     } finally {

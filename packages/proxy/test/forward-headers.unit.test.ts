@@ -27,14 +27,18 @@ describe('upstreamRequestHeaders', () => {
     });
   });
 
-  it("with loopbackClients 'direct', sends a local client's request with no forwarding headers at all", () => {
-    const headers = upstreamRequestHeaders(spoofed, { clientAddress: '127.0.0.1', proto: 'http', loopbackClients: 'direct' });
-    assert.deepEqual(headers, { host: 'alice.localhost:8080', origin: 'http://alice.localhost:8080' });
+  it("forwards a local client as the host's own non-loopback address, never as loopback or not at all", () => {
+    for (const clientAddress of ['127.0.0.1', '127.3.2.1', '::1']) {
+      const headers = upstreamRequestHeaders(spoofed, { clientAddress, proto: 'http', localClientAddress: '192.0.2.10' });
+      assert.equal(headers['x-forwarded-for'], '192.0.2.10', clientAddress);
+      assert.equal(headers['x-real-ip'], '192.0.2.10', clientAddress);
+      assert.equal(headers['x-forwarded-proto'], 'http');
+    }
   });
 
-  it("with loopbackClients 'direct', still forwards remote clients", () => {
-    const headers = upstreamRequestHeaders(spoofed, { clientAddress: '192.0.2.7', proto: 'http', loopbackClients: 'direct' });
-    assert.equal(headers['x-forwarded-for'], '192.0.2.7');
+  it('forwards remote clients as themselves', () => {
+    const headers = upstreamRequestHeaders(spoofed, { clientAddress: '198.51.100.7', proto: 'http', localClientAddress: '192.0.2.10' });
+    assert.equal(headers['x-forwarded-for'], '198.51.100.7');
   });
 
   it('keeps the WebSocket handshake headers for upgrades', () => {

@@ -10,6 +10,7 @@ import { applyRendered, diffRendered, type FileChange, type StaleFile } from './
 import { appendAudit, type AuditEntry } from './audit-log.js';
 import { rootFsError } from './fs-errors.js';
 import { withRootLock } from './root-lock.js';
+import { detectLocalClientAddress } from './local-client-address.js';
 import { loadTemplates } from './templates.js';
 import { newToken, tokenFromEnvFile } from './tokens.js';
 
@@ -93,7 +94,7 @@ export class DeploymentRoot {
   async render(manifest: Manifest, rotate?: ReadonlySet<string>): Promise<Rendered> {
     const templates = loadTemplates();
     const [tokens] = await Promise.all([this.tokens(manifest, rotate), preloadHandlebars(templates)]);
-    return renderDeployment(manifest, { root: this.path, tokens, templates });
+    return renderDeployment(manifest, { root: this.path, tokens, templates, localClientAddress: detectLocalClientAddress() });
   }
 
   async apply(rendered: Rendered): Promise<FileChange[]> {

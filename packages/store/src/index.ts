@@ -7,3 +7,4 @@ export { appendAudit, defaultActor, type AuditEntry } from './audit-log.js';
 export { loadTemplates } from './templates.js';
 export { newToken, tokenFromEnvFile } from './tokens.js';
 export { readAdminToken, ensureAdminToken, tokensMatch, ADMIN_TOKEN_FILE } from './admin-token.js';
+export { detectLocalClientAddress, chooseLocalClientAddress, defaultRouteInterface, type InterfaceAddresses } from './local-client-address.js';

@@ -66,11 +66,11 @@ const NGINX_LINE = [
   /^client_max_body_size 50m;$/,
   /^proxy_pass http:\/\/127\.0\.0\.1:\d{1,5};$/,
   /^proxy_http_version 1\.1;$/,
-  /^proxy_set_header (?:Host \$host|X-Forwarded-For \$(?:remote_addr|ocm_forwarded_for)|X-Forwarded-Proto \$(?:scheme|ocm_forwarded_proto)|X-Forwarded-Host \$(?:host|ocm_forwarded_host)|Upgrade \$http_upgrade|Connection \$ocm_connection_upgrade);$/,
+  /^proxy_set_header (?:Host \$host|X-Forwarded-For \$(?:remote_addr|ocm_forwarded_for)|X-Forwarded-Proto \$scheme|X-Forwarded-Host \$host|Upgrade \$http_upgrade|Connection \$ocm_connection_upgrade);$/,
   /^proxy_(?:read|send)_timeout 3600s;$/, /^proxy_(?:request_)?buffering off;$/,
   /^map \$http_upgrade \$ocm_connection_upgrade \{$/, /^default upgrade;$/, /^'' +close;$/,
-  // Loopback clients get no forwarding headers (the gateway refuses a forwarded loopback address).
-  /^map \$remote_addr \$ocm_forwarded_(?:for|proto|host) \{$/, /^~\^127\\\. +"";$/, /^"::1" +"";$/, /^default +\$(?:remote_addr|scheme|host);$/,
+  // Loopback clients are forwarded as a non-loopback address of the host (the gateway refuses a loopback one).
+  /^map \$remote_addr \$ocm_forwarded_for \{$/, /^~\^127\\\. +"\d{1,3}(?:\.\d{1,3}){3}";$/, /^"::1" +"\d{1,3}(?:\.\d{1,3}){3}";$/, /^default +\$remote_addr;$/,
 ];
 
 /** Every line of an nginx file is a comment, blank, or one of the directives ocm writes. */
