@@ -10,11 +10,11 @@ export const OCM_BIN = new URL('../../bin/ocm', import.meta.url).pathname;
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
-export function ocm(args: string[], options: { root?: string; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): Promise<CliResult> {
+export function ocm(args: string[], options: { root?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; timeoutMs?: number } = {}): Promise<CliResult> {
   const argv = [...(options.root === undefined ? [] : ['--root', options.root]), ...args];
   const [cmd, cmdArgs] = options.prefix === undefined ? [process.execPath, [OCM_BIN, ...argv]] : [options.prefix[0] as string, [...options.prefix.slice(1), process.execPath, OCM_BIN, ...argv]];
   return new Promise((resolve) => {
-    execFile(cmd, cmdArgs, { env: { ...process.env, OCM_ROOT: '', ...options.env }, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(cmd, cmdArgs, { env: { ...process.env, OCM_ROOT: '', ...options.env }, timeout: options.timeoutMs ?? 120_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1;
       resolve({ code, stdout, stderr });
     });

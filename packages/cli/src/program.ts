@@ -7,6 +7,7 @@ import { registerDeploymentCommands } from './commands/deployment.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerBackupCommands } from './commands/backups.js';
 import { registerDaemonCommands } from './commands/daemon.js';
+import { registerDeviceCommands } from './commands/devices.js';
 
 export const VERSION = '0.1.0';
 
@@ -26,6 +27,7 @@ export function createProgram(io: Io, hooks: ProgramHooks): Command {
   registerRuntimeCommands(program, io);
   registerBackupCommands(program, io);
   registerDaemonCommands(program, io);
+  registerDeviceCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

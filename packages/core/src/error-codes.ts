@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   OCM_E_NETWORK_CONFLICT: { status: 409, hint: 'remove the other network (`docker network ls`) or change settings.network.pool in ocm.yaml' },
   OCM_E_IMAGE_MISSING: { status: 503, hint: 'pull or build the image on this host, or pin settings.image to one that exists' },
   OCM_E_UNHEALTHY: { status: 503, hint: 'look at the container log with `ocm logs <name>`' },
+  OCM_E_DEVICE_UNKNOWN: { status: 404, hint: 'run `ocm devices <name>` to see the pending requests and paired devices' },
+  OCM_E_DEVICES_FAILED: { status: 502, hint: 'the gateway must be running and healthy; check `ocm status` and `ocm logs <name>`' },
   OCM_E_CONTAINER_MISSING: { status: 404, hint: 'run `ocm up` to create the containers the manifest describes' },
   OCM_E_NOT_OURS: { status: 409, hint: 'ocm only manages Docker objects that carry its labels; rename or remove the other object' },
   OCM_E_UPGRADE_FAILED: { status: 502, hint: 'the previous image was restored; check the new image with `ocm logs <name>`' },

@@ -30,6 +30,12 @@ export function pinnedEnv(timezone: string): Record<string, string> {
   };
 }
 
+/** The gateway's own device-pairing CLI, run inside the user's container from /app. */
+export const GATEWAY_WORKDIR = '/app';
+export function devicesCommand(args: readonly string[]): string[] {
+  return ['node', 'openclaw.mjs', 'devices', ...args, '--json'];
+}
+
 /** Placeholder values the gateway itself refuses as a token. */
 export const PLACEHOLDER_TOKENS: ReadonlySet<string> = new Set(['change-me', 'changeme', 'your-token-here', '']);
 

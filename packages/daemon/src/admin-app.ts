@@ -9,6 +9,7 @@ import type { ContainerEngine } from '@ocm/engine';
 import type { Logger } from 'pino';
 import { registerBackupRoutes } from './api-backups.js';
 import { registerRuntimeRoutes } from './api-runtime.js';
+import { registerDeviceRoutes } from './api-devices.js';
 import { registerUserRoutes } from './api-users.js';
 import { runtimeOf } from './api-context.js';
 import { registerAuth, type Access } from './auth.js';
@@ -98,6 +99,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     status: (request) => statusReport({ ctx: runtimeOf(deps, request), now, ...options.status }),
   });
   registerBackupRoutes(app, { ...deps, jobs: options.jobs });
+  registerDeviceRoutes(app, deps);
   await app.ready();
   return app;
 }

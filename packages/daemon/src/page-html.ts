@@ -85,6 +85,14 @@ export function statusPage(csrf: string): Page {
 <thead><tr><th>User</th><th>State</th><th>Health</th><th>Uptime</th><th>CPU</th><th>Memory</th><th>Last backup</th><th></th></tr></thead>
 <tbody id="users"><tr><td colspan="8" class="empty">loading&hellip;</td></tr></tbody>
 </table>
+<section id="devices" hidden>
+<h2 id="devices-title">Devices</h2>
+<p class="meta" id="devices-note"></p>
+<table>
+<thead><tr><th>Request</th><th>Client</th><th>Platform</th><th>Asked</th><th></th></tr></thead>
+<tbody id="pending"></tbody>
+</table>
+</section>
 </main>
 <script nonce="${nonce}">
 ${SCRIPT.replace('__CSRF__', JSON.stringify(csrf))}
@@ -129,10 +137,13 @@ function row(u) {
   const button = el('button', { type: 'button', 'data-action': 'restart' }, 'Restart');
   button.disabled = !u.enabled;
   button.addEventListener('click', () => restart(u.name, button));
+  const pair = el('button', { type: 'button', 'data-action': 'devices' }, 'Devices');
+  pair.disabled = u.state !== 'running';
+  pair.addEventListener('click', () => showDevices(u.name));
   const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '')));
   const tr = el('tr', { 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '' },
     user, el('td', {}, badge(state, stateKind)), el('td', {}, badge(u.health, healthKind)),
-    el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', {}, button));
+    el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', {}, button, ' ', pair));
   return tr;
 }
 
@@ -162,6 +173,40 @@ async function restart(name, button) {
   } catch (e) { notice(name + ': ' + e.message); }
   busy.delete(name);
   await refresh();
+}
+
+// Pairing: the gateway lists its own requests (a few seconds per call), so
+// only on demand, for the user whose Devices button was pressed.
+async function showDevices(name) {
+  $('devices').hidden = false;
+  $('devices').dataset.user = name;
+  $('devices-title').textContent = name + "'s devices";
+  $('devices-note').textContent = 'asking ' + name + "'s gateway\u2026";
+  $('pending').replaceChildren();
+  let list;
+  try {
+    const r = await fetch('/api/users/' + encodeURIComponent(name) + '/devices', { credentials: 'same-origin', headers: { accept: 'application/json' } });
+    list = await r.json();
+    if (!r.ok) { $('devices-note').textContent = list.message + (list.hint ? ' (' + list.hint + ')' : ''); return; }
+  } catch (e) { $('devices-note').textContent = e.message; return; }
+  $('devices-note').textContent = list.pending.length + ' pending \u00b7 ' + list.paired.length + ' paired (' + list.paired.map((d) => d.name + ' from ' + d.clientAddress).join(', ') + ')';
+  $('pending').replaceChildren(...(list.pending.length ? list.pending.map((d) => {
+    const approve = el('button', { type: 'button', 'data-action': 'approve', 'data-request': d.requestId }, 'Approve');
+    const reject = el('button', { type: 'button', 'data-action': 'reject', 'data-request': d.requestId }, 'Reject');
+    approve.addEventListener('click', () => decide(name, 'approve', d.requestId, [approve, reject]));
+    reject.addEventListener('click', () => decide(name, 'reject', d.requestId, [approve, reject]));
+    return el('tr', { 'data-request': d.requestId }, el('td', { class: 'num' }, d.requestId), el('td', {}, d.clientAddress || '\u2013'),
+      el('td', {}, d.platform || '\u2013'), el('td', {}, new Date(d.requestedAt).toLocaleTimeString()), el('td', {}, approve, ' ', reject));
+  }) : [el('tr', {}, el('td', { colspan: '5', class: 'empty' }, 'no pending requests: open ' + name + "'s page in a browser to pair it"))]));
+}
+
+async function decide(name, action, requestId, buttons) {
+  for (const b of buttons) b.disabled = true;
+  try {
+    const r = await fetch('/api/users/' + encodeURIComponent(name) + '/devices/' + action, { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf, accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify({ requestId }) });
+    if (!r.ok) { const e = await r.json(); notice(name + ': ' + e.message); }
+  } catch (e) { notice(name + ': ' + e.message); }
+  await showDevices(name);
 }
 
 refresh();

@@ -78,3 +78,26 @@ export const loginBody = {
   required: ['token'],
   properties: { token: { type: 'string', maxLength: 1024 } },
 } as const;
+
+const DEVICE_ID = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' } as const;
+
+export const approveDeviceBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { requestId: DEVICE_ID, latest: { type: 'boolean', const: true, description: 'the newest pending request' } },
+} as const;
+
+export const rejectDeviceBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['requestId'],
+  properties: { requestId: DEVICE_ID },
+} as const;
+
+export const revokeDeviceBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['deviceId'],
+  properties: { deviceId: DEVICE_ID },
+} as const;

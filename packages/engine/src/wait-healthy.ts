@@ -1,5 +1,5 @@
 // Starting a container proves nothing; wait until the gateway answers, but
-// give up at once when it exits or restarts, and show why from its log.
+// give up when it exits or keeps restarting, and show why from its log.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { OcmError, quote, type UserDeployment } from '@ocm/core';
@@ -22,15 +22,24 @@ export interface WaitHealthyOptions {
   intervalMs?: number;
   onProgress?: (progress: HealthProgress) => void;
   probe?: HealthProbe;
+  /**
+   * Restarts tolerated while starting (default 2). The real gateway gives up
+   * its start when its state lease is not ready within 5 s, which a busy host
+   * (many gateways starting after a reboot) hits now and then; the restart
+   * policy's next try usually comes up. A gateway that fails every time still
+   * fails fast: Docker's backoff makes three tries take a few seconds.
+   */
+  maxRestarts?: number;
 }
 
 /** Pure: a reason to stop waiting because the container is not going to answer, or undefined. */
-export function crashReason(info: Docker.ContainerInspectInfo, baselineRestarts: number): string | undefined {
+export function crashReason(info: Docker.ContainerInspectInfo, baselineRestarts: number, maxRestarts = 0): string | undefined {
   const s = info.State;
   const exit = `exit code ${s.ExitCode}${s.OOMKilled ? ', OOM-killed' : ''}`;
+  const restarts = info.RestartCount - baselineRestarts;
   if (s.Status === 'exited' || s.Status === 'dead') return `container exited (${exit})`;
-  if (s.Restarting) return `container is restarting (last ${exit})`;
-  if (info.RestartCount > baselineRestarts) return `container restarted while starting (last ${exit})`;
+  if (restarts > maxRestarts) return `container restarted ${restarts} time${restarts === 1 ? '' : 's'} while starting (last ${exit})`;
+  if (s.Restarting && restarts >= maxRestarts) return `container is restarting (last ${exit})`;
   if (s.Status === 'created') return 'container was never started';
   if (s.Paused) return 'container is paused';
   if (s.Status === 'removing') return 'container is being removed';
@@ -55,7 +64,7 @@ export function probeDelay(attempt: number, maxMs: number): number {
  * most once a second: 50 gateways starting at once must not flood dockerd.
  */
 export async function waitHealthy(engine: ContainerEngine, user: UserDeployment, options: WaitHealthyOptions = {}): Promise<void> {
-  const { timeoutMs = 60_000, intervalMs = 1000, onProgress } = options;
+  const { timeoutMs = 60_000, intervalMs = 1000, onProgress, maxRestarts = 2 } = options;
   const probe = options.probe ?? httpHealthProbe(Math.min(2000, timeoutMs));
   const name = user.container.name;
   const started = Date.now();
@@ -69,7 +78,7 @@ export async function waitHealthy(engine: ContainerEngine, user: UserDeployment,
       inspectedAt = Date.now();
       state = info.State.Status;
       baseline ??= info.RestartCount;
-      const crashed = crashReason(info, baseline);
+      const crashed = crashReason(info, baseline, maxRestarts);
       if (crashed) throw await unhealthy(engine, user, crashed, detail);
     }
     const result = await probe(user.container.hostPort);

@@ -44,8 +44,14 @@ test('crashReason stops the wait on exit, restart, or a restart count that moved
   assert.equal(crashReason(info({}), 0), undefined);
   assert.match(crashReason(info({ Status: 'exited', ExitCode: 137, OOMKilled: true }), 0)!, /exit code 137, OOM-killed/);
   assert.match(crashReason(info({ Status: 'restarting', Restarting: true, ExitCode: 1 }), 0)!, /restarting/);
-  assert.match(crashReason(info({}, 2), 1)!, /restarted/);
+  assert.match(crashReason(info({}, 2), 1)!, /restarted 1 time while/);
   assert.equal(crashReason(info({}, 2), 2), undefined);
+  // With restarts tolerated: a first restart (or the backoff before it) is waited out, a third is not.
+  assert.equal(crashReason(info({ Status: 'restarting', Restarting: true, ExitCode: 1 }, 1), 0, 2), undefined);
+  assert.equal(crashReason(info({}, 2), 0, 2), undefined);
+  assert.match(crashReason(info({ Status: 'restarting', Restarting: true, ExitCode: 1 }, 2), 0, 2)!, /restarting \(last exit code 1\)/);
+  assert.match(crashReason(info({}, 3), 0, 2)!, /restarted 3 times while starting/);
+  assert.match(crashReason(info({ Status: 'exited', ExitCode: 1 }, 1), 0, 2)!, /exited/);
 });
 
 test('toStatsSnapshot computes CPU like docker stats and leaves page cache out', () => {

@@ -9,4 +9,5 @@ export { upgrade, type UpgradeOpsOptions } from './upgrade.js';
 export { doctor, type Finding, type DoctorExtras } from './doctor.js';
 export { ensureImages } from './images.js';
 export { preflightStart, type PreparedStart } from './preflight.js';
+export { listDevices, decideDevice, type DeviceDecision, type DeviceDecisionResult } from './devices.js';
 export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, type UserBackupOutcome, type BackupRunOptions } from './backups.js';

@@ -1,0 +1,146 @@
+// The promise to a user, against the real OpenClaw gateway: a browser on the
+// admin's own host and one on another machine (a network namespace) open the
+// Control UI through the embedded proxy and through the rendered nginx config,
+// are asked to pair, are approved with `ocm devices`, and connect.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, test, type TestContext } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { detectLocalClientAddress } from '@ocm/store';
+import { OCM_BIN, ocm, tempDir } from '../helpers/cli.js';
+import { testRoot, type TestRoot } from '../helpers/ocm-root.js';
+import { hasChromium, launchBrowser } from '../support/browser.js';
+import { freePort } from '../support/docker.js';
+import { testHost } from '../support/netns.js';
+import { waitFor } from '../support/wait.js';
+
+const DOMAIN = 'your-ai.test';
+
+interface DeviceJson {
+  pending: Array<{ requestId: string; deviceId: string; clientAddress: string }>;
+  paired: Array<{ deviceId: string; clientAddress: string; connected: boolean }>;
+}
+
+async function devices(root: string, user: string): Promise<DeviceJson> {
+  const listed = await ocm(['devices', user, '--json'], { root });
+  assert.equal(listed.code, 0, listed.stderr);
+  return JSON.parse(listed.stdout) as DeviceJson;
+}
+
+/** Rewrites the manifest testRoot made: a real domain, the proxy on every address, free admin port. */
+function configure(root: TestRoot, edit: (text: string) => string): void {
+  const path = `${root.root}/ocm.yaml`;
+  writeFileSync(path, edit(readFileSync(path, 'utf8').replace('domain: localhost', `domain: ${DOMAIN}`)));
+}
+
+async function startDaemon(t: TestContext, root: string, proxyPort: number): Promise<void> {
+  const child = spawn(process.execPath, [OCM_BIN, '--root', root, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  t.after(() => void child.kill('SIGTERM'));
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`daemon exited: ${output}`);
+    const r = await fetch(`http://127.0.0.1:${proxyPort}/healthz`, { headers: { host: `alice.${DOMAIN}:${proxyPort}` } }).catch(() => undefined);
+    return r?.ok === true;
+  }, { what: 'daemon routing alice', timeoutMs: 120_000 });
+}
+
+async function startNginx(t: TestContext, dir: string, confDir: string): Promise<{ config: string; reload: () => Promise<void> }> {
+  mkdirSync(`${dir}/temp`, { recursive: true });
+  const config = `${dir}/nginx.conf`;
+  writeFileSync(config, `user root root;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/temp/client_body;
+  proxy_temp_path ${dir}/temp/proxy;
+  fastcgi_temp_path ${dir}/temp/fastcgi;
+  uwsgi_temp_path ${dir}/temp/uwsgi;
+  scgi_temp_path ${dir}/temp/scgi;
+  include ${confDir}/*.conf;
+}
+`);
+  const child = spawn('nginx', ['-c', config, '-e', `${dir}/error.log`, '-g', 'daemon off;'], { stdio: 'ignore' });
+  t.after(() => void child.kill('SIGQUIT'));
+  const reload = async () => {
+    const r = spawn('nginx', ['-c', config, '-e', `${dir}/error.log`, '-s', 'reload'], { stdio: 'ignore' });
+    await new Promise((resolve) => r.on('exit', resolve));
+  };
+  return { config, reload };
+}
+
+/** Opens the user's UI signed in, approves the pairing request it makes, and waits for it to connect. */
+async function browseAndPair(browser: Browser, url: string, root: string, user: string, expectedClient: string): Promise<void> {
+  const token = (await ocm(['token', user], { root })).stdout.trim();
+  const page = await browser.newPage();
+  try {
+    const response = await page.goto(`${url}/#token=${token}`);
+    assert.equal(response?.status(), 200, `GET ${url}/`);
+    await page.getByText('Approve this browser').waitFor({ timeout: 120_000 });
+    const before = await devices(root, user);
+    const request = before.pending.find((d) => d.clientAddress === expectedClient);
+    assert.ok(request, `a pending request from ${expectedClient}: ${JSON.stringify(before.pending)}`);
+    const approved = await ocm(['devices', user, 'approve', request.requestId], { root });
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, new RegExp(`approved ${user}'s request ${request.requestId}`));
+    // The page notices the approval by itself, leaves the pairing screen and connects.
+    await page.getByText('Approve this browser').waitFor({ state: 'detached', timeout: 120_000 });
+    await waitFor(async () => (await devices(root, user)).paired.some((d) => d.deviceId === request.deviceId && d.connected), {
+      what: `${user}'s browser from ${expectedClient} connected`,
+      timeoutMs: 120_000,
+    });
+    assert.doesNotMatch(await page.textContent('body') ?? '', /proxy_attribution_required|Approve this browser/);
+  } finally {
+    await page.close();
+  }
+}
+
+describe('the real gateway: browse, pair and connect', { skip: hasChromium ? false : 'no Chromium' }, () => {
+  test('from this host and from another host, through the embedded proxy and through nginx', { timeout: 900_000 }, async (t) => {
+    const local = detectLocalClientAddress();
+    assert.ok(local !== undefined && !local.startsWith('127.'), `this host has a non-loopback address (${String(local)})`);
+    const lan = await testHost(t, '192.168.239');
+
+    // alice behind the embedded proxy, listening on every address.
+    const a = await testRoot(t, { real: true });
+    const adminPort = await freePort();
+    configure(a, (text) => text
+      .replace(`listen: 127.0.0.1:${a.proxyPort}`, `listen: 0.0.0.0:${a.proxyPort}`)
+      .replace(/listen: 127\.0\.0\.1:7070/, `listen: 127.0.0.1:${adminPort}`));
+
+    // bob behind the rendered nginx config, on nginx of the test's own.
+    const b = await testRoot(t, { real: true });
+    const nginxPort = await freePort();
+    const nginxDir = tempDir(t, 'ocm-nginx-');
+    const nginx = await startNginx(t, nginxDir, `${b.root}/nginx`);
+    configure(b, (text) => text
+      .replace('mode: embedded', 'mode: nginx')
+      .replace('httpPort: 80', `httpPort: ${nginxPort}`)
+      .replace('binary: nginx', `binary: nginx\n      config: ${nginx.config}`));
+
+    const slow = { timeoutMs: 600_000 };
+    const [addA, addB] = await Promise.all([ocm(['add', 'alice'], { root: a.root, ...slow }), ocm(['add', 'bob'], { root: b.root, ...slow })]);
+    assert.equal(addA.code, 0, addA.stderr);
+    assert.equal(addB.code, 0, addB.stderr);
+    const bobConf = readFileSync(`${b.root}/nginx/ocm.conf`, 'utf8');
+    assert.match(bobConf, new RegExp(`~\\^127\\\\\\.\\s+"${local.replace(/\./g, '\\.')}";`), 'nginx forwards a local browser as this host');
+    await nginx.reload();
+    await startDaemon(t, a.root, a.proxyPort);
+
+    const here = await launchBrowser(t, { hostResolverRules: `MAP *.${DOMAIN} 127.0.0.1` });
+    const there = await launchBrowser(t, { executablePath: lan.chromium, hostResolverRules: `MAP *.${DOMAIN} ${lan.hostAddress}` });
+
+    await t.test('this host, embedded proxy', () => browseAndPair(here, `http://alice.${DOMAIN}:${a.proxyPort}`, a.root, 'alice', local));
+    await t.test('another host, embedded proxy', () => browseAndPair(there, `http://alice.${DOMAIN}:${a.proxyPort}`, a.root, 'alice', lan.address));
+    await t.test('this host, nginx', () => browseAndPair(here, `http://bob.${DOMAIN}:${nginxPort}`, b.root, 'bob', local));
+    await t.test('another host, nginx', () => browseAndPair(there, `http://bob.${DOMAIN}:${nginxPort}`, b.root, 'bob', lan.address));
+
+    const log = readFileSync(`${a.root}/audit.log`, 'utf8');
+    assert.equal(log.split('\n').filter((l) => l.includes('"device.approve"')).length, 2, 'each approval is audited');
+  });
+});
