@@ -14,7 +14,12 @@ export interface RestoreStateOptions {
   /** `<root>/users/<name>`, holding `state/` and `config/`. */
   userDir: string;
   control: ContainerControl;
-  rotateToken: () => Promise<void>;
+  /**
+   * Gives the gateway a new token (the one it knew at backup time must not
+   * come back) and returns how to put the previous one back if the restore
+   * fails after all.
+   */
+  rotateToken: () => Promise<() => Promise<void>>;
   waitHealthy: () => Promise<void>;
   clock: Clock;
   expectOwner?: Owner;
@@ -27,6 +32,8 @@ export interface RestoreResult {
   restored: string[];
   backupCreatedAt: Date;
   durationMs: number;
+  /** From the stop of the running gateway (or the swap, when none ran) until it answered healthy. */
+  downtimeMs: number;
 }
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
@@ -73,8 +80,11 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
   }));
   let step = 'stop the container';
   let wasRunning = true;
+  let undoToken: (() => Promise<void>) | undefined;
+  let down = performance.now();
   try {
     wasRunning = await opts.control.isRunning();
+    down = performance.now();
     if (wasRunning) await opts.control.stop();
     step = 'swap the trees';
     for (const s of swaps) {
@@ -87,7 +97,7 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
     }
     await fsyncDir(opts.userDir);
     step = 'rotate the gateway token';
-    await opts.rotateToken();
+    undoToken = await opts.rotateToken();
     step = 'start the container';
     await opts.control.start();
     step = 'wait for the gateway to be healthy';
@@ -96,11 +106,14 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
     await opts.control.stop().catch(() => undefined);
     const stuck = await swapBack(swaps, scratch);
     await fsyncDir(opts.userDir).catch(() => undefined);
+    // The previous state goes back with the token it was used with.
+    const tokenBack = undoToken === undefined ? true : await undoToken().then(() => true, () => false);
     if (stuck.length === 0) {
       await rm(scratch, { recursive: true, force: true });
       if (wasRunning) await opts.control.start().catch(() => undefined);
     }
-    const kept = stuck.length === 0 ? 'the previous state was put back' : `the previous state is kept in ${stuck.join(', ')}`;
+    const kept = (stuck.length === 0 ? 'the previous state was put back' : `the previous state is kept in ${stuck.join(', ')}`)
+      + (tokenBack ? '' : ', but the previous token could not be put back (`ocm token <name>` shows the one in force)');
     const why = isOcmError(error) ? `${error.code}: ${error.message}` : (error as Error).message;
     throw new OcmError('OCM_E_RESTORE_FAILED', `restore of ${opts.archive} failed (could not ${step}: ${why}); ${kept}`, {
       cause: error,
@@ -108,6 +121,7 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
       ...(stuck.length > 0 ? { hint: `move ${stuck.join(', ')} back into place by hand, then start the container` } : {}),
     });
   }
+  const downtimeMs = Math.round(performance.now() - down);
   // Only now, with a healthy gateway on the restored state, drop the old trees.
   for (const s of swaps) if (s.movedAside) await rm(s.aside, { recursive: true, force: true });
   await rm(scratch, { recursive: true, force: true });
@@ -117,6 +131,7 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
     restored: prefixes,
     backupCreatedAt: report.createdAt,
     durationMs: Math.round(performance.now() - t0),
+    downtimeMs,
   };
 }
 

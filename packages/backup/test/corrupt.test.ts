@@ -108,7 +108,7 @@ test('restoring a corrupt archive never stops the container nor touches the stat
     start: async () => void calls.push('start'),
   };
   await assert.rejects(
-    restoreState({ archive, userDir, control, rotateToken: async () => void calls.push('rotate'), waitHealthy: async () => undefined, clock: fixedClock('2026-04-02T00:00:00Z') }),
+    restoreState({ archive, userDir, control, rotateToken: async () => { calls.push('rotate'); return async () => undefined; }, waitHealthy: async () => undefined, clock: fixedClock('2026-04-02T00:00:00Z') }),
     { code: 'OCM_E_BACKUP_CORRUPT' },
   );
   assert.deepEqual(calls, []);

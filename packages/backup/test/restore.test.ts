@@ -50,11 +50,15 @@ test('restoreState swaps in the archived trees, rotates the token and drops the 
     archive,
     userDir,
     control: control(calls),
-    rotateToken: async () => void calls.push('rotate'),
+    rotateToken: async () => {
+      calls.push('rotate');
+      return async () => void calls.push('token back');
+    },
     waitHealthy: async () => void calls.push('healthy'),
     clock: fixedClock('2026-06-02T10:00:00Z'),
   });
   assert.deepEqual(calls, ['stop', 'rotate', 'start', 'healthy']);
+  assert.ok(result.downtimeMs >= 0 && result.downtimeMs <= result.durationMs, 'downtime measured within the restore');
   assert.deepEqual(result.restored, ['state', 'config']);
   assert.deepEqual(await digestTree(userDir), original);
   assert.deepEqual(await names(userDir), ['config', 'state']);
@@ -69,13 +73,19 @@ for (const failing of ['rotate', 'healthy'] as const) {
       calls.push(step);
       if (step === failing) throw new Error(`${step} broke`);
     };
+    const rotateToken = async () => {
+      await fail('rotate')();
+      return async () => void calls.push('token back');
+    };
     await assert.rejects(
-      restoreState({ archive, userDir, control: control(calls), rotateToken: fail('rotate'), waitHealthy: fail('healthy'), clock: fixedClock('2026-06-02T10:00:00Z') }),
+      restoreState({ archive, userDir, control: control(calls), rotateToken, waitHealthy: fail('healthy'), clock: fixedClock('2026-06-02T10:00:00Z') }),
       (e: Error & { code?: string }) => e.code === 'OCM_E_RESTORE_FAILED' && e.message.includes(`${failing} broke`) && e.message.includes('previous state was put back'),
     );
     assert.deepEqual(await digestTree(userDir), before, 'previous state in place, byte for byte');
     assert.deepEqual(await names(userDir), ['config', 'state'], 'no temp or before-restore dirs left');
     assert.equal(calls.at(-1), 'start', 'the container runs again on the previous state');
+    // A token that was rotated goes back with the previous state, before the start.
+    assert.equal(calls.includes('token back'), failing === 'healthy');
   });
 }
 

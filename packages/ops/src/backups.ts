@@ -176,22 +176,33 @@ export async function restoreUser(ctx: RuntimeContext, name: string, archive: st
     expectOwner: { uid, gid },
     // Restoring is time travel: the token the gateway knew at backup time must not come back.
     rotateToken: async () => {
+      const envFile = `${userDir(ctx.root.path, name)}/env`;
+      const before = await readFile(envFile, 'utf8').catch(() => undefined);
       await ctx.root.locked(async () => {
         const { manifest: fresh } = await ctx.root.load();
         await ctx.root.apply(await ctx.root.render(fresh, new Set([name])));
       });
-      const { plan: rotated } = await currentPlan(ctx);
-      const next = selectUsers(rotated, [name])[0];
-      if (next === undefined) return;
-      // The new env file changes the spec hash: recreate the (stopped) container from it.
-      await ctx.engine.remove(next.container.name).catch(() => undefined);
-      await ctx.engine.ensureNetwork(next.network);
-      await ctx.engine.create(next.container, next.network);
+      await recreateStopped(ctx, name);
+      return async () => {
+        if (before === undefined) return;
+        await ctx.root.locked(() => writeAtomic(envFile, before, { mode: 0o600 }));
+        await recreateStopped(ctx, name);
+      };
     },
     waitHealthy: () => waitHealthy(ctx.engine, user, { timeoutMs: manifest.settings.health.timeoutSeconds * 1000 }),
   }), 10 * 60_000, `a backup or restore of ${name} is running`);
   await ctx.root.audit({ actor: ctx.actor, action: 'restore', target: name, details: { archive: path } });
   return result;
+}
+
+/** The env file changes the spec hash: (re)create the user's container, stopped, from the files as they are. */
+async function recreateStopped(ctx: RuntimeContext, name: string): Promise<void> {
+  const { plan } = await currentPlan(ctx);
+  const next = selectUsers(plan, [name])[0];
+  if (next === undefined) return;
+  await ctx.engine.remove(next.container.name).catch(() => undefined);
+  await ctx.engine.ensureNetwork(next.network);
+  await ctx.engine.create(next.container, next.network);
 }
 
 export async function restoreUserTo(ctx: OpsContext, name: string, archive: string | undefined, dir: string) {

@@ -123,6 +123,6 @@ export function registerBackupCommands(program: Command, io: Io): void {
       }
       if (opts.yes !== true) throw new OcmError('OCM_E_CONFIRM_REQUIRED', `restore replaces ${name}'s current state and rotates their token`, { hint: `repeat with --yes (or inspect first with --to DIR)` });
       const result = await ops.restoreUser({ ...ctx, engine: await makeEngine() }, name, archive);
-      io.out(`restored ${name} from ${result.archive} (taken ${result.backupCreatedAt.toISOString()}) in ${(result.durationMs / 1000).toFixed(1)} s; token rotated: ocm token ${name}`);
+      io.out(`restored ${name} from ${result.archive} (taken ${result.backupCreatedAt.toISOString()}) in ${(result.durationMs / 1000).toFixed(1)} s (${name} was down ${(result.downtimeMs / 1000).toFixed(1)} s); token rotated: ocm token ${name}`);
     });
 }
