@@ -19,11 +19,18 @@ say "building ocm"
 npm run --silent build
 
 if ! docker image inspect "$image" >/dev/null 2>&1 && ! docker pull "$image"; then
-  # No registry reachable: fall back to the local stand-in gateway so ocm can
-  # still be tried end to end. It is NOT an AI assistant.
-  say "cannot pull $image; using the local test gateway image instead (set OCM_IMAGE to a real image)"
-  bash scripts/build-fixture-image.sh
-  image="ocm-fixture-gateway:latest"
+  # No registry reachable: build the same gateway from the npm registry, the
+  # real OpenClaw (not a stand-in), on a small Debian root filesystem.
+  tag="${image##*:}"
+  case "$tag" in
+    [0-9]*.[0-9]*.[0-9]*) version="$tag" ;;
+    *) version="${OPENCLAW_VERSION:-2026.9.6}" ;;
+  esac
+  say "cannot pull $image; building OpenClaw $version from the npm registry instead (about 3-5 min the first time)"
+  command -v debootstrap >/dev/null || { echo "quickstart: the build needs debootstrap (apt-get install debootstrap)" >&2; exit 1; }
+  bash scripts/build-gateway-image.sh "$version"
+  image="ocm-openclaw:$version"
+  say "built $image: the real OpenClaw gateway $version"
 fi
 
 if [ ! -f "$OCM_ROOT/ocm.yaml" ]; then
@@ -36,7 +43,15 @@ if ! ./bin/ocm show "$name" >/dev/null 2>&1; then
 else
   ./bin/ocm up "$name"
 fi
-say "$name's token (paste it into the Control UI once):"
-./bin/ocm token "$name"
-say "running the ocm daemon: browse http://$name.localhost:8080 (Ctrl-C stops the daemon; gateways keep running)"
+port="$(./bin/ocm show "$name" --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const u=new URL(JSON.parse(s).url);process.stdout.write(u.host)}catch{}})')"
+host="${port:-$name.localhost:8080}"
+if [ -t 1 ]; then
+  # The token signs the browser in; it is shown here only, never written to a file or log.
+  say "open $name's assistant, already signed in:"
+  printf '    http://%s/#token=%s\n' "$host" "$(./bin/ocm token "$name")"
+else
+  say "open http://$host/ and paste the token that \`ocm token $name\` prints"
+fi
+say "the page asks to approve this browser once: run \`./bin/ocm devices $name approve --latest\` in another terminal"
+say "running the ocm daemon (Ctrl-C stops the daemon; gateways keep running)"
 exec ./bin/ocm daemon
