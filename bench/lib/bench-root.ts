@@ -23,6 +23,8 @@ export interface RootOptions {
   limits: Limits;
   healthTimeoutSeconds?: number;
   runId: string;
+  /** Gateway image (default: the fixture). */
+  image?: string;
 }
 
 export interface BenchRoot {
@@ -57,7 +59,7 @@ export async function createRoot(ocmBin: string, options: RootOptions): Promise<
   const [proxyPort, nginxPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   const ocm = (args: readonly string[], runOptions: RunOptions = {}) =>
     run(process.execPath, [ocmBin, '--root', root, ...args], { ...runOptions, env: { ...process.env, OCM_ROOT: '', ...runOptions.env } });
-  await ocm(['init', '--image', FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`]);
+  await ocm(['init', '--image', options.image ?? FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`]);
   const path = join(root, 'ocm.yaml');
   let text = readFileSync(path, 'utf8');
   const { limits } = options;
