@@ -8,6 +8,7 @@ import { httpJson, waitFor } from '../../../test/support/wait.js';
 import { startDaemon } from './support/daemon.js';
 import { cli, makeRoot, tokenOf } from './support/root.js';
 import { openSocket } from './support/ws.js';
+import { detectLocalClientAddress } from '@ocm/store';
 
 interface WhoAmI { ok: boolean; user: string; remoteAddress: string; 'x-forwarded-for': string | null; error?: string }
 
@@ -59,9 +60,9 @@ test('embedded proxy: two gateways, isolation, pages and live route changes', { 
       const r = await whoami('dave', token);
       return r.status === 200 ? r : undefined;
     }, { timeoutMs: 5000, what: 'dave routable' });
-    // No forwarding headers: the gateway sees the bridge address, not a forwarded 127.0.0.1.
-    assert.equal(me.json?.['x-forwarded-for'], null);
-    assert.doesNotMatch(me.json?.remoteAddress ?? '', /127\.0\.0\.1|::1/);
+    // Forwarded as one of this host's own non-loopback addresses, never as 127.0.0.1.
+    assert.equal(me.json?.['x-forwarded-for'], detectLocalClientAddress());
+    assert.doesNotMatch(me.json?.['x-forwarded-for'] ?? '', /^127\.|^::1$/);
     // The origin check still applies to WebSockets: the user's own origin passes, another does not.
     const ws = await openSocket(proxyPort, host('dave'), { origin: `http://${host('dave')}` });
     assert.equal(await ws.echo('strict'), 'strict');

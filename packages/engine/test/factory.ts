@@ -60,6 +60,7 @@ export function userSpec(run: TestRun, short: string, options: UserOptions = {})
   const common = { ...testLabels(), [LABEL_MANAGED]: '1', [LABEL_USER]: name, [LABEL_ROOT]: run.root };
   const container: ContainerSpec = {
     name: `ocm-${name}`,
+    hostname: short,
     image: options.image ?? FIXTURE_IMAGE,
     command: ['node', 'openclaw.mjs', 'gateway', '--allow-unconfigured', '--bind', 'lan', '--port', '18789'],
     user: '1000:1000',
