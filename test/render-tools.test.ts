@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseManifest, type Manifest } from '@ocm/core';
-import { DeploymentRoot } from '@ocm/store';
+import { DeploymentRoot, detectLocalClientAddress } from '@ocm/store';
 import { tempDir } from './helpers/cli.js';
 import { httpJson } from './support/wait.js';
 

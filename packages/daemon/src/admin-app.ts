@@ -53,7 +53,7 @@ export function adminRoutes(app: FastifyInstance): readonly AdminRoute[] {
 export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyInstance> {
   const now = options.now ?? Date.now;
   const app = Fastify({
-    loggerInstance: options.logger,
+    loggerInstance: options.logger as FastifyBaseLogger,
     // One line per request is logged by the onResponse hook below, at debug for reads.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,

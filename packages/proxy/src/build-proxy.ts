@@ -137,7 +137,7 @@ function createApp(options: BuildProxyOptions): FastifyInstance {
   const logging = options.logger ? { loggerInstance: options.logger } : { logger: false };
   if (options.tls) {
     // An HTTPS fastify instance has a different type parameter but the same API for everything used here.
-    return Fastify({ ...common, ...logging, https: { cert: options.tls.cert, key: options.tls.key } });
+    return Fastify({ ...common, ...logging, https: { cert: options.tls.cert, key: options.tls.key } }) as unknown as FastifyInstance;
   }
   return Fastify({ ...common, ...logging });
 }
