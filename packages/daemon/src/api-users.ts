@@ -47,7 +47,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request) => {
       const ctx = runtimeOf(deps, request);
       const { name } = request.params;
-      const result = await removeUser(ctx, name, { purge: request.query.purge === 'true', yes: request.query.yes === 'true' });
+      const result = await removeUser(ctx, name, { purge: request.query.purge === 'true', yes: request.query.yes === 'true', removeContainer: () => removeContainer(ctx, name) });
       deps.edited();
       let containers: string[] = [];
       let warning: string | undefined;
