@@ -54,6 +54,17 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
 }
 
 /**
+ * For a daemon that starts: its backups may have died holding a freeze (the
+ * process was killed). Thaw every paused gateway of this root; returns their names.
+ */
+export async function thawPaused(ctx: RuntimeContext): Promise<string[]> {
+  const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.root.path } });
+  const paused = actual.filter((c) => c.state === 'paused').map((c) => c.name);
+  await thawAbandoned(ctx, actual);
+  return paused.filter((name) => actual.find((c) => c.name === name)?.state === 'running');
+}
+
+/**
  * A backup killed while it held a gateway frozen leaves it paused for good.
  * Thaw it, unless a backup of that user is running now (it holds the lock).
  */

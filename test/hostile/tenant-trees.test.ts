@@ -1,0 +1,176 @@
+// A hostile tenant against root ocm, driven from inside her real OpenClaw
+// gateway as uid 1000 while the admin commands run: links, FIFOs, /dev/zero
+// and broken JSON at openclaw.json, file/symlink and directory/symlink swaps
+// with renameat2(RENAME_EXCHANGE), a freeze left by a killed daemon. Each
+// time a canary directory outside the deployment root must keep its content,
+// mode and owner, and the other users' edits must go through.
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { test, type TestContext } from 'node:test';
+import { ocm, snapshot, tempDir, type CliResult } from '../helpers/cli.js';
+import { testRoot } from '../helpers/ocm-root.js';
+import { getDocker } from '../support/docker.js';
+import { startDaemon } from '../reliability/support/daemon.js';
+
+const docker = getDocker();
+const STATE = '/home/node/.openclaw';
+
+/** A shell command as the gateway's uid inside the container, bounded in time. */
+function tenant(container: string, script: string, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('docker', ['exec', '-u', '1000:1000', container, 'sh', '-c', script], { timeout: timeoutMs }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** A long-running attack inside the container; resolves `ready` when it printed its first line. */
+function racer(t: TestContext, container: string, perl: string, args: string[]): { ready: Promise<void>; done: Promise<string>; child: ChildProcess } {
+  const child = spawn('docker', ['exec', '-u', '1000:1000', container, 'perl', '-e', perl, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => void child.kill('SIGKILL'));
+  let out = '';
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) markReady(); });
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const done = new Promise<string>((resolve) => child.on('close', () => { markReady(); resolve(out); }));
+  return { ready, done, child };
+}
+
+/** Host files outside the root that the tenant aims root at. */
+function canary(t: TestContext): { dir: string; check(): void } {
+  const dir = tempDir(t, 'ocm-canary-');
+  mkdirSync(`${dir}/keep/deeper`, { recursive: true });
+  writeFileSync(`${dir}/host.json`, '{"host":true}\n');
+  chmodSync(`${dir}/host.json`, 0o640);
+  for (let i = 0; i < 20; i++) writeFileSync(`${dir}/keep/f${i}`, `precious ${i}\n`);
+  writeFileSync(`${dir}/keep/deeper/g`, 'deeper\n');
+  const before = snapshot(dir);
+  return { dir, check: () => assert.deepEqual(snapshot(dir), before, 'the canary outside the root changed') };
+}
+
+const warned = (r: CliResult, why: RegExp): boolean => r.stderr.split('\n').some((l) => l.startsWith('warning: users/eve/state/openclaw.json') && why.test(l));
+
+// Swap two names with renameat2(RENAME_EXCHANGE) (syscall 316 on x86_64) until `seconds` pass.
+const SWAP_FILE = `
+  chdir $ARGV[0] or die "chdir: $!"; unlink "openclaw.json", "l";
+  symlink($ARGV[1], "l") or die "symlink: $!";
+  open(F, ">openclaw.json") or die; print F "{}"; close F;
+  my ($a, $b) = ("openclaw.json", "l"); my $end = time + $ARGV[2]; my $n = 0;
+  $| = 1; print "ready\\n";
+  while (time < $end) { syscall(316, -100, $a, -100, $b, 2) == 0 or die "renameat2: $!"; $n++ }
+  print "swaps $n\\n";`;
+
+const SWAP_DIRS = `
+  chdir $ARGV[0] or die "chdir: $!"; my $pairs = $ARGV[2];
+  for my $i (1..$pairs) { mkdir "d$i"; open(F, ">d$i/f"); print F "x"; close F; symlink($ARGV[1], "l$i") or die "symlink: $!"; }
+  my @p = map { ["d$_", "l$_"] } 1..$pairs; my $end = time + $ARGV[3]; my $n = 0;
+  $| = 1; print "ready\\n";
+  while (time < $end) { for my $x (@p) { my ($a, $b) = @$x; syscall(316, -100, $a, -100, $b, 2) == 0 or exit 0; $n++ } }
+  print "swaps $n\\n";`;
+
+test('a hostile tenant cannot make root ocm follow, block on or trust her files', { timeout: 900_000 }, async (t) => {
+  const { root, project } = await testRoot(t, { real: true });
+  const eve = `${project}-eve`;
+  const host = canary(t);
+  let r = await ocm(['add', 'eve', '--no-start'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  // On a loaded host the real gateway's first start sometimes exits (78) before it settles; a second up is fine.
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    r = await ocm(['up', 'eve'], { root });
+    if (r.code === 0) break;
+    t.diagnostic(`up eve, attempt ${attempt}: ${r.stderr.split('\n')[0] ?? ''}`);
+  }
+  assert.equal(r.code, 0, r.stderr);
+  r = await ocm(['add', 'bob', '--no-start'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  const bobConfig = (): string => readFileSync(`${root}/users/bob/state/openclaw.json`, 'utf8');
+  const bobBefore = bobConfig();
+
+  await t.test('finding 2: a symlinked openclaw.json is never written or chowned through', async () => {
+    const link = await tenant(eve, `ln -sfn ${host.dir}/host.json ${STATE}/openclaw.json`);
+    assert.equal(link.code, 0, link.stderr);
+    const set = await ocm(['set', 'bob', '--memory', '1200m'], { root });
+    assert.equal(set.code, 0, set.stderr);
+    assert.ok(warned(set, /symbolic link/), set.stderr);
+    assert.match(readFileSync(`${root}/ocm.yaml`, 'utf8'), /memory: 1200m/);
+    const render = await ocm(['render'], { root });
+    assert.equal(render.code, 0, render.stderr);
+    host.check();
+    // Pointed at bob's own config: eve's origin must not land in bob's trusted proxies.
+    await tenant(eve, `ln -sfn ${root}/users/bob/state/openclaw.json ${STATE}/openclaw.json`);
+    assert.equal((await ocm(['render'], { root })).code, 0);
+    assert.equal(bobConfig(), bobBefore);
+    host.check();
+  });
+
+  await t.test('finding 2 under a race: file and symlink swapped while ocm renders', async (t) => {
+    const attack = racer(t, eve, SWAP_FILE, [STATE, `${host.dir}/host.json`, '20']);
+    await attack.ready;
+    let renders = 0;
+    const warnings = new Set<string>();
+    const end = Date.now() + 15_000;
+    while (Date.now() < end && attack.child.exitCode === null) {
+      const render = await ocm(['render'], { root });
+      assert.equal(render.code, 0, render.stderr);
+      for (const line of render.stderr.split('\n')) if (line.startsWith('warning:')) warnings.add(line);
+      renders++;
+      host.check();
+    }
+    attack.child.kill('SIGKILL');
+    const out = await attack.done;
+    t.diagnostic(`${renders} renders during the race; racer: ${out.trim()}; warnings seen: ${[...warnings].join(' | ')}`);
+    assert.ok(renders >= 3, `only ${renders} renders ran during the race`);
+    host.check();
+  });
+
+  await t.test('finding 5: a FIFO, /dev/zero and broken JSON block nobody', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['fifo', `rm -f ${STATE}/openclaw.json && mkfifo ${STATE}/openclaw.json`, /FIFO/],
+      ['dev-zero', `rm -f ${STATE}/openclaw.json && ln -s /dev/zero ${STATE}/openclaw.json`, /symbolic link/],
+      ['broken', `rm -f ${STATE}/openclaw.json && printf '{"gateway": ' > ${STATE}/openclaw.json`, /JSON5/],
+      ['huge', `rm -f ${STATE}/openclaw.json && truncate -s 10G ${STATE}/openclaw.json`, /over the 1048576-byte limit/],
+    ];
+    let memory = 1300;
+    for (const [what, script, why] of cases) {
+      const planted = await tenant(eve, script);
+      assert.equal(planted.code, 0, `${what}: ${planted.stderr}`);
+      const set = await ocm(['set', 'bob', '--memory', `${memory}m`], { root });
+      assert.equal(set.code, 0, `${what}: ${set.stderr}`);
+      assert.ok(warned(set, why), `${what}: ${set.stderr}`);
+      assert.match(readFileSync(`${root}/ocm.yaml`, 'utf8'), new RegExp(`memory: ${memory}m`));
+      const up = await ocm(['up', 'eve'], { root });
+      assert.equal(up.code, 0, `${what}: ${up.stderr}`);
+      memory += 100;
+    }
+    host.check();
+    await tenant(eve, `rm -f ${STATE}/openclaw.json`);
+    assert.equal((await ocm(['render'], { root })).code, 0);
+  });
+
+  await t.test('finding 8: a daemon that starts thaws a gateway left paused', async (t) => {
+    await docker.getContainer(eve).pause();
+    t.after(() => docker.getContainer(eve).unpause().catch(() => undefined));
+    const running = await startDaemon(t, root);
+    assert.equal((await docker.getContainer(eve).inspect()).State.Status, 'running');
+    assert.ok(running.logs.some((l) => l.includes('thawed a gateway left paused')), 'the daemon logged the thaw');
+    await running.daemon.stop();
+  });
+
+  await t.test('finding 1: purge while the tenant swaps 300 directories with links out', async (t) => {
+    const attack = racer(t, eve, SWAP_DIRS, [STATE, `${host.dir}/keep`, '300', '60']);
+    await attack.ready;
+    const purge = await ocm(['remove', 'eve', '--purge', '--yes'], { root });
+    const out = await attack.done;
+    t.diagnostic(`racer: ${out.trim() || '(killed with its container)'}`);
+    assert.equal(purge.code, 0, purge.stderr);
+    host.check();
+    assert.equal(existsSync(`${root}/users/eve`), false);
+    assert.deepEqual(readdirSync(`${root}/.trash`), []);
+    assert.deepEqual(await docker.listContainers({ all: true, filters: JSON.stringify({ name: [eve] }) }), []);
+    const audit = readFileSync(`${root}/audit.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; target?: string });
+    assert.deepEqual(audit.at(-1)?.action, 'user.purge');
+    assert.equal(bobConfig(), bobBefore);
+  });
+});
