@@ -52,7 +52,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
       let containers: string[] = [];
       let warning: string | undefined;
       try {
-        containers = await removeContainer(ctx, name);
+        containers = [...result.containers, ...(await removeContainer(ctx, name))];
       } catch (error) {
         if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
         warning = `Docker is not reachable; run \`ocm up\` later to remove ${name}'s container`;

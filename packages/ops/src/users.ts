@@ -112,7 +112,7 @@ export interface RemoveOptions {
 
 const stampNow = (): string => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
-export async function removeUser(ctx: OpsContext, name: string, options: RemoveOptions = {}): Promise<EditResult & { purged: boolean }> {
+export async function removeUser(ctx: OpsContext, name: string, options: RemoveOptions = {}): Promise<EditResult & { purged: boolean; containers: string[] }> {
   if (options.purge === true && options.yes !== true) {
     throw new OcmError('OCM_E_CONFIRM_REQUIRED', `--purge deletes ${name}'s state, config and backups for good`, { hint: `repeat with --purge --yes to delete them` });
   }
@@ -123,7 +123,7 @@ export async function removeUser(ctx: OpsContext, name: string, options: RemoveO
     if (options.purge !== true) {
       const changes = await commit(ctx, next);
       await ctx.root.audit({ actor: ctx.actor, action: 'user.remove', target: name });
-      return { manifest: next, user: undefined, changes, purged: false };
+      return { manifest: next, user: undefined, changes, purged: false, containers: [] };
     }
     if (options.removeContainer === undefined) throw new OcmError('OCM_E_INTERNAL', 'a purge needs a way to remove the container first');
     checkManifestRules(validateManifest(next));
@@ -140,7 +140,7 @@ export async function removeUser(ctx: OpsContext, name: string, options: RemoveO
       throw new OcmError('OCM_E_PURGE_FAILED', `${name} was removed but their data could not be deleted: ${(error as Error).message}`, { cause: error });
     }
     await ctx.root.audit({ actor: ctx.actor, action: 'user.purge', target: name, details: { containers, via: trashed } });
-    return { manifest: next, user: undefined, changes, purged: options.purge === true };
+    return { manifest: next, user: undefined, changes, purged: true, containers };
   });
 }
 
