@@ -74,7 +74,7 @@ const SWAP_DIRS = `
 test('a hostile tenant cannot make root ocm follow, block on or trust her files', { timeout: 900_000 }, async (t) => {
   const { root, project } = await testRoot(t, { real: true });
   const eve = `${project}-eve`;
-  const host = canary(t);
+  // Each finding gets its own canary, so one finding's damage never shows up as another's.
   let r = await ocm(['add', 'eve', '--no-start'], { root });
   assert.equal(r.code, 0, r.stderr);
   // On a loaded host the real gateway's first start sometimes exits (78) before it settles; a second up is fine.
@@ -108,7 +108,8 @@ test('a hostile tenant cannot make root ocm follow, block on or trust her files'
   const bobConfig = (): string => readFileSync(`${root}/users/bob/state/openclaw.json`, 'utf8');
   const bobBefore = bobConfig();
 
-  await t.test('finding 2: a symlinked openclaw.json is never written or chowned through', async () => {
+  await t.test('finding 2: a symlinked openclaw.json is never written or chowned through', async (t) => {
+    const host = canary(t);
     const link = await tenant(helper, `ln -sfn ${host.dir}/host.json ${STATE}/openclaw.json`);
     assert.equal(link.code, 0, link.stderr);
     const set = await ocm(['set', 'bob', '--memory', '1200m'], { root });
@@ -126,6 +127,7 @@ test('a hostile tenant cannot make root ocm follow, block on or trust her files'
   });
 
   await t.test('finding 2 under a race: file and symlink swapped while ocm renders', async (t) => {
+    const host = canary(t);
     const attack = racer(t, helper, SWAP_FILE, [STATE, `${host.dir}/host.json`, '20']);
     await attack.ready;
     let renders = 0;
@@ -145,7 +147,8 @@ test('a hostile tenant cannot make root ocm follow, block on or trust her files'
     host.check();
   });
 
-  await t.test('finding 5: a FIFO, /dev/zero and broken JSON block nobody', async () => {
+  await t.test('finding 5: a FIFO, /dev/zero and broken JSON block nobody', async (t) => {
+    const host = canary(t);
     const cases: Array<[string, string, RegExp]> = [
       ['fifo', `rm -f ${STATE}/openclaw.json && mkfifo ${STATE}/openclaw.json`, /FIFO/],
       ['dev-zero', `rm -f ${STATE}/openclaw.json && ln -s /dev/zero ${STATE}/openclaw.json`, /symbolic link/],
@@ -160,9 +163,9 @@ test('a hostile tenant cannot make root ocm follow, block on or trust her files'
       assert.equal(set.code, 0, `${what}: ${set.stderr}`);
       assert.ok(warned(set, why), `${what}: ${set.stderr}`);
       assert.match(readFileSync(`${root}/ocm.yaml`, 'utf8'), new RegExp(`memory: ${memory}m`));
-      // eve's own gateway may refuse such a config and restart; up must still finish and warn.
+      // eve's own gateway may refuse such a config and restart; up must still finish, and warn.
       const up = await ocm(['up', 'eve', '--no-wait'], { root });
-      assert.ok(warned(up, why) || up.code === 0, `${what}: ${up.stderr}`);
+      assert.ok(warned(up, why), `${what}: ${up.stderr}`);
       memory += 100;
     }
     host.check();
@@ -176,12 +179,14 @@ test('a hostile tenant cannot make root ocm follow, block on or trust her files'
     await docker.getContainer(eve).pause();
     t.after(() => docker.getContainer(eve).unpause().catch(() => undefined));
     const running = await startDaemon(t, root);
-    assert.equal((await docker.getContainer(eve).inspect()).State.Status, 'running');
+    // Thawed: running, or restarting when her gateway exits on its own after the long freeze.
+    assert.notEqual((await docker.getContainer(eve).inspect()).State.Status, 'paused');
     assert.ok(running.logs.some((l) => l.includes('thawed a gateway left paused')), 'the daemon logged the thaw');
     await running.daemon.stop();
   });
 
   await t.test('finding 1: purge while the tenant swaps 300 directories with links out', async (t) => {
+    const host = canary(t);
     // eve's gateway may still restart on this loaded host; start the racer once her container runs.
     let attack: ReturnType<typeof racer> | undefined;
     for (let attempt = 1; attempt <= 5 && attack === undefined; attempt++) {
