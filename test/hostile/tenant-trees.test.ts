@@ -68,20 +68,24 @@ const SWAP_DIRS = `
   for my $i (1..$pairs) { mkdir "d$i"; open(F, ">d$i/f"); print F "x"; close F; unlink "l$i"; symlink($ARGV[1], "l$i") or die "symlink: $!"; }
   my @p = map { ["d$_", "l$_"] } 1..$pairs; my $end = time + $ARGV[3]; my $n = 0;
   $| = 1; print "ready\\n";
-  while (time < $end) { for my $x (@p) { my ($a, $b) = @$x; syscall(316, -100, $a, -100, $b, 2) == 0 or exit 0; $n++ } }
+  while (time < $end) { for my $x (@p) { my ($a, $b) = @$x; syscall(316, -100, $a, -100, $b, 2) == 0 and $n++ } }
   print "swaps $n\\n";`;
 
 test('a hostile tenant cannot make root ocm follow, block on or trust her files', { timeout: 900_000 }, async (t) => {
   const { root, project } = await testRoot(t, { real: true });
   const eve = `${project}-eve`;
   // Each finding gets its own canary, so one finding's damage never shows up as another's.
+  // eve takes the config attacks; mallory, whose gateway those never touch, the purge race.
+  const mallory = `${project}-mallory`;
   let r = await ocm(['add', 'eve', '--no-start'], { root });
   assert.equal(r.code, 0, r.stderr);
-  // On a loaded host the real gateway's first start sometimes exits (78) before it settles; a second up is fine.
+  r = await ocm(['add', 'mallory', '--no-start'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  // On a loaded host the real gateway's first start sometimes exits before it settles; a second up is fine.
   for (let attempt = 1; attempt <= 3; attempt++) {
-    r = await ocm(['up', 'eve'], { root });
+    r = await ocm(['up', 'eve', 'mallory'], { root });
     if (r.code === 0) break;
-    t.diagnostic(`up eve, attempt ${attempt}: ${r.stderr.split('\n')[0] ?? ''}`);
+    t.diagnostic(`up, attempt ${attempt}: ${r.stderr.split('\n')[0] ?? ''}`);
   }
   assert.equal(r.code, 0, r.stderr);
   r = await ocm(['add', 'bob', '--no-start'], { root });
@@ -96,14 +100,14 @@ test('a hostile tenant cannot make root ocm follow, block on or trust her files'
   (error, stdout, stderr) => resolve({ code: error === null ? 0 : 1, stdout, stderr })));
   assert.equal(made.code, 0, made.stderr);
   t.after(() => docker.getContainer(helper).remove({ force: true }).catch(() => undefined));
-  /** Wait until eve's own container runs (not restarting), after her config is usable again. */
-  const eveRunning = async (): Promise<void> => {
+  /** Wait until a user's own container runs (not restarting or paused). */
+  const untilRunning = async (container: string): Promise<void> => {
     for (let i = 0; i < 240; i++) {
-      const state = (await docker.getContainer(eve).inspect()).State;
+      const state = (await docker.getContainer(container).inspect()).State;
       if (state.Running && !state.Restarting && !state.Paused) return;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    assert.fail('eve never ran again');
+    assert.fail(`${container} never ran`);
   };
   const bobConfig = (): string => readFileSync(`${root}/users/bob/state/openclaw.json`, 'utf8');
   const bobBefore = bobConfig();
@@ -175,7 +179,7 @@ test('a hostile tenant cannot make root ocm follow, block on or trust her files'
   });
 
   await t.test('finding 8: a daemon that starts thaws a gateway left paused', async (t) => {
-    await eveRunning();
+    await untilRunning(eve);
     await docker.getContainer(eve).pause();
     t.after(() => docker.getContainer(eve).unpause().catch(() => undefined));
     const running = await startDaemon(t, root);
@@ -185,28 +189,28 @@ test('a hostile tenant cannot make root ocm follow, block on or trust her files'
     await running.daemon.stop();
   });
 
-  await t.test('finding 1: purge while the tenant swaps 300 directories with links out', async (t) => {
+  await t.test('finding 1: purge while mallory swaps 300 directories with links out', async (t) => {
     const host = canary(t);
-    // eve's gateway may still restart on this loaded host; start the racer once her container runs.
+    // Her gateway may still restart on this loaded host; start the racer once her container runs.
     let attack: ReturnType<typeof racer> | undefined;
     for (let attempt = 1; attempt <= 5 && attack === undefined; attempt++) {
-      await eveRunning();
-      const tried = racer(t, eve, SWAP_DIRS, [STATE, `${host.dir}/keep`, '300', '60']);
+      await untilRunning(mallory);
+      const tried = racer(t, mallory, SWAP_DIRS, [STATE, `${host.dir}/keep`, '300', '60']);
       await tried.ready;
       await new Promise((resolve) => setTimeout(resolve, 500));
       if (tried.child.exitCode === null) attack = tried;
       else t.diagnostic(`racer attempt ${attempt}: ${await tried.done}`);
     }
-    assert.ok(attack !== undefined, 'the racer never ran inside eve');
-    const purge = await ocm(['remove', 'eve', '--purge', '--yes'], { root });
+    assert.ok(attack !== undefined, 'the racer never ran inside mallory');
+    const purge = await ocm(['remove', 'mallory', '--purge', '--yes'], { root });
     const out = await attack.done;
     assert.doesNotMatch(out, /Error response from daemon/);
     t.diagnostic(`racer: ${out.trim() || '(killed with its container)'}`);
     assert.equal(purge.code, 0, purge.stderr);
     host.check();
-    assert.equal(existsSync(`${root}/users/eve`), false);
+    assert.equal(existsSync(`${root}/users/mallory`), false);
     assert.deepEqual(readdirSync(`${root}/.trash`), []);
-    assert.deepEqual(await docker.listContainers({ all: true, filters: JSON.stringify({ name: [eve] }) }), []);
+    assert.deepEqual(await docker.listContainers({ all: true, filters: JSON.stringify({ name: [mallory] }) }), []);
     const audit = readFileSync(`${root}/audit.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; target?: string });
     assert.deepEqual(audit.at(-1)?.action, 'user.purge');
     assert.equal(bobConfig(), bobBefore);
