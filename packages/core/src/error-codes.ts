@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   OCM_E_ROOT_INVALID: { status: 400, hint: 'use an absolute path without spaces, colons or quotes for the deployment root' },
   OCM_E_RENDER_STALE: { status: 409, hint: 'run `ocm render` to bring the files on disk in line with ocm.yaml' },
   OCM_E_CONFIRM_REQUIRED: { status: 400, hint: 'repeat the command with --yes to confirm' },
+  OCM_E_PURGE_FAILED: { status: 500, hint: 'the user is out of ocm.yaml and their container is gone; delete what is left under .trash/ in the root by hand' },
   OCM_E_DOCKER_UNREACHABLE: { status: 503, hint: 'start Docker (e.g. `dockerd &` or `systemctl start docker`) and check /var/run/docker.sock' },
   OCM_E_DOCKER_FAILED: { status: 502, hint: 'read the Docker error above; `docker info` and the daemon log may say more' },
   OCM_E_NETWORK_CONFLICT: { status: 409, hint: 'remove the other network (`docker network ls`) or change settings.network.pool in ocm.yaml' },

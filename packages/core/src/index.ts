@@ -6,7 +6,7 @@ export { parseSize, formatSize, sizeProblem, parseCpus, cpusProblem, parsePids }
 export { assertEnvEntry, parseEnvAssignment, isSecretKey, envKeyProblem, envValueProblem, RESERVED_ENV_KEYS } from './env-vars.js';
 export { ManifestSchema, UserSchema, SettingsSchema, type Manifest, type ManifestInput, type Settings, type User } from './manifest-schema.js';
 export { parseManifest, serializeManifest, validateManifest, checkManifestRules, formatPath, MANIFEST_FILE, MANIFEST_MAX_BYTES } from './manifest.js';
-export { allocatePort } from './ports.js';
+export { allocatePort, ownPorts } from './ports.js';
 export { subnetFor, SUBNET_SIZE, ipv4Range, cidrsOverlap } from './network.js';
 export * from './gateway-profile.js';
 export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js';

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { OcmError, quote } from './errors.js';
 import { ManifestSchema, type Manifest } from './manifest-schema.js';
 import { loadLocated } from './yaml-lines.js';
+import { ownPorts } from './ports.js';
 
 export const MANIFEST_FILE = 'ocm.yaml';
 export const MANIFEST_MAX_BYTES = 1024 * 1024;
@@ -90,7 +91,10 @@ export function checkManifestRules(manifest: Manifest, file = MANIFEST_FILE): vo
   const { base, max } = manifest.settings.ports;
   if (max < base) fail(`settings.ports.max: ${max} is below settings.ports.base ${base}`);
   if (max - base >= 4096) fail(`settings.ports: the range ${base}-${max} is larger than the 4096 users one network pool holds`);
+  const own = ownPorts(manifest);
   manifest.users.forEach((user, i) => {
+    const setting = own.get(user.port);
+    if (setting !== undefined) fail(`users[${i}].port: ${user.port} is the port of ${setting}; a gateway published there would take ocm's own listener (give ${user.name} another port)`);
     if (names.has(user.name)) fail(`users[${i}].name: "${user.name}" is already used by users[${names.get(user.name)}]`);
     names.set(user.name, i);
     const other = ports.get(user.port);

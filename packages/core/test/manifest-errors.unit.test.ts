@@ -30,3 +30,9 @@ test('an empty manifest is valid and fully defaulted', () => {
 test('a manifest over 1 MiB is refused before parsing', () => {
   assert.throws(() => parseManifest(`# ${'x'.repeat(1024 * 1024)}\n`), /more than the 1048576 a manifest may be/);
 });
+
+test("a new user's port never lands on ocm's own listeners", async () => {
+  const { allocatePort } = await import('@ocm/core');
+  const m = parseManifest('settings:\n  ports:\n    base: 8079\n    max: 8082\n  admin:\n    listen: 127.0.0.1:8081\nusers:\n  - name: alice\n    port: 8079\n');
+  assert.equal(allocatePort(m), 8082);
+});

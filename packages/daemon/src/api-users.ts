@@ -47,12 +47,12 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request) => {
       const ctx = runtimeOf(deps, request);
       const { name } = request.params;
-      const result = await removeUser(ctx, name, { purge: request.query.purge === 'true', yes: request.query.yes === 'true' });
+      const result = await removeUser(ctx, name, { purge: request.query.purge === 'true', yes: request.query.yes === 'true', removeContainer: () => removeContainer(ctx, name) });
       deps.edited();
       let containers: string[] = [];
       let warning: string | undefined;
       try {
-        containers = await removeContainer(ctx, name);
+        containers = [...result.containers, ...(await removeContainer(ctx, name))];
       } catch (error) {
         if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
         warning = `Docker is not reachable; run \`ocm up\` later to remove ${name}'s container`;

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { OcmError, type Manifest } from '@ocm/core';
 import { DeploymentRoot, detectLocalClientAddress, ensureAdminToken } from '@ocm/store';
 import type { ContainerEngine } from '@ocm/engine';
-import { backupUsers, type RuntimeContext } from '@ocm/ops';
+import { backupUsers, thawPaused, type RuntimeContext } from '@ocm/ops';
 import { StaticRouteTable, createEmbeddedProxy, type EmbeddedProxy, type EmbeddedProxyOptions, type NginxControl, type ProxyAddress } from '@ocm/proxy';
 import type { BackupScheduler, Clock, ScheduleFn } from '@ocm/backup';
 import type { Logger } from 'pino';
@@ -159,6 +159,12 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     if (started) throw new OcmError('OCM_E_INTERNAL', 'the daemon was already started');
     started = true;
     try {
+      // A daemon killed during a backup's freeze left that gateway paused; nothing else would thaw it.
+      try {
+        for (const name of await thawPaused(runtime('daemon'))) log.warn({ container: name }, 'thawed a gateway left paused by an interrupted backup');
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'could not check for paused gateways');
+      }
       // Probe first, so the proxy does not answer 503 for healthy gateways in its first seconds.
       await routes?.start();
       if (nginx !== undefined) await nginx.apply(current);

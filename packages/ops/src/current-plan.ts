@@ -1,16 +1,18 @@
 // Render and write the root's files under the lock, then hand back the plan:
 // containers are only ever created from files that are on disk.
 import { OcmError, type DeploymentPlan, type Manifest, type UserDeployment } from '@ocm/core';
+import type { FileChange } from '@ocm/store';
 import type { OpsContext } from './context.js';
 
-export interface CurrentPlan { manifest: Manifest; plan: DeploymentPlan }
+/** skipped: users' files ocm left alone (e.g. an openclaw.json that is a link), each with its reason. */
+export interface CurrentPlan { manifest: Manifest; plan: DeploymentPlan; skipped: FileChange[] }
 
 export async function currentPlan(ctx: OpsContext): Promise<CurrentPlan> {
   return ctx.root.locked(async () => {
     const { manifest } = await ctx.root.load();
     const rendered = await ctx.root.render(manifest);
-    await ctx.root.apply(rendered);
-    return { manifest, plan: rendered.plan };
+    const changes = await ctx.root.apply(rendered);
+    return { manifest, plan: rendered.plan, skipped: changes.filter((c) => c.change === 'skipped') };
   });
 }
 

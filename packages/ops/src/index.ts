@@ -3,7 +3,7 @@ export type { RuntimeContext } from './runtime-context.js';
 export { addUser, setUser, removeUser, userToken, listUsers, showUser, viewUser, type AddOptions, type SetOptions, type RemoveOptions, type EditResult, type TokenResult, type UserView, type LimitOptions, type Prepared } from './users.js';
 export { initRoot, renderRoot, type InitOptions, type RenderResult } from './deployment.js';
 export { currentPlan, selectUsers, type CurrentPlan } from './current-plan.js';
-export { up, down, startUser, stopUser, restartUser, removeContainer, assertAllOk, type LifecycleOptions, type UpResult } from './lifecycle.js';
+export { up, down, startUser, stopUser, restartUser, removeContainer, thawPaused, assertAllOk, type LifecycleOptions, type UpResult } from './lifecycle.js';
 export { userStatus, statusAll, type UserStatus } from './status.js';
 export { upgrade, type UpgradeOpsOptions } from './upgrade.js';
 export { doctor, type Finding, type DoctorExtras } from './doctor.js';

@@ -5,7 +5,7 @@ import {
   applyReconcile, planReconcile, waitHealthy,
   type HealthProgress, type ObservedContainer, type PullProgress, type ReconcileEvent, type ReconcileOutcome,
 } from '@ocm/engine';
-import { isDirLocked } from '@ocm/store';
+import { isDirLocked, type FileChange } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
 import { ensureImages } from './images.js';
 import type { RuntimeContext } from './runtime-context.js';
@@ -19,7 +19,7 @@ export interface LifecycleOptions {
   wait?: boolean;
 }
 
-export interface UpResult { outcomes: ReconcileOutcome[]; pulled: string[] }
+export interface UpResult { outcomes: ReconcileOutcome[]; pulled: string[]; skipped: FileChange[] }
 
 /** Fail with one error naming every user that did not come up. */
 export function assertAllOk(outcomes: ReconcileOutcome[]): void {
@@ -33,7 +33,7 @@ export function assertAllOk(outcomes: ReconcileOutcome[]): void {
 
 export async function up(ctx: RuntimeContext, names: readonly string[] = [], options: LifecycleOptions = {}): Promise<UpResult> {
   await ctx.engine.ping();
-  const { manifest, plan } = await currentPlan(ctx);
+  const { manifest, plan, skipped } = await currentPlan(ctx);
   const users = selectUsers(plan, names);
   const pulled = await ensureImages(ctx.engine, users.filter((u) => u.enabled).map((u) => u.container.image), options.onPull);
   const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root } });
@@ -50,7 +50,18 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
   });
   const changed = outcomes.filter((o) => o.action.kind !== 'leave').map((o) => `${o.action.kind}:${o.action.user}${o.ok ? '' : ':failed'}`);
   if (changed.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'up', details: { actions: changed } });
-  return { outcomes, pulled };
+  return { outcomes, pulled, skipped };
+}
+
+/**
+ * For a daemon that starts: its backups may have died holding a freeze (the
+ * process was killed). Thaw every paused gateway of this root; returns their names.
+ */
+export async function thawPaused(ctx: RuntimeContext): Promise<string[]> {
+  const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.root.path } });
+  const paused = actual.filter((c) => c.state === 'paused').map((c) => c.name);
+  await thawAbandoned(ctx, actual);
+  return paused.filter((name) => actual.find((c) => c.name === name)?.state === 'running');
 }
 
 /**

@@ -1,12 +1,11 @@
 // Manifest edits: each one validates fully, renders, and only then writes,
 // all under the root lock, so a refusal leaves the root byte-identical.
-import { rm } from 'node:fs/promises';
 import {
   OcmError, allocatePort, assertEnvEntry, assertUserName, checkManifestRules, parseCpus, parsePids, parseSize,
   formatSize, userOrigin, effectiveLimits, isSecretKey, validateManifest,
   type Manifest, type User,
 } from '@ocm/core';
-import type { FileChange } from '@ocm/store';
+import { purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
 import type { OpsContext } from './context.js';
 
 export interface LimitOptions { cpus?: string | number; memory?: string; pids?: string | number }
@@ -101,9 +100,19 @@ export async function setUser(ctx: OpsContext, name: string, options: SetOptions
   });
 }
 
-export interface RemoveOptions { purge?: boolean; yes?: boolean }
+export interface RemoveOptions {
+  purge?: boolean;
+  yes?: boolean;
+  /**
+   * Stops and removes the user's container; required for a purge, which runs
+   * it before anything is deleted so nothing of the tenant runs meanwhile.
+   */
+  removeContainer?: () => Promise<string[]>;
+}
 
-export async function removeUser(ctx: OpsContext, name: string, options: RemoveOptions = {}): Promise<EditResult & { purged: boolean }> {
+const stampNow = (): string => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+
+export async function removeUser(ctx: OpsContext, name: string, options: RemoveOptions = {}): Promise<EditResult & { purged: boolean; containers: string[] }> {
   if (options.purge === true && options.yes !== true) {
     throw new OcmError('OCM_E_CONFIRM_REQUIRED', `--purge deletes ${name}'s state, config and backups for good`, { hint: `repeat with --purge --yes to delete them` });
   }
@@ -111,13 +120,27 @@ export async function removeUser(ctx: OpsContext, name: string, options: RemoveO
     const { manifest } = await ctx.root.load();
     findUser(manifest, name);
     const next: Manifest = { ...manifest, users: manifest.users.filter((u) => u.name !== name) };
-    const changes = await commit(ctx, next);
-    if (options.purge === true) {
-      await rm(`${ctx.root.path}/users/${name}`, { recursive: true, force: true });
-      await rm(`${ctx.root.path}/backups/${name}`, { recursive: true, force: true });
+    if (options.purge !== true) {
+      const changes = await commit(ctx, next);
+      await ctx.root.audit({ actor: ctx.actor, action: 'user.remove', target: name });
+      return { manifest: next, user: undefined, changes, purged: false, containers: [] };
     }
-    await ctx.root.audit({ actor: ctx.actor, action: options.purge === true ? 'user.purge' : 'user.remove', target: name });
-    return { manifest: next, user: undefined, changes, purged: options.purge === true };
+    if (options.removeContainer === undefined) throw new OcmError('OCM_E_INTERNAL', 'a purge needs a way to remove the container first');
+    checkManifestRules(validateManifest(next));
+    // The tenant's processes go first: a tree is only deleted once nothing can change it underneath.
+    const containers = await options.removeContainer();
+    const changes = await commit(ctx, next);
+    let trashed: string | undefined;
+    try {
+      trashed = (await purgeUserTree(ctx.root.path, name, stampNow())).trashed;
+      await removeRootDir(ctx.root.path, 'backups', name);
+    } catch (error) {
+      await ctx.root.audit({ actor: ctx.actor, action: 'user.purge', target: name, details: { containers, failed: (error as Error).message } });
+      if (error instanceof OcmError) throw error;
+      throw new OcmError('OCM_E_PURGE_FAILED', `${name} was removed but their data could not be deleted: ${(error as Error).message}`, { cause: error });
+    }
+    await ctx.root.audit({ actor: ctx.actor, action: 'user.purge', target: name, details: { containers, via: trashed } });
+    return { manifest: next, user: undefined, changes, purged: true, containers };
   });
 }
 

@@ -26,6 +26,14 @@ export interface BuildProxyOptions {
    * browsers on this host (the gateway refuses a loopback one).
    */
   localClientAddress?: string | undefined;
+  /** A client must send a request's headers within this (default 30 s). */
+  headersTimeoutMs?: number;
+  /**
+   * A client must finish sending a whole request, body included, within this
+   * (default 10 min). Only the arrival is bounded: a WebSocket or a response
+   * streamed for hours is not, since both start after the request is complete.
+   */
+  requestTimeoutMs?: number;
   /**
    * Called when a user's gateway answered a forwarded request below 500:
    * proof of life, so a gateway too busy to answer its health probe in time
@@ -126,8 +134,10 @@ function createApp(options: BuildProxyOptions): FastifyInstance {
   const common = {
     // Access logs are the daemon's choice; the proxy logs only failures.
     logController: new LogController({ disableRequestLogging: true }),
-    // No server-side limits on request duration: uploads and long calls are bounded by the upstream timeout.
-    requestTimeout: 0,
+    // Bounds on the client sending its request, never on the answer: without them
+    // a client could hold thousands of half-sent requests open for good.
+    requestTimeout: options.requestTimeoutMs ?? 600_000,
+    // No idle timeout on sockets: it would also cut quiet WebSockets and streams.
     connectionTimeout: 0,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 72_000,
     return503OnClosing: true,
@@ -135,11 +145,13 @@ function createApp(options: BuildProxyOptions): FastifyInstance {
     trustProxy: false,
   };
   const logging = options.logger ? { loggerInstance: options.logger } : { logger: false };
+  // Node checks these bounds on a timer; every second keeps a timeout within a second of its value.
+  const server = { headersTimeout: options.headersTimeoutMs ?? 30_000, connectionsCheckingInterval: 1_000 };
   if (options.tls) {
     // An HTTPS fastify instance has a different type parameter but the same API for everything used here.
-    return Fastify({ ...common, ...logging, https: { cert: options.tls.cert, key: options.tls.key } }) as unknown as FastifyInstance;
+    return Fastify({ ...common, ...logging, https: { ...server, cert: options.tls.cert, key: options.tls.key } }) as unknown as FastifyInstance;
   }
-  return Fastify({ ...common, ...logging });
+  return Fastify({ ...common, ...logging, http: server });
 }
 
 function sendPage(reply: FastifyReply, page: ProxyPage): FastifyReply {

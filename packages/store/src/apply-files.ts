@@ -1,12 +1,16 @@
 // Bring the files on disk in line with a render: write only what differs,
 // create user dirs with the gateway's owner and mode, merge openclaw.json.
-import { chmod, chown, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { CONFIG_FILE, mapLimit, mergeGatewayConfig, type Rendered } from '@ocm/core';
+// Inside users/<name> everything goes through user-trees (no-follow handles).
+import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { CONFIG_FILE, mapLimit, type Rendered } from '@ocm/core';
 import { readIfExists, writeAtomic } from './atomic-write.js';
+import { ensureUserDir, mergeUserConfig } from './user-trees.js';
 
 export interface FileChange {
   path: string;
-  change: 'created' | 'updated' | 'mode' | 'removed' | 'recovered';
+  /** 'skipped': a user's file ocm would not touch (reason says why); the others went ahead. */
+  change: 'created' | 'updated' | 'mode' | 'removed' | 'recovered' | 'skipped';
+  reason?: string;
 }
 
 const isRoot = (): boolean => process.getuid?.() === 0;
@@ -25,10 +29,14 @@ export async function applyRendered(root: string, rendered: Rendered): Promise<F
   const dirChanges = await mapLimit(rendered.plan.users, PARALLEL, async (user) => {
     const out: FileChange[] = [];
     // In order within a user: the user's own directory before the trees inside it.
-    for (const dir of user.dirs) {
+    await mkdir(`${root}/users`, { recursive: true, mode: 0o755 });
+    for (const [i, dir] of user.dirs.entries()) {
       const recovered = await recoverAside(dir.path);
       if (recovered !== undefined) out.push({ path: `users/${user.name}/${recovered}`, change: 'recovered' });
-      await ensureDir(dir.path, dir.mode, dir.uid, dir.gid);
+      // dirs[0] is users/<name> itself, the others are entries in it.
+      const entry = i === 0 ? '' : dir.path.slice(dir.path.lastIndexOf('/') + 1);
+      // Only root can hand a directory to the gateway uid; otherwise doctor reports it.
+      await ensureUserDir(root, user.name, entry, dir.mode, isRoot() ? { uid: dir.uid, gid: dir.gid } : undefined);
     }
     return out;
   });
@@ -49,11 +57,12 @@ export async function applyRendered(root: string, rendered: Rendered): Promise<F
   const configChanges = await mapLimit(rendered.plan.users, PARALLEL, async (user): Promise<FileChange | undefined> => {
     const stateDir = user.dirs[1];
     if (stateDir === undefined) return undefined;
-    const path = `${stateDir.path}/${CONFIG_FILE}`;
-    const next = mergeGatewayConfig(await readIfExists(path), { allowedOrigins: [user.origin], trustedProxies: [user.network.gateway] }, `users/${user.name}/state/${CONFIG_FILE}`);
-    if (next === undefined) return undefined;
-    await writeAtomic(path, next, { mode: 0o600, ...(isRoot() ? { uid: stateDir.uid, gid: stateDir.gid } : {}) });
-    return { path: `users/${user.name}/state/${CONFIG_FILE}`, change: 'updated' };
+    const path = `users/${user.name}/state/${CONFIG_FILE}`;
+    const keys = { allowedOrigins: [user.origin], trustedProxies: [user.network.gateway] };
+    const result = await mergeUserConfig(root, user.name, keys, isRoot() ? { uid: stateDir.uid, gid: stateDir.gid } : undefined);
+    if (result.kind === 'unchanged') return undefined;
+    if (result.kind === 'skipped') return { path, change: 'skipped', reason: result.reason };
+    return { path, change: 'updated' };
   });
   const present = (c: FileChange | undefined): c is FileChange => c !== undefined;
   return [...dirChanges.flat(), ...fileChanges.filter(present), ...stale, ...configChanges.filter(present)];
@@ -80,14 +89,6 @@ async function recoverAside(path: string): Promise<string | undefined> {
   if (newest === undefined) return undefined;
   await rename(`${parent}/${newest}`, path);
   return `${newest} -> ${tree}`;
-}
-
-async function ensureDir(path: string, mode: number, uid: number, gid: number): Promise<void> {
-  await mkdir(path, { recursive: true, mode });
-  const info = await stat(path);
-  if ((info.mode & 0o777) !== mode) await chmod(path, mode);
-  // Only root can hand a directory to the gateway uid; otherwise doctor reports it.
-  if (isRoot() && (info.uid !== uid || info.gid !== gid)) await chown(path, uid, gid);
 }
 
 /** Server blocks of users no longer in the manifest; only files ocm wrote. */

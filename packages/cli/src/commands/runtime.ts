@@ -1,5 +1,6 @@
 // up, down, start, stop, restart, logs, status, upgrade, doctor.
 import type { Command } from 'commander';
+import { describeChanges } from './describe-changes.js';
 import { OcmError, containerName, formatSize, validateManifest } from '@ocm/core';
 import type { UserStatus } from '@ocm/ops';
 
@@ -43,7 +44,8 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .action(async (names: string[], opts: { wait: boolean }, cmd: Command) => {
       const { up, assertAllOk } = await lifecycle();
       const bar = progress(io);
-      const { outcomes, pulled } = await up(await runtime(cmd, io), names, { wait: opts.wait, onEvent: bar.event, onHealth: bar.health, onPull: bar.pull }).finally(() => bar.done());
+      const { outcomes, pulled, skipped } = await up(await runtime(cmd, io), names, { wait: opts.wait, onEvent: bar.event, onHealth: bar.health, onPull: bar.pull }).finally(() => bar.done());
+      if (skipped.length > 0) io.err(describeChanges(skipped));
       for (const image of pulled) io.err(`pulled ${image}`);
       for (const o of outcomes) io.out(`${o.action.user.padEnd(16)} ${o.ok ? o.action.kind : `${o.action.kind} FAILED`}: ${o.ok ? o.action.reason : o.error?.message ?? ''}`);
       if (outcomes.length === 0) io.out('nothing to do');

@@ -61,7 +61,14 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .addHelpText('after', '\nExamples:\n  ocm remove alice            # keeps users/alice and backups/alice\n  ocm remove alice --purge --yes')
     .action(async (name: string, opts: { purge?: boolean; yes?: boolean }, cmd: Command) => {
       const { removeUser } = await usersOps();
-      const result = await removeUser(opsContext(cmd, io), name, opts);
+      const ctx = opsContext(cmd, io);
+      const removeContainer = async (): Promise<string[]> => {
+        const [{ removeContainer: remove }, { makeEngine }] = await Promise.all([import('@ocm/ops/lifecycle'), import('../engine-factory.js')]);
+        const removed = await remove({ ...ctx, engine: await makeEngine() }, name);
+        for (const c of removed) io.err(`removed container ${c}`);
+        return removed;
+      };
+      const result = await removeUser(ctx, name, { ...opts, removeContainer });
       await hooks.afterEdit(cmd, { kind: 'remove', name, start: false });
       io.out(result.purged ? `removed ${name} and deleted their data` : `removed ${name}; their data is kept in users/${name} (delete with --purge --yes)`);
     });
