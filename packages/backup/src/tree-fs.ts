@@ -128,10 +128,10 @@ export class TreeDirs {
       this.cache.delete(rel);
       this.cache.set(rel, slot);
     } else {
-      const slash = rel.lastIndexOf('/');
-      if (slash < 0) return use(undefined);
-      const handle = await this.withDir(rel.slice(0, slash), (parent) =>
-        parent ? openDirAt(parent, rel.slice(slash + 1), this.identities.get(rel) ?? { dev: -1, ino: -1 }) : Promise.resolve(undefined),
+      const [parentPath, name] = this.split(rel);
+      if (parentPath === undefined) return use(undefined);
+      const handle = await this.withDir(parentPath, (parent) =>
+        parent ? openDirAt(parent, name, this.identities.get(rel) ?? { dev: -1, ino: -1 }) : Promise.resolve(undefined),
       );
       if (!handle) return use(undefined);
       slot = this.cache.get(rel);
@@ -147,6 +147,13 @@ export class TreeDirs {
     }
   }
 
+  /** `a/b/c` -> [`a/b`, `c`]; a top-level name's parent is the root only when the root is ''. */
+  split(rel: string): [string | undefined, string] {
+    const slash = rel.lastIndexOf('/');
+    if (slash >= 0) return [rel.slice(0, slash), rel.slice(slash + 1)];
+    return [this.rootPath === '' ? '' : undefined, rel];
+  }
+
   private async evict(): Promise<void> {
     for (const [rel, slot] of this.cache) {
       if (this.cache.size <= this.keep) return;
@@ -158,10 +165,10 @@ export class TreeDirs {
 
   /** Opens the file at `rel` (e.g. `state/x.json`) if it is still the inode `want`, through verified directories only. */
   openFile(rel: string, want: Identity): Promise<OpenedLeaf> {
-    const slash = rel.lastIndexOf('/');
-    if (slash < 0) return Promise.resolve({ skip: 'not below the tree' });
-    return this.withDir(rel.slice(0, slash), (dir) =>
-      dir ? openFileAt(dir, rel.slice(slash + 1), want) : Promise.resolve({ skip: 'changed while it was read (a parent directory was swapped)' }),
+    const [parent, name] = this.split(rel);
+    if (parent === undefined) return Promise.resolve({ skip: 'not below the tree' });
+    return this.withDir(parent, (dir) =>
+      dir ? openFileAt(dir, name, want) : Promise.resolve({ skip: 'changed while it was read (a parent directory was swapped)' }),
     );
   }
 
