@@ -7,6 +7,7 @@ import { readdir, readlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Stats } from 'node:fs';
 import { OcmError } from '@ocm/core';
+import { isErrno } from './durable-fs.js';
 import { isWithin, resolveInTree } from './entry-safety.js';
 import { runtimeEntryReason } from './runtime-entries.js';
 import type { SkippedEntry } from './manifest.js';
@@ -98,7 +99,15 @@ async function statChild(dir: FileHandle, name: string, path: string, display: s
     if (kind === 'other') return { path, reason: FIFO_REASON };
     const base = entryOf(path, display, st);
     if (kind === 'file') return { ...base, type: 'file', size: st.size };
-    if (kind === 'symlink') return { ...base, type: 'symlink', linkname: await readlink(`/proc/self/fd/${dir.fd}/${name}`) };
+    if (kind === 'symlink') {
+      // EINVAL: no longer a link (swapped for a directory since the lstat).
+      const linkname = await readlink(`/proc/self/fd/${dir.fd}/${name}`).catch((error: unknown) => {
+        if (isErrno(error, 'EINVAL')) return undefined;
+        throw error;
+      });
+      if (linkname === undefined) return { path, reason: 'changed while it was read (a link was swapped for something else)' };
+      return { ...base, type: 'symlink', linkname };
+    }
     return { ...base, type: 'directory' };
   } catch (error) {
     if (changedUnderUs(error)) return undefined;
