@@ -93,12 +93,14 @@ PATH="$work/node/package/bin:$PATH" "$node_bin" "$npm_cli" install --global --pr
 mv "$work/global/lib/node_modules/openclaw" "$root/app"
 [ -f "$root/app/openclaw.mjs" ] || die "openclaw@$version has no openclaw.mjs"
 
-# The node user and its home, as upstream's image has them.
+# The node user and its home, as upstream's image has them. COPY makes
+# everything root's, so the home travels in a COPY --chown of its own.
 echo 'node:x:1000:1000:node:/home/node:/bin/sh' >>"$root/etc/passwd"
 echo 'node:x:1000:' >>"$root/etc/group"
-mkdir -p "$root/home/node/.openclaw" "$root/home/node/.config/openclaw"
-chown -R 1000:1000 "$root/home/node"
-chmod 0700 "$root/home/node/.openclaw" "$root/home/node/.config/openclaw"
+home="$work/home"
+mkdir -p "$home/node/.openclaw" "$home/node/.config/openclaw" "$home/node/.cache" "$root/home"
+chmod 0755 "$home" "$home/node"
+chmod 0700 "$home/node/.openclaw" "$home/node/.config/openclaw"
 chown -R 0:0 "$root/app"
 ln -sf /app/openclaw.mjs "$root/usr/local/bin/openclaw"
 chmod 0755 "$root/usr/local/bin/openclaw" 2>/dev/null || true
@@ -106,6 +108,7 @@ chmod 0755 "$root/usr/local/bin/openclaw" 2>/dev/null || true
 cat >"$work/Dockerfile" <<EOF
 FROM scratch
 COPY rootfs/ /
+COPY --chown=1000:1000 home/ /home/
 ENV HOME=/home/node PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production
 WORKDIR /app
 USER 1000:1000
@@ -113,7 +116,7 @@ EXPOSE 18789
 CMD ["node", "openclaw.mjs", "gateway", "--allow-unconfigured", "--bind", "lan", "--port", "18789"]
 LABEL ocm.gateway="1" ocm.gateway.hash="$hash" org.opencontainers.image.version="$version" ocm.gateway.node="$node_version"
 EOF
-printf '*\n!rootfs\n' >"$work/.dockerignore"
+printf '*\n!rootfs\n!home\n' >"$work/.dockerignore"
 
 say "docker build $tag ..."
 DOCKER_BUILDKIT=0 docker build --quiet --tag "$tag" "$work" >"$work/build.log" 2>&1 \
