@@ -18,6 +18,8 @@ export interface BackupProcessOptions {
   logger: Logger;
   /** Added to settings.backup.timeoutMinutes per user before the child is killed (default 2 min). */
   slackMs?: number;
+  /** Replaces the whole deadline (tests). */
+  deadlineMs?: number;
 }
 
 export type RunBackups = (names: readonly string[]) => Promise<UserBackupOutcome[]>;
@@ -55,7 +57,7 @@ export function backupProcess(opts: BackupProcessOptions): RunBackups {
   return async (names) => {
     const manifest = opts.manifest();
     const users = names.length > 0 ? [...names] : manifest.users.map((u) => u.name);
-    const deadlineMs = users.length * manifest.settings.backup.timeoutMinutes * 60_000 + (opts.slackMs ?? 120_000);
+    const deadlineMs = opts.deadlineMs ?? users.length * manifest.settings.backup.timeoutMinutes * 60_000 + (opts.slackMs ?? 120_000);
     const [cmd, ...args] = opts.command;
     const child = spawn(cmd as string, [...args, '--root', opts.root, 'backup', ...(names.length > 0 ? names : ['--all']), '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,7 +82,7 @@ export function backupProcess(opts: BackupProcessOptions): RunBackups {
     const missing = users.filter((u) => !done.has(u));
     if (killed) await thaw(opts, missing);
     const why = killed
-      ? { code: 'OCM_E_BACKUP_TIMEOUT', message: `the backup process was killed after ${Math.round(deadlineMs / 60_000)} min` }
+      ? { code: 'OCM_E_BACKUP_TIMEOUT', message: `the backup process was killed after ${Math.round(deadlineMs / 1000)} s` }
       : { code: 'OCM_E_BACKUP_FAILED', message: `the backup process exited ${code ?? 'abnormally'}: ${stderr.trim().split('\n').slice(-2).join(' ')}` };
     for (const user of missing) outcomes.push({ user, ok: false, time: new Date().toISOString(), attempts: 1, error: why });
     return outcomes;
