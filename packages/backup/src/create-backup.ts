@@ -137,8 +137,9 @@ async function backupWith(opts: CreateBackupOptions, strategy: BackupStrategy, s
     }
     opts.onProgress?.({ phase: 'freeze', bytesRead: 0, totalBytes: 0 });
     await window.enter();
-    // Nothing was frozen (the container is not running): the first walk still holds.
-    const walked = snapshot !== undefined || opts.consistency.acted === true ? await walk() : first;
+    // Walked again once frozen, unless the guard says it froze nothing (the
+    // container is not running): then the first walk still holds.
+    const walked = snapshot !== undefined || opts.consistency.acted !== false ? await walk() : first;
     let entries: WalkedEntry[] = walked.entries;
     const skipped: SkippedEntry[] = [...walked.skipped];
     const frozenCopy = { files: 0, bytes: 0 };
