@@ -6,7 +6,7 @@ import { sidecarName } from './archive-name.js';
 import { applyRetention } from './apply-retention.js';
 import { guardFor } from './consistency-guard.js';
 import { copyBackup, type CopyResult } from './copy-backup.js';
-import { createBackup, type BackupProgress, type BackupResult, type BackupStrategy } from './create-backup.js';
+import { createBackup, DEFAULT_LIMITS, type BackupProgress, type BackupResult, type BackupStrategy } from './create-backup.js';
 import type { RetentionPolicy } from './retention.js';
 import type { BackupSource, Clock, ConsistencyMode, ContainerControl } from './types.js';
 import { verifyBackup } from './verify-backup.js';
@@ -26,6 +26,9 @@ export interface BackupUserOptions {
   /** false keeps everything. */
   retention?: RetentionPolicy | false;
   onProgress?: (progress: BackupProgress) => void;
+  /** Bounds on the user's trees, checked before the user is frozen. */
+  limits?: { maxFiles: number; maxBytes: number };
+  timeoutMs?: number;
 }
 
 export interface BackupUserResult extends BackupResult {
@@ -49,6 +52,8 @@ export async function backupUser(opts: BackupUserOptions): Promise<BackupUserRes
     consistency: guardFor(opts.mode ?? 'pause', opts.control),
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    limits: opts.limits ?? DEFAULT_LIMITS,
+    ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
   });
   try {
     await verifyBackup(result.archive);

@@ -74,3 +74,14 @@ export async function syncTree(dir: string): Promise<void> {
   });
   if (!synced) await fsyncEach(dir);
 }
+
+/**
+ * Removes a tree a tenant wrote: coreutils' rm walks it by descriptors (no
+ * link followed, no PATH_MAX limit), where Node's recursive rm fails on a
+ * path deeper than PATH_MAX.
+ */
+export async function removeTree(path: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    execFile('rm', ['-rf', '--one-file-system', '--', path], (error, _out, stderr) => (error ? reject(new Error(`rm -rf ${path}: ${stderr.trim() || error.message}`)) : resolve()));
+  });
+}

@@ -2,12 +2,12 @@
 // one read, and renames it into place only when every check passed: a refused
 // or failed archive leaves nothing behind.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lchown, link, lutimes, mkdir, open, readdir, rename, rm, symlink, utimes, chmod, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OcmError, isOcmError } from '@ocm/core';
 import { MANIFEST_NAME } from './archive-name.js';
 import { fsyncDir, isErrno, syncTree } from './durable-fs.js';
+import { ExtractTree, type Meta } from './extract-tree.js';
 import type { ManifestEntry } from './manifest.js';
 import type { FileSink } from './scan-archive.js';
 import { scanVerified, type VerifyReport } from './verify-backup.js';
@@ -63,17 +63,10 @@ function background(limit: number): { add(work: Promise<void>): Promise<void>; d
 }
 
 /** Writes each file (0600 until applyMetadata sets what the verified manifest says). */
-function fileSink(root: string, finishing: ReturnType<typeof background>): (path: string) => Promise<FileSink> {
-  const made = new Set<string>();
+function fileSink(tree: ExtractTree, finishing: ReturnType<typeof background>): (path: string) => Promise<FileSink> {
   return async (path) => {
-    const full = join(root, path);
-    const parent = dirname(full);
-    if (!made.has(parent)) {
-      await mkdir(parent, { recursive: true, mode: 0o700 });
-      made.add(parent);
-    }
-    // O_EXCL + O_NOFOLLOW: never write through anything already on disk.
-    const handle = await open(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    // O_EXCL + O_NOFOLLOW under a directory descriptor: never write through anything already on disk.
+    const handle = await tree.createFile(path);
     return {
       write: async (chunk) => {
         await handle.write(chunk);
@@ -84,41 +77,23 @@ function fileSink(root: string, finishing: ReturnType<typeof background>): (path
   };
 }
 
-async function applyMetadata(root: string, entries: readonly ManifestEntry[], owner: Owner | undefined): Promise<void> {
-  const chownTo = (e: ManifestEntry): Owner | undefined => (isRoot() ? owner ?? { uid: e.uid, gid: e.gid } : undefined);
-  for (const e of entries) if (e.type === 'directory') await mkdir(join(root, e.path), { recursive: true, mode: 0o700 });
-  // Files before any symlink exists, so no path here can lead outside the tree
-  // (the scan refused entries below a symlink); many at once, as they are small.
+async function applyMetadata(tree: ExtractTree, entries: readonly ManifestEntry[], owner: Owner | undefined): Promise<void> {
+  const metaOf = (e: ManifestEntry): Meta => ({
+    mode: e.mode,
+    mtime: new Date(e.mtime),
+    owner: isRoot() ? owner ?? { uid: e.uid, gid: e.gid } : undefined,
+  });
+  for (const e of entries) if (e.type === 'directory') await tree.mkdirp(e.path);
+  // Files before any symlink exists (the scan refused entries below a
+  // symlink); many at once, as they are small.
   const files = background(32);
-  for (const e of entries) {
-    if (e.type !== 'file') continue;
-    const full = join(root, e.path);
-    const o = chownTo(e);
-    await files.add((async () => {
-      if (o) await lchown(full, o.uid, o.gid);
-      await chmod(full, e.mode);
-      await utimes(full, new Date(e.mtime), new Date(e.mtime));
-    })());
-  }
+  for (const e of entries) if (e.type === 'file') await files.add(tree.fileMeta(e.path, metaOf(e)));
   await files.drain();
-  for (const e of entries) if (e.type === 'link') await link(join(root, e.linkname ?? ''), join(root, e.path));
-  for (const e of entries) {
-    if (e.type !== 'symlink') continue;
-    const full = join(root, e.path);
-    await symlink(e.linkname ?? '', full);
-    const o = chownTo(e);
-    if (o) await lchown(full, o.uid, o.gid);
-    await lutimes(full, new Date(e.mtime), new Date(e.mtime));
-  }
+  for (const e of entries) if (e.type === 'link') await tree.hardLink(e.linkname ?? '', e.path);
+  for (const e of entries) if (e.type === 'symlink') await tree.symlink(e.linkname ?? '', e.path, metaOf(e));
   // Directories last and deepest first: creating children updates a parent's mtime.
   const dirs = entries.filter((e) => e.type === 'directory').sort((a, b) => b.path.split('/').length - a.path.split('/').length);
-  for (const e of dirs) {
-    const full = join(root, e.path);
-    const o = chownTo(e);
-    if (o) await lchown(full, o.uid, o.gid);
-    await chmod(full, e.mode);
-    await utimes(full, new Date(e.mtime), new Date(e.mtime));
-  }
+  for (const e of dirs) await tree.dirMeta(e.path, metaOf(e));
 }
 
 export async function extractBackup(archive: string, destDir: string, opts: ExtractOptions = {}): Promise<ExtractReport> {
@@ -129,11 +104,17 @@ export async function extractBackup(archive: string, destDir: string, opts: Extr
   await mkdir(temp, { mode: 0o700 });
   try {
     const finishing = background(32);
-    const verify = await scanVerified(archive, fileSink(temp, finishing)).finally(() => finishing.drain().catch(() => undefined));
-    await finishing.drain();
+    const tree = await ExtractTree.open(temp);
+    let verify: VerifyReport;
+    try {
+      verify = await scanVerified(archive, fileSink(tree, finishing)).finally(() => finishing.drain().catch(() => undefined));
+      await finishing.drain();
+      await applyMetadata(tree, verify.manifest.entries, opts.expectOwner);
+    } finally {
+      await tree.close();
+    }
     const { manifest } = verify;
     await writeFile(join(temp, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`, { mode: 0o600, flag: 'wx' });
-    await applyMetadata(temp, manifest.entries, opts.expectOwner);
     if (opts.durable ?? true) await syncTree(temp);
     await rename(temp, destDir);
     await fsyncDir(parent);

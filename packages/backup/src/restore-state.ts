@@ -5,7 +5,7 @@ import { access, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcmError, isOcmError } from '@ocm/core';
 import { formatStamp } from './archive-name.js';
-import { fsyncDir } from './durable-fs.js';
+import { fsyncDir, removeTree } from './durable-fs.js';
 import { extractBackup, type ExtractReport, type Owner } from './extract-backup.js';
 import type { Clock, ContainerControl } from './types.js';
 
@@ -123,7 +123,7 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
   }
   const downtimeMs = Math.round(performance.now() - down);
   // Only now, with a healthy gateway on the restored state, drop the old trees.
-  for (const s of swaps) if (s.movedAside) await rm(s.aside, { recursive: true, force: true });
+  for (const s of swaps) if (s.movedAside) await removeTree(s.aside);
   await rm(scratch, { recursive: true, force: true });
   return {
     archive: opts.archive,

@@ -1,10 +1,16 @@
 // A private copy of the trees as they were at the freeze: copied once while the
-// gateway runs, then, frozen, only what changed since is copied again.
-import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, rm } from 'node:fs/promises';
+// gateway runs, then, frozen, only what changed since is copied again. Files
+// are read through verified descriptors only (source-trees.ts) and copied flat,
+// one numbered file each, so no tenant path is ever recreated on the host:
+// nothing in the snapshot can be a link, and no path there can be too long.
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isErrno } from './durable-fs.js';
-import type { WalkedEntry } from './walk-tree.js';
+import { copyOpened } from './file-copy.js';
+import type { SkippedEntry } from './manifest.js';
+import { SourceTrees } from './source-trees.js';
+import type { Identity } from './tree-fs.js';
+import type { BackupSource } from './types.js';
+import type { WalkResult, WalkedEntry } from './walk-tree.js';
 
 const PARALLEL = 8;
 // ctime comes from a coarse kernel clock: a file changed within this window of
@@ -15,27 +21,30 @@ const RACY_MARGIN_MS = 2000;
 const ALWAYS_RECOPY = /\.(sqlite3?|db)(-wal|-shm|-journal)?$/i;
 
 interface Copied {
+  copy: string;
+  dev: number;
   ino: number;
   size: number;
   mtimeMs: number;
   ctimeMs: number;
+  /** The directory it was read from: a copy is kept only if the path still leads through it. */
+  parent: Identity | undefined;
 }
 
 export interface Snapshot {
   dir: string;
   copied: Map<string, Copied>;
   racyAfterMs: number;
+  next: number;
 }
 
 export interface RefreshResult {
   /** The entries with sizes of the copies, which are what gets archived. */
   entries: WalkedEntry[];
+  /** Files that changed shape under the copy (swapped for a link or a FIFO): left out. */
+  skipped: SkippedEntry[];
   files: number;
   bytes: number;
-}
-
-export function snapshotPath(snapshotDir: string, e: WalkedEntry): string {
-  return join(snapshotDir, e.path);
 }
 
 async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
@@ -46,59 +55,98 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
   await Promise.all(Array.from({ length: PARALLEL }, worker));
 }
 
-/** Makes `path` a directory or a copy of `source`, whatever was there before (the tree may have changed shape). */
-async function place(e: WalkedEntry, dest: string): Promise<void> {
-  const there = await lstat(dest).catch(() => undefined);
-  if (there && there.isDirectory() !== (e.type === 'directory')) await rm(dest, { recursive: true, force: true });
-  if (e.type === 'directory') await mkdir(dest, { recursive: true, mode: 0o700 });
-  else await copyFile(e.source, dest, constants.COPYFILE_FICLONE);
+const parentOf = (path: string): string => path.slice(0, path.lastIndexOf('/'));
+
+/** Copies each file through `trees`; returns the copies made and the files skipped (with why). */
+async function copyFiles(
+  files: readonly WalkedEntry[],
+  trees: SourceTrees,
+  snapshot: Snapshot,
+  dirs: ReadonlyMap<string, Identity>,
+  signal: AbortSignal | undefined,
+): Promise<{ done: Map<string, Copied>; skipped: SkippedEntry[] }> {
+  const done = new Map<string, Copied>();
+  const skipped: SkippedEntry[] = [];
+  await inParallel(files, async (e) => {
+    signal?.throwIfAborted();
+    const opened = await trees.openFile(e);
+    if ('skip' in opened) {
+      skipped.push({ path: e.path, reason: opened.skip });
+      return;
+    }
+    const copy = join(snapshot.dir, String(snapshot.next++));
+    try {
+      const size = await copyOpened(opened.handle, opened.stat, copy);
+      const st = opened.stat;
+      done.set(e.path, { copy, dev: st.dev, ino: st.ino, size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, parent: dirs.get(parentOf(e.path)) });
+    } finally {
+      await opened.handle.close();
+    }
+  });
+  return { done, skipped };
 }
 
-/** First pass, unfrozen: copy everything (reflink when the filesystem can). Files that vanish meanwhile are skipped. */
-export async function precopy(entries: readonly WalkedEntry[], snapshotDir: string): Promise<Snapshot> {
-  const snapshot: Snapshot = { dir: snapshotDir, copied: new Map(), racyAfterMs: Date.now() - RACY_MARGIN_MS };
+/** First pass, unfrozen: copy every file of `walked`. Files that change meanwhile are copied again, frozen. */
+export async function precopy(walked: WalkResult, sources: readonly BackupSource[], snapshotDir: string, signal?: AbortSignal): Promise<Snapshot> {
+  const snapshot: Snapshot = { dir: snapshotDir, copied: new Map(), racyAfterMs: Date.now() - RACY_MARGIN_MS, next: 0 };
   await mkdir(snapshotDir, { mode: 0o700 });
-  for (const e of entries) if (e.type === 'directory') await place(e, snapshotPath(snapshotDir, e));
-  await inParallel(
-    entries.filter((e) => e.type === 'file'),
-    async (e) => {
-      try {
-        await place(e, snapshotPath(snapshotDir, e));
-        snapshot.copied.set(e.path, { ino: e.ino, size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs });
-      } catch (error) {
-        if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) throw error;
-      }
-    },
-  );
+  const trees = await SourceTrees.open(sources, walked.dirs);
+  try {
+    const { done } = await copyFiles(walked.entries.filter((e) => e.type === 'file'), trees, snapshot, walked.dirs, signal);
+    snapshot.copied = done;
+  } finally {
+    await trees.close();
+  }
   return snapshot;
 }
 
-function unchanged(e: WalkedEntry, before: Copied | undefined, racyAfterMs: number): boolean {
+const sameDir = (a: Identity | undefined, b: Identity | undefined): boolean => a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+
+function unchanged(e: WalkedEntry, before: Copied | undefined, racyAfterMs: number, dirs: ReadonlyMap<string, Identity>): before is Copied {
   return (
     before !== undefined &&
+    before.dev === e.dev &&
     before.ino === e.ino &&
     before.size === e.size &&
     before.mtimeMs === e.mtimeMs &&
     before.ctimeMs === e.ctimeMs &&
     before.ctimeMs < racyAfterMs &&
+    sameDir(before.parent, dirs.get(parentOf(e.path))) &&
     !ALWAYS_RECOPY.test(e.path)
   );
 }
 
-/** Second pass, frozen: bring the snapshot in line with `entries` (walked while frozen). */
-export async function refreshSnapshot(entries: readonly WalkedEntry[], snapshot: Snapshot): Promise<RefreshResult> {
-  for (const e of entries) if (e.type === 'directory') await place(e, snapshotPath(snapshot.dir, e));
-  const out = [...entries];
-  const stale = out.map((e, i) => ({ e, i })).filter(({ e }) => e.type === 'file' && !unchanged(e, snapshot.copied.get(e.path), snapshot.racyAfterMs));
+/** Second pass, frozen: bring the snapshot in line with `walked` (walked while frozen). */
+export async function refreshSnapshot(walked: WalkResult, sources: readonly BackupSource[], snapshot: Snapshot, signal?: AbortSignal): Promise<RefreshResult> {
+  const stale: WalkedEntry[] = [];
+  const kept = new Map<string, Copied>();
+  for (const e of walked.entries) {
+    if (e.type !== 'file') continue;
+    const before = snapshot.copied.get(e.path);
+    if (unchanged(e, before, snapshot.racyAfterMs, walked.dirs)) kept.set(e.path, before);
+    else stale.push(e);
+  }
+  // Copies that will not be archived (changed or gone) go now: scratch space is bounded by one copy.
+  for (const [path, c] of snapshot.copied) if (!kept.has(path)) await rm(c.copy, { force: true });
+  const trees = await SourceTrees.open(sources, walked.dirs);
+  let recopied: Awaited<ReturnType<typeof copyFiles>>;
+  try {
+    recopied = await copyFiles(stale, trees, snapshot, walked.dirs, signal);
+  } finally {
+    await trees.close();
+  }
   let bytes = 0;
-  await inParallel(stale, async ({ e, i }) => {
-    const dest = snapshotPath(snapshot.dir, e);
-    await place(e, dest);
+  for (const c of recopied.done.values()) bytes += c.size;
+  const entries: WalkedEntry[] = [];
+  for (const e of walked.entries) {
+    if (e.type !== 'file') {
+      entries.push(e);
+      continue;
+    }
     // The copy is what gets archived: take its size, so a file that still
     // changed under an ineffective guard can never tear the tar.
-    const size = (await lstat(dest)).size;
-    bytes += size;
-    out[i] = { ...e, size };
-  });
-  return { entries: out, files: stale.length, bytes };
+    const c = kept.get(e.path) ?? recopied.done.get(e.path);
+    if (c) entries.push({ ...e, size: c.size, copy: c.copy });
+  }
+  return { entries, skipped: recopied.skipped, files: recopied.done.size, bytes };
 }

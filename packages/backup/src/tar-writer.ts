@@ -2,13 +2,15 @@
 // the manifest's checksums cost no second read and memory stays bounded.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { addAbortSignal } from 'node:stream';
 import type { Pack } from 'tar-stream';
 import { OcmError } from '@ocm/core';
-import type { ManifestEntry } from './manifest.js';
+import type { ManifestEntry, SkippedEntry } from './manifest.js';
+import type { OpenedLeaf } from './tree-fs.js';
 import type { WalkedEntry } from './walk-tree.js';
+
+/** Opens a file's body to archive (a verified descriptor), or says why it is left out. */
+export type OpenBody = (e: WalkedEntry) => Promise<OpenedLeaf>;
 
 type Header = Parameters<Pack['entry']>[0];
 type Sink = ReturnType<Pack['entry']>;
@@ -42,13 +44,15 @@ function entryDone(pack: Pack, header: Header): { sink: Sink; done: Promise<void
 const SMALL_FILE = 1 << 20;
 const READ_AHEAD = 16;
 
-async function readSmall(path: string, size: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
+async function readSmall(open: OpenBody, e: WalkedEntry): Promise<Buffer | { skip: string }> {
+  const opened = await open(e);
+  if ('skip' in opened) return opened;
+  const { handle } = opened;
   try {
-    const buf = Buffer.allocUnsafe(size);
+    const buf = Buffer.allocUnsafe(e.size);
     let filled = 0;
-    while (filled < size) {
-      const { bytesRead } = await handle.read(buf, filled, size - filled, filled);
+    while (filled < e.size) {
+      const { bytesRead } = await handle.read(buf, filled, e.size - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
@@ -59,14 +63,16 @@ async function readSmall(path: string, size: number): Promise<Buffer> {
 }
 
 function shrank(e: WalkedEntry, read: number): OcmError {
-  return new OcmError('OCM_E_BACKUP_FAILED', `${JSON.stringify(e.source)} shrank from ${e.size} to ${read} bytes while it was read`, {
+  return new OcmError('OCM_E_BACKUP_FAILED', `${JSON.stringify(e.display)} shrank from ${e.size} to ${read} bytes while it was read`, {
     hint: 'the file changed during the backup; use consistency mode pause or stop',
   });
 }
 
-async function packFile(pack: Pack, e: WalkedEntry, readFrom: string, opts: FeedOptions, small?: Promise<Buffer>): Promise<string> {
+/** Packs one file; the sha256 of its body, or why it was left out (nothing was written for it then). */
+async function packFile(pack: Pack, e: WalkedEntry, open: OpenBody, opts: FeedOptions, small?: Promise<Buffer | { skip: string }>): Promise<string | { skip: string }> {
   if (small) {
     const body = await small;
+    if (!Buffer.isBuffer(body)) return body;
     if (body.length !== e.size) throw shrank(e, body.length);
     opts.onRead?.(body.length);
     await new Promise<void>((resolve, reject) => {
@@ -74,28 +80,34 @@ async function packFile(pack: Pack, e: WalkedEntry, readFrom: string, opts: Feed
     });
     return createHash('sha256').update(body).digest('hex');
   }
+  const opened = e.size > 0 ? await open(e) : undefined;
+  if (opened && 'skip' in opened) return opened;
   const hash = createHash('sha256');
-  const { sink, done } = entryDone(pack, headerOf(e, e.size));
   let read = 0;
-  if (e.size > 0) {
-    // Read exactly the size the header announced: a file that grew keeps its
-    // frozen length, one that shrank fails the backup below.
-    const stream = addAbortSignal(opts.signal, createReadStream(readFrom, { start: 0, end: e.size - 1, highWaterMark: 1 << 20 }));
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
-      hash.update(buf);
-      read += buf.length;
-      opts.onRead?.(buf.length);
-      if (!sink.write(buf)) await once(sink, 'drain', { signal: opts.signal });
+  try {
+    const { sink, done } = entryDone(pack, headerOf(e, e.size));
+    if (opened) {
+      // Read exactly the size the header announced: a file that grew keeps its
+      // frozen length, one that shrank fails the backup below.
+      const stream = addAbortSignal(opts.signal, opened.handle.createReadStream({ start: 0, end: e.size - 1, highWaterMark: 1 << 20, autoClose: false }));
+      for await (const chunk of stream) {
+        const buf = chunk as Buffer;
+        hash.update(buf);
+        read += buf.length;
+        opts.onRead?.(buf.length);
+        if (!sink.write(buf)) await once(sink, 'drain', { signal: opts.signal });
+      }
     }
+    if (read !== e.size) {
+      sink.destroy();
+      await done.catch(() => undefined);
+      throw shrank(e, read);
+    }
+    sink.end(undefined);
+    await done;
+  } finally {
+    await opened?.handle.close();
   }
-  if (read !== e.size) {
-    sink.destroy();
-    await done.catch(() => undefined);
-    throw shrank(e, read);
-  }
-  sink.end(undefined);
-  await done;
   return hash.digest('hex');
 }
 
@@ -114,23 +126,24 @@ function manifestEntryOf(e: WalkedEntry, sha256?: string): ManifestEntry {
   return out;
 }
 
-/** Packs every entry (files read from `readFrom(e)`), returning their manifest records. */
+/** Packs every entry (file bodies from `open(e)`), returning their manifest records and the files left out. */
 export async function packEntries(
   pack: Pack,
   entries: readonly WalkedEntry[],
-  readFrom: (e: WalkedEntry) => string,
+  open: OpenBody,
   opts: FeedOptions,
-): Promise<ManifestEntry[]> {
+): Promise<{ records: ManifestEntry[]; skipped: SkippedEntry[] }> {
   const records: ManifestEntry[] = [];
+  const skipped: SkippedEntry[] = [];
   // Small files are read a few entries ahead (at most READ_AHEAD MiB in memory),
   // so the many small reads overlap instead of queueing one by one.
-  const ahead = new Map<number, Promise<Buffer>>();
+  const ahead = new Map<number, Promise<Buffer | { skip: string }>>();
   let cursor = 0;
   const prefetch = (upTo: number): void => {
     for (; cursor < upTo && cursor < entries.length; cursor += 1) {
       const f = entries[cursor];
       if (!f || f.type !== 'file' || f.size > SMALL_FILE) continue;
-      const read = readSmall(readFrom(f), f.size);
+      const read = readSmall(open, f);
       read.catch(() => undefined);
       ahead.set(cursor, read);
     }
@@ -141,7 +154,9 @@ export async function packEntries(
     const small = ahead.get(i);
     ahead.delete(i);
     if (e.type === 'file') {
-      records.push(manifestEntryOf(e, await packFile(pack, e, readFrom(e), opts, small)));
+      const sha = await packFile(pack, e, open, opts, small);
+      if (typeof sha === 'string') records.push(manifestEntryOf(e, sha));
+      else skipped.push({ path: e.path, reason: sha.skip });
     } else {
       const { sink, done } = entryDone(pack, headerOf(e, 0));
       sink.end(undefined);
@@ -149,7 +164,7 @@ export async function packEntries(
       records.push(manifestEntryOf(e));
     }
   }
-  return records;
+  return { records, skipped };
 }
 
 /** The manifest goes last: its presence proves the writer reached the end. */

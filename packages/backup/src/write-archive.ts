@@ -7,9 +7,9 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { MANIFEST_NAME } from './archive-name.js';
-import type { BackupManifest } from './manifest.js';
+import type { BackupManifest, SkippedEntry } from './manifest.js';
 import { DEFAULT_GZIP_LEVEL, ParallelGzip } from './parallel-gzip.js';
-import { packBuffer, packEntries } from './tar-writer.js';
+import { packBuffer, packEntries, type OpenBody } from './tar-writer.js';
 import type { WalkedEntry } from './walk-tree.js';
 
 export interface ArchiveProgress {
@@ -20,10 +20,13 @@ export interface ArchiveProgress {
 export interface WriteArchiveOptions {
   partial: string;
   entries: readonly WalkedEntry[];
-  readFrom: (e: WalkedEntry) => string;
-  manifestOf: (records: BackupManifest['entries']) => BackupManifest;
+  open: OpenBody;
+  /** The manifest of what was packed, given the files left out while packing. */
+  manifestOf: (records: BackupManifest['entries'], skipped: SkippedEntry[]) => BackupManifest;
   /** Called once the last source byte is read (the guard's leave), before the manifest is packed. */
   afterLastRead: () => Promise<void>;
+  /** Gives the write up (a timeout): the partial file is left for the caller to remove. */
+  signal?: AbortSignal;
   gzipLevel?: number;
   onProgress?: (progress: ArchiveProgress) => void;
 }
@@ -48,7 +51,7 @@ function hashTap(hash: ReturnType<typeof createHash>, counter: { bytes: number }
 
 /** Writes `partial` (created 0600, never overwritten); the caller fsyncs and renames it. */
 export async function writeArchive(opts: WriteArchiveOptions): Promise<WrittenArchive> {
-  const { partial, entries, readFrom, manifestOf, afterLastRead } = opts;
+  const { partial, entries, open: openBody, manifestOf, afterLastRead } = opts;
   const pack = tar.pack();
   const hash = createHash('sha256');
   const counter = { bytes: 0 };
@@ -65,9 +68,9 @@ export async function writeArchive(opts: WriteArchiveOptions): Promise<WrittenAr
     opts.onProgress?.({ bytesRead, totalBytes });
   };
   try {
-    const records = await packEntries(pack, entries, readFrom, { signal: abort.signal, onRead });
+    const { records, skipped } = await packEntries(pack, entries, openBody, { signal: opts.signal ? AbortSignal.any([abort.signal, opts.signal]) : abort.signal, onRead });
     await afterLastRead();
-    const manifest = manifestOf(records);
+    const manifest = manifestOf(records, skipped);
     await packBuffer(pack, MANIFEST_NAME, Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`), new Date(manifest.createdAt));
     pack.finalize();
     await piped;

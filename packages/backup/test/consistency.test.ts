@@ -2,7 +2,7 @@
 // guard is always left, and the snapshot strategy freezes far more briefly.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -107,9 +107,12 @@ test('snapshot freezes for a fraction of what stream does on the same tree', { t
 test('leave() runs even when the backup fails after enter()', async (t) => {
   const root = await tempDir(t, 'leave');
   const calls: string[] = [];
-  const guard: ConsistencyGuard = { mode: 'pause', enter: async () => void calls.push('enter'), leave: async () => void calls.push('leave') };
+  // The trees are walked (and their limits checked) before the freeze: they vanish during it.
+  const source = join(root, 'vanishing');
+  await mkdir(source);
+  const guard: ConsistencyGuard = { mode: 'pause', enter: async () => { calls.push('enter'); await rm(source, { recursive: true }); }, leave: async () => void calls.push('leave') };
   await assert.rejects(
-    createBackup({ user: 'alice', sources: [{ dir: join(root, 'missing'), prefix: 'state' }], destDir: join(root, 'b'), clock: fixedClock('2026-03-01T03:00:00Z'), consistency: guard, strategy: 'stream' }),
+    createBackup({ user: 'alice', sources: [{ dir: source, prefix: 'state' }], destDir: join(root, 'b'), clock: fixedClock('2026-03-01T03:00:00Z'), consistency: guard, strategy: 'stream' }),
     { code: 'OCM_E_BACKUP_FAILED' },
   );
   assert.deepEqual(calls, ['enter', 'leave']);

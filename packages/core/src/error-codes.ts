@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   OCM_E_BACKUP_FAILED: { status: 500, hint: 'older backups were kept; check free space and the error above, then retry' },
   OCM_E_BACKUP_CORRUPT: { status: 422, hint: 'this archive cannot be trusted; restore an older one (`ocm backups <name>`)' },
   OCM_E_BACKUP_UNSAFE: { status: 422, hint: 'the archive tries to write outside the state tree; do not restore it' },
+  OCM_E_BACKUP_LIMIT: { status: 413, hint: 'clean up the user\'s state, or raise settings.backup.maxFiles / maxBytes in ocm.yaml' },
+  OCM_E_BACKUP_TIMEOUT: { status: 504, hint: 'the user was thawed and nothing was kept; raise settings.backup.timeoutMinutes or look for a huge or hostile tree' },
   OCM_E_BACKUP_MISSING: { status: 404, hint: 'run `ocm backups <name>` to list the archives that exist' },
   OCM_E_RESTORE_FAILED: { status: 500, hint: 'the previous state was put back; check the error above' },
 } as const satisfies Record<string, { status: number; hint: string }>;

@@ -132,6 +132,9 @@ export const SettingsSchema = z.strictObject({
     keepWeekly: z.number().int().min(0).max(520).default(4),
     consistency: z.enum(['pause', 'stop']).default('pause').describe('how the gateway is held still while its state is read'),
     copyTo: AbsPath.optional().describe('second directory each new archive is copied to and verified'),
+    maxFiles: z.number().int().min(1).max(10_000_000).default(250_000).describe('most files, directories and links one user\'s trees may hold; checked before the user is frozen'),
+    maxBytes: Size.default('8g').describe('most bytes one user\'s files may hold (a sparse file counts at its full length); checked before the user is frozen'),
+    timeoutMinutes: z.number().int().min(1).max(1440).default(60).describe('one user\'s backup or restore is given up (and the user thawed) after this long'),
   }).prefault({}),
   health: z.strictObject({
     timeoutSeconds: z.number().int().min(1).max(3600).default(120).describe('how long to wait for a gateway to become healthy'),

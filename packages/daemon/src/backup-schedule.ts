@@ -5,7 +5,7 @@
 // recorded on disk, where status reads it (lastBackupResult).
 import { ERROR_CODES, OcmError, type ErrorCode, type Manifest } from '@ocm/core';
 import { createBackupScheduler, type BackupScheduler, type ScheduleFn } from '@ocm/backup';
-import { backupUsers, type RuntimeContext } from '@ocm/ops';
+import { backupUsers, type RuntimeContext, type UserBackupOutcome } from '@ocm/ops';
 import type { Logger } from 'pino';
 import type { SerialLane } from './serial-lane.js';
 
@@ -17,10 +17,13 @@ export interface BackupScheduleOptions {
   schedule?: ScheduleFn;
   /** Pause before the one retry of a failed user (default 60 s). */
   retryDelayMs?: number;
+  /** How users are backed up (default: ops' backupUsers in this process). */
+  run?: (names: readonly string[]) => Promise<UserBackupOutcome[]>;
 }
 
 export function startBackupSchedule(options: BackupScheduleOptions): BackupScheduler {
   const { ctx, lane } = options;
+  const run = options.run ?? ((names: readonly string[]) => backupUsers(ctx, names));
   return createBackupScheduler({
     cron: options.manifest.settings.backup.schedule,
     timezone: options.manifest.settings.timezone,
@@ -28,7 +31,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     users: async () => (await ctx.root.load()).manifest.users.map((u) => u.name),
     runOne: (user) =>
       lane.run(async () => {
-        const [outcome] = await backupUsers(ctx, [user]);
+        const [outcome] = await run([user]);
         if (outcome?.ok === true && outcome.archive !== undefined) return { archive: outcome.archive };
         const code = (outcome?.error?.code ?? 'OCM_E_BACKUP_FAILED') as ErrorCode;
         throw new OcmError(code in ERROR_CODES ? code : 'OCM_E_BACKUP_FAILED', outcome?.error?.message ?? `backup of ${user} failed`);

@@ -11,6 +11,7 @@ import type { BackupScheduler, Clock, ScheduleFn } from '@ocm/backup';
 import type { Logger } from 'pino';
 import { buildAdminApp } from './admin-app.js';
 import { BackupJobs } from './backup-jobs.js';
+import { backupProcess, type RunBackups } from './backup-process.js';
 import { startBackupSchedule } from './backup-schedule.js';
 import { GatewayRoutes } from './gateway-routes.js';
 import { isLoopbackHost, listenUrl, parseListen, type ListenAddress } from './listen-address.js';
@@ -38,6 +39,12 @@ export interface DaemonOptions {
   drainGraceMs?: number;
   /** Replaces the real nginx commands in nginx mode (tests). */
   nginxControl?: NginxControl;
+  /**
+   * The ocm command line backups run in, as a child process (`ocm daemon`
+   * passes itself), so a tenant's tree never weighs on the proxy's process.
+   * Without it backups run in this process (tests).
+   */
+  backupCommand?: readonly string[];
 }
 
 export interface ListenOverrides {
@@ -83,7 +90,10 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const lane = new SerialLane();
   const runtime = (actor: string): RuntimeContext => ({ root, engine: options.engine, actor });
-  const jobs = new BackupJobs({ lane, now, run: (names) => backupUsers(runtime('api'), names, clock) });
+  const runBackups: RunBackups = options.backupCommand === undefined
+    ? (names) => backupUsers(runtime('api'), names, clock)
+    : backupProcess({ command: options.backupCommand, root: root.path, engine: options.engine, manifest: () => current, logger: backupLog });
+  const jobs = new BackupJobs({ lane, now, run: (names) => runBackups(names) });
 
   let proxy: EmbeddedProxy | undefined;
   let routes: GatewayRoutes | undefined;
@@ -113,7 +123,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   const schedule = (manifest: Manifest): BackupScheduler | undefined => {
     try {
       return startBackupSchedule({
-        ctx: runtime('schedule'), manifest, lane, logger: backupLog,
+        ctx: runtime('schedule'), manifest, lane, logger: backupLog, run: runBackups,
         ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
         ...(options.backupRetryDelayMs === undefined ? {} : { retryDelayMs: options.backupRetryDelayMs }),
       });

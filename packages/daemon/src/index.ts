@@ -6,6 +6,7 @@ export { GatewayRoutes, type GatewayRoutesOptions } from './gateway-routes.js';
 export { ManifestWatcher, type ManifestWatcherOptions } from './manifest-watcher.js';
 export { NginxSync, type NginxSyncOptions } from './nginx-sync.js';
 export { BackupJobs, type BackupJob } from './backup-jobs.js';
+export { backupProcess, type BackupProcessOptions, type RunBackups } from './backup-process.js';
 export { SerialLane } from './serial-lane.js';
 export { FailureLimiter, type FailureLimiterOptions } from './failure-limiter.js';
 export { SessionStore, type Session } from './sessions.js';

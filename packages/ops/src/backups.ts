@@ -2,7 +2,7 @@
 // configured consistency mode, verified, copied and pruned by the backup
 // package; the outcome of the last run per user is kept for status pages.
 import { readFile } from 'node:fs/promises';
-import { OcmError, containerName, isOcmError, userDir, type Manifest } from '@ocm/core';
+import { OcmError, containerName, isOcmError, parseSize, userDir, type Manifest } from '@ocm/core';
 import {
   backupUser, listBackups, restoreState, restoreTo, verifyBackup,
   type BackupInfo, type BackupProgress, type Clock, type ContainerControl, type RestoreResult, type VerifyReport,
@@ -90,6 +90,8 @@ async function backupOne(ctx: RuntimeContext, manifest: Manifest, name: string, 
     clock,
     ...(settings.copyTo === undefined ? {} : { copyTo: settings.copyTo }),
     retention: { keepDaily: settings.keepDaily, keepWeekly: settings.keepWeekly },
+    limits: { maxFiles: settings.maxFiles, maxBytes: parseSize(settings.maxBytes, 'settings.backup.maxBytes') },
+    timeoutMs: settings.timeoutMinutes * 60_000,
     ...(options.onProgress === undefined ? {} : { onProgress: (p: BackupProgress) => options.onProgress?.(name, p) }),
   });
   return {

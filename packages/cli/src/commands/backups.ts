@@ -26,8 +26,9 @@ export function registerBackupCommands(program: Command, io: Io): void {
     .argument('[names...]', 'users to back up')
     .option('--all', 'every user, one after another')
     .option('--print-cron', 'print a system crontab line for hosts without the daemon')
+    .option('--json', 'one JSON outcome per user and line (what the daemon reads)')
     .addHelpText('after', '\nExamples:\n  ocm backup alice\n  ocm backup --all\n  ocm backup --print-cron | sudo tee /etc/cron.d/ocm')
-    .action(async (names: string[], opts: { all?: boolean; printCron?: boolean }, cmd: Command) => {
+    .action(async (names: string[], opts: { all?: boolean; printCron?: boolean; json?: boolean }, cmd: Command) => {
       keepYoungGenerationSmall();
       const ctx = opsContext(cmd, io);
       if (opts.printCron === true) {
@@ -47,7 +48,7 @@ export function registerBackupCommands(program: Command, io: Io): void {
         },
         onResult: (o) => {
           if (io.isTTY) process.stderr.write('\r\x1b[K');
-          io.out(summary(o));
+          io.out(opts.json === true ? JSON.stringify(o) : summary(o));
         },
       });
       const failed = outcomes.filter((o) => !o.ok);

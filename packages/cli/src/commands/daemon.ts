@@ -1,6 +1,6 @@
 // `ocm daemon` (foreground: admin API, status page, proxy, backups),
 // `ocm daemon token` and `ocm daemon install` (systemd unit).
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,9 @@ export function registerDaemonCommands(program: Command, io: Io): void {
       const ctx = await existingRoot(cmd, io);
       favourMemoryOverSpeed();
       const { createDaemonLogger, runDaemon } = await import('@ocm/daemon');
-      await runDaemon({ root: ctx.root, engine: await makeEngine(), logger: createDaemonLogger({ level: opts.logLevel }) });
+      // Backups run in a child `ocm backup`: this very launcher, wherever the CLI was bundled to.
+      const backupCommand = [process.execPath, realpathSync(process.argv[1] ?? 'ocm')];
+      await runDaemon({ root: ctx.root, engine: await makeEngine(), logger: createDaemonLogger({ level: opts.logLevel }), backupCommand });
     });
 
   daemon.command('token')

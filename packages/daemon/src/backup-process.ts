@@ -1,0 +1,90 @@
+// The daemon's backups run in a child process: `ocm backup --json`, the very
+// command an admin runs. A tenant's tree then costs that process's event
+// loop, memory and libuv pool, never the proxy's, the API's or the manifest
+// watch's; a child stuck past its deadline is killed, and any user it left
+// paused is thawed here.
+import { spawn } from 'node:child_process';
+import { containerName, type Manifest } from '@ocm/core';
+import type { ContainerEngine } from '@ocm/engine';
+import type { UserBackupOutcome } from '@ocm/ops';
+import type { Logger } from 'pino';
+
+export interface BackupProcessOptions {
+  /** The ocm command line, e.g. [process.execPath, '/usr/local/bin/ocm']. */
+  command: readonly string[];
+  root: string;
+  engine: ContainerEngine;
+  manifest: () => Manifest;
+  logger: Logger;
+  /** Added to settings.backup.timeoutMinutes per user before the child is killed (default 2 min). */
+  slackMs?: number;
+  /** Replaces the whole deadline (tests). */
+  deadlineMs?: number;
+}
+
+export type RunBackups = (names: readonly string[]) => Promise<UserBackupOutcome[]>;
+
+function parseOutcomes(stdout: string): UserBackupOutcome[] {
+  const out: UserBackupOutcome[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as UserBackupOutcome);
+    } catch {
+      // A torn last line of a killed child: that user has no outcome.
+    }
+  }
+  return out;
+}
+
+/** Thaws users a killed child may have left paused. */
+async function thaw(opts: BackupProcessOptions, users: readonly string[]): Promise<void> {
+  const manifest = opts.manifest();
+  for (const user of users) {
+    const name = containerName(manifest, user);
+    try {
+      if ((await opts.engine.inspect(name)).State.Paused) {
+        await opts.engine.unpause(name);
+        opts.logger.warn({ user }, 'thawed a user left paused by a killed backup');
+      }
+    } catch (err) {
+      opts.logger.error({ user, err: (err as Error).message }, 'could not check or thaw a user after a killed backup');
+    }
+  }
+}
+
+export function backupProcess(opts: BackupProcessOptions): RunBackups {
+  return async (names) => {
+    const manifest = opts.manifest();
+    const users = names.length > 0 ? [...names] : manifest.users.map((u) => u.name);
+    const deadlineMs = opts.deadlineMs ?? users.length * manifest.settings.backup.timeoutMinutes * 60_000 + (opts.slackMs ?? 120_000);
+    const [cmd, ...args] = opts.command;
+    const child = spawn(cmd as string, [...args, '--root', opts.root, 'backup', ...(names.length > 0 ? names : ['--all']), '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OCM_ROOT: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, deadlineMs);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('error', () => resolve(null));
+      child.on('close', (c) => resolve(c));
+    });
+    clearTimeout(timer);
+    const outcomes = parseOutcomes(stdout);
+    const done = new Set(outcomes.map((o) => o.user));
+    const missing = users.filter((u) => !done.has(u));
+    if (killed) await thaw(opts, missing);
+    const why = killed
+      ? { code: 'OCM_E_BACKUP_TIMEOUT', message: `the backup process was killed after ${Math.round(deadlineMs / 1000)} s` }
+      : { code: 'OCM_E_BACKUP_FAILED', message: `the backup process exited ${code ?? 'abnormally'}: ${stderr.trim().split('\n').slice(-2).join(' ')}` };
+    for (const user of missing) outcomes.push({ user, ok: false, time: new Date().toISOString(), attempts: 1, error: why });
+    return outcomes;
+  };
+}
