@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   OCM_E_BACKUP_CORRUPT: { status: 422, hint: 'this archive cannot be trusted; restore an older one (`ocm backups <name>`)' },
   OCM_E_BACKUP_UNSAFE: { status: 422, hint: 'the archive tries to write outside the state tree; do not restore it' },
   OCM_E_BACKUP_MISSING: { status: 404, hint: 'run `ocm backups <name>` to list the archives that exist' },
+  OCM_E_EGRESS_INVALID: { status: 400, hint: 'use an IPv4 address or CIDR with an optional port, e.g. 192.168.1.20:8123 or 10.0.0.0/24' },
+  OCM_E_FIREWALL_FAILED: { status: 500, hint: 'read the iptables error above; ocm needs root and the host\'s iptables (or set settings.network.egress.policy: open)' },
   OCM_E_RESTORE_FAILED: { status: 500, hint: 'the previous state was put back; check the error above' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
