@@ -16,6 +16,7 @@ import { GatewayRoutes } from './gateway-routes.js';
 import { isLoopbackHost, listenUrl, parseListen, type ListenAddress } from './listen-address.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { NginxSync } from './nginx-sync.js';
+import { PolicyKeeper } from './policy-keeper.js';
 import { SerialLane } from './serial-lane.js';
 
 export interface DaemonOptions {
@@ -38,6 +39,8 @@ export interface DaemonOptions {
   drainGraceMs?: number;
   /** Replaces the real nginx commands in nginx mode (tests). */
   nginxControl?: NginxControl;
+  /** How often the network policy is re-checked and repaired (default 30 s). */
+  policyIntervalMs?: number;
 }
 
 export interface ListenOverrides {
@@ -83,6 +86,10 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const lane = new SerialLane();
   const runtime = (actor: string): RuntimeContext => ({ root, engine: options.engine, actor });
+  const policy = new PolicyKeeper({
+    ctx: runtime('daemon'), logger: log.child({ component: 'netpolicy' }),
+    ...(options.policyIntervalMs === undefined ? {} : { intervalMs: options.policyIntervalMs }),
+  });
   const jobs = new BackupJobs({ lane, now, run: (names) => backupUsers(runtime('api'), names, clock) });
 
   let proxy: EmbeddedProxy | undefined;
@@ -143,6 +150,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     routes?.update(next);
     await nginx?.apply(next);
+    await policy.apply(next, 'manifest changed');
     const b = before.settings;
     const n = next.settings;
     if (b.backup.schedule !== n.backup.schedule || b.timezone !== n.timezone) {
@@ -159,6 +167,8 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     if (started) throw new OcmError('OCM_E_INTERNAL', 'the daemon was already started');
     started = true;
     try {
+      // The policy first: the gateways may already run (a reboot starts them with dockerd).
+      await policy.start(current);
       // Probe first, so the proxy does not answer 503 for healthy gateways in its first seconds.
       await routes?.start();
       if (nginx !== undefined) await nginx.apply(current);
@@ -197,6 +207,8 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   function stop(): Promise<void> {
     stopping ??= (async () => {
       await watcher?.stop();
+      // The rules stay: a stopped daemon must not open the host to the gateways.
+      await policy.stop();
       await routes?.stop();
       // Both listeners stop accepting at once; in-flight requests finish, WebSockets get 1001.
       await Promise.all([adminApp.close(), proxy?.close()]);
