@@ -84,7 +84,7 @@ test('tenant network policy with real gateways', { timeout: 900_000 }, async (t)
   });
 
   const lan = await testHost(t, 'lan', '192.168.207', [8123, 9000]);
-  const internet = await testHost(t, 'pub', '198.51.100', [80, 8123]);
+  const internet = await testHost(t, 'pub', '198.51.100', [8443, 8123]);
 
   // Started without waiting inside the CLI (a busy host takes the real gateway
   // past the CLI helper's 2 minutes); health is awaited here, bounded.
@@ -126,7 +126,7 @@ test('tenant network policy with real gateways', { timeout: 900_000 }, async (t)
       const results = await connectFrom(c[me], targets);
       const open = results.filter(([, , o]) => o === 'open');
       assert.deepEqual(open, [], `${me} reached: ${JSON.stringify(open)}`);
-      const allowed = await connectFrom(c[me], [[internet.address, 80], [internet.address, 8123], [nets[me]!.gateway, meterPort]]);
+      const allowed = await connectFrom(c[me], [[internet.address, 8443], [internet.address, 8123], [nets[me]!.gateway, meterPort]]);
       assert.deepEqual(allowed.map(([, , o]) => o), ['open', 'open', 'open'], JSON.stringify(allowed));
       figures[`${me}Refused`] = results.length;
       figures[`${me}Outcomes`] = [...new Set(results.map(([, , o]) => o))];
@@ -204,19 +204,22 @@ test('tenant network policy with real gateways', { timeout: 900_000 }, async (t)
 
   await t.test('the daemon puts a dropped jump back on its own', async () => {
     const running = await startDaemon(t, root, { policyIntervalMs: 500 });
-    assert.equal((await run('iptables', ['-w', '-D', 'DOCKER-USER', '-s', pool, '-j', chain.fwd])).code, 0);
-    const deadline = Date.now() + 20_000;
-    let restored = false;
-    while (!restored && Date.now() < deadline) {
-      await sleep(250);
-      restored = (await iptablesText('iptables')).includes(`-A DOCKER-USER -s ${pool} -j ${chain.fwd}`);
+    try {
+      assert.equal((await run('iptables', ['-w', '-D', 'DOCKER-USER', '-s', pool, '-j', chain.fwd])).code, 0);
+      const deadline = Date.now() + 20_000;
+      let restored = false;
+      while (!restored && Date.now() < deadline) {
+        await sleep(250);
+        restored = (await iptablesText('iptables')).includes(`-A DOCKER-USER -s ${pool} -j ${chain.fwd}`);
+      }
+      assert.ok(restored, 'the daemon did not restore the jump');
+      assert.ok(running.logs.some((l) => l.includes('netpolicy') && l.includes('add-jump')), `the daemon logged the repair: ${running.logs.filter((l) => l.includes('netpolicy')).join('\n')}`);
+      const status = await fetch(`${running.addresses.admin.url}/api/status`, { headers: { authorization: `Bearer ${running.token}` } });
+      const report = await status.json() as { users: Array<{ name: string; egress: { policy: string } }> };
+      assert.deepEqual(report.users.map((u) => u.egress.policy), ['restricted', 'restricted']);
+    } finally {
+      await running.daemon.stop();
     }
-    assert.ok(restored, 'the daemon did not restore the jump');
-    assert.ok(running.logs.some((l) => l.includes('restored')), 'the daemon logged the repair');
-    const status = await fetch(`${running.addresses.admin.url}/api/status`, { headers: { authorization: `Bearer ${running.token}` } });
-    const report = await status.json() as { users: Array<{ name: string; egress: { policy: string } }> };
-    assert.deepEqual(report.users.map((u) => u.egress.policy), ['restricted', 'restricted']);
-    await running.daemon.stop();
     assert.ok((await iptablesText('iptables')).includes(`-A DOCKER-USER -s ${pool} -j ${chain.fwd}`), 'a stopped daemon leaves the rules');
   });
 

@@ -10,7 +10,7 @@ import { run } from './measure.js';
 export interface TestHost { ns: string; address: string; hostSide: string; hostAddress: string }
 
 // Answers every connection with its name, so a probe sees whom it reached.
-const LISTEN = `const net=require('net');for(const p of process.argv.slice(2)){net.createServer((s)=>{s.on('error',()=>{});s.end(process.env.NAME+'\\n')}).listen(+p,'0.0.0.0')}console.log('ready')`;
+const LISTEN = `const net=require('net');for(const p of process.argv.slice(1)){net.createServer((s)=>{s.on('error',()=>{});s.end(process.env.NAME+'\\n')}).listen(+p,'0.0.0.0')}console.log('ready')`;
 
 async function must(cmd: string, args: string[]): Promise<void> {
   const r = await run(cmd, args);
