@@ -1,20 +1,25 @@
 // A deployment root for tests that start real gateways: fixture image, its
 // own port range and subnet pool (so roots never collide), every object
 // labelled ocm.test=1, and all of it removed when the test ends.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { HostIptables, removePolicy } from '@ocm/netpolicy';
 import { getDocker, ensureFixtureImage, ensureGatewayImage, FIXTURE_IMAGE, GATEWAY_IMAGE, RUN_ID, freePort } from '../support/docker.js';
-import { ocm, tempDir } from './cli.js';
+import { ocm } from './cli.js';
 
 export interface TestRoot { root: string; portBase: number; proxyPort: number; pool: string; project: string }
 
 let counter = 0;
 
-export async function reapRoot(root: string): Promise<void> {
+/** Removes every container and network ocm made for this root, and its network policy when the project is given. */
+export async function reapRoot(root: string, project?: string): Promise<void> {
   const docker = getDocker();
   const filters = JSON.stringify({ label: [`ocm.root=${root}`] });
   for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  if (project !== undefined) await removePolicy(new HostIptables(), project).catch(() => undefined);
 }
 
 export interface TestRootOptions {
@@ -29,7 +34,8 @@ export async function testRoot(t: TestContext, options: TestRootOptions = {}): P
   if (options.real) await ensureGatewayImage();
   else await ensureFixtureImage();
   const image = options.image ?? (options.real ? GATEWAY_IMAGE : FIXTURE_IMAGE);
-  const root = `${tempDir(t, 'ocm-rt-')}/root`;
+  const dir = mkdtempSync(join(tmpdir(), 'ocm-rt-'));
+  const root = `${dir}/root`;
   // Spread concurrent roots over distinct ranges: pid and a counter pick the slot.
   const slot = (process.pid * 7 + counter++) % 400;
   const portBase = 20000 + slot * 50;
@@ -47,9 +53,11 @@ export async function testRoot(t: TestContext, options: TestRootOptions = {}): P
     .replace(/timeoutSeconds: \d+/, `timeoutSeconds: ${options.healthTimeoutSeconds ?? (options.real ? 240 : 60)}`)
     + (options.extra ?? '');
   writeFileSync(path, text);
+  // One hook, in order: `ocm down` needs the root's files, so they go last.
   t.after(async () => {
     await ocm(['down'], { root });
-    await reapRoot(root);
+    await reapRoot(root, project);
+    rmSync(dir, { recursive: true, force: true });
   });
   return { root, portBase, proxyPort, pool, project };
 }

@@ -2,8 +2,8 @@
 // container: no path to another user's container, port, the Docker socket or
 // the admin API; no capabilities; private files; loopback-only listeners;
 // the proxy never crosses users; the admin API refuses every route without
-// the token. The one gap Docker leaves (host services on 0.0.0.0 answer the
-// bridge gateway) is reproduced and its firewall fix is tried.
+// the token. The gap Docker leaves (host services on 0.0.0.0 answer the
+// bridge gateway) is closed by ocm's network policy.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -233,7 +233,7 @@ test('isolation between two users on one host', { timeout: 300_000 }, async (t) 
     record(t, 'isolation.admin', { routes: routes.length, guarded: guarded.length, refusedRequests: requests, publicRoutes: routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`) });
   });
 
-  await t.test('gap: a host service on 0.0.0.0 answers containers on the bridge gateway; an INPUT rule closes it', async (t) => {
+  await t.test('a host service on 0.0.0.0 is refused by the network policy, and the gateways stay served', async (t) => {
     const server = net.createServer((s) => {
       s.on('error', () => undefined);
       s.end('hello\n');
@@ -241,30 +241,17 @@ test('isolation between two users on one host', { timeout: 300_000 }, async (t) 
     await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
     t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as net.AddressInfo).port;
-    const before = await connectFrom(c('alice'), [[nets.alice.gateway, port]]);
-    const figures: Record<string, unknown> = { wildcardListenerFromContainer: before[0]?.[2] };
-    // Docker's FORWARD rules do not cover traffic to the host itself; only an INPUT rule does.
-    const rule = ['INPUT', '-s', pool, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', `ocm-reliability-${project}`];
-    const inserted = await run('iptables', ['-I', ...rule]);
-    if (inserted.code !== 0) {
-      figures.fix = `not tried: iptables -I failed (${inserted.stderr.trim()})`;
-    } else {
-      try {
-        const after = await connectFrom(c('alice'), [[nets.alice.gateway, port], [nets.alice.gateway, adminPort]]);
-        figures.withInputRule = after.map(([, , o]) => o);
-        assert.ok(after.every(([, , o]) => o !== 'open'), `still reachable: ${JSON.stringify(after)}`);
-        // Published ports and the proxy keep working: their replies are ESTABLISHED, not NEW.
-        const health = await httpJson<{ ok: boolean }>(`http://127.0.0.1:${proxyPort}/healthz`, { headers: { host: 'bob.localhost' } });
-        assert.equal(health.json?.ok, true);
-        const direct = await httpJson<{ ok: boolean }>(`http://127.0.0.1:${ports.alice}/healthz`);
-        assert.equal(direct.json?.ok, true);
-        figures.fix = 'iptables -I INPUT -s <settings.network.pool> -m conntrack --ctstate NEW -j REJECT: wildcard listener refused, gateways still served';
-      } finally {
-        const removed = await run('iptables', ['-D', ...rule]);
-        assert.equal(removed.code, 0, `could not remove the test rule: ${removed.stderr}`);
-      }
-    }
-    record(t, 'isolation.gap', figures);
+    // Docker's FORWARD rules do not cover traffic to the host itself; the policy's INPUT chain does.
+    const policy = await run('iptables', ['-w', '-S', `OCM-${project}-IN`]);
+    assert.equal(policy.code, 0, `the policy chain is installed: ${policy.stderr}`);
+    const after = await connectFrom(c('alice'), [[nets.alice.gateway, port], [nets.bob.gateway, port], [nets.alice.gateway, adminPort]]);
+    assert.ok(after.every(([, , o]) => o !== 'open'), `still reachable: ${JSON.stringify(after)}`);
+    // Published ports and the proxy keep working: their replies are ESTABLISHED, not NEW.
+    const health = await httpJson<{ ok: boolean }>(`http://127.0.0.1:${proxyPort}/healthz`, { headers: { host: 'bob.localhost' } });
+    assert.equal(health.json?.ok, true);
+    const direct = await httpJson<{ ok: boolean }>(`http://127.0.0.1:${ports.alice}/healthz`);
+    assert.equal(direct.json?.ok, true);
+    record(t, 'isolation.gap', { pool, wildcardListenerFromContainer: after.map(([, , o]) => o), fix: `ocm's policy chain OCM-${project}-IN (${policy.stdout.trim().split('\n').length - 1} rules): wildcard listener refused, gateways still served` });
   });
 
   assert.ok(existsSync(root));

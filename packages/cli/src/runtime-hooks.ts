@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { OcmError, LABEL_ROOT, LABEL_USER, type Manifest, type User } from '@ocm/core';
 import { assertAllOk, removeContainer, up } from '@ocm/ops/lifecycle';
+import { ensureNetworkPolicy } from '@ocm/ops/network-policy';
 import { preflightStart, type PreparedStart } from '@ocm/ops/preflight';
 import { showUser, type Prepared } from '@ocm/ops/users';
 import { opsContext } from './context.js';
@@ -40,6 +41,13 @@ async function hasContainer(engine: Awaited<ReturnType<typeof makeEngine>>, root
   }
 }
 
+async function policyFor(ctx: ReturnType<typeof opsContext>, io: Io): Promise<void> {
+  const { manifest } = await ctx.root.load();
+  const policy = await ensureNetworkPolicy(ctx, manifest);
+  if (policy.warning !== undefined) io.err(`warning: ${policy.warning}`);
+  for (const c of policy.changes) io.err(`network policy: ${c.action} ${c.chain} (${c.detail})`);
+}
+
 export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise<void> {
   const ctx = opsContext(cmd, io);
   if (event.kind === 'add' && !event.start) return;
@@ -51,9 +59,12 @@ export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise
       if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
       io.err(`warning: Docker is not reachable; run \`ocm up\` later to remove ${event.name}'s container`);
     }
+    // Their rules go with them; with the last user, the whole policy goes.
+    await policyFor(ctx, io);
     return;
   }
   if (event.kind === 'set' && !(await hasContainer(engine, ctx.root.path, event.name))) {
+    await policyFor(ctx, io);
     io.err(`${event.name} has no container yet; \`ocm up ${event.name}\` starts one`);
     return;
   }

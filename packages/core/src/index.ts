@@ -14,3 +14,5 @@ export { parseDeviceList, deviceCommandError, DEVICE_ID_PATTERN, type DeviceList
 export { planDeployment, planUser, userLabels, userNetwork, userOrigin, userHost, userDir, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
 export { mapLimit } from './map-limit.js';
+export { parseEgressEntry, formatEgressEntry, sameEgressEntry, egressEntryProblem, type EgressEntry } from './egress-entry.js';
+export { planNetworkPolicy, policyChainNames, userEgress, BLOCKED_RANGES, type NetworkPolicyPlan, type PolicyChain, type PolicyInput, type RuleArgs, type UserEgress, type EgressMode } from './network-policy.js';

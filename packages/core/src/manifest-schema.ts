@@ -5,6 +5,7 @@ import { quote } from './errors.js';
 import { nameProblem, RESERVED_NAMES } from './names.js';
 import { sizeProblem, cpusProblem } from './sizes.js';
 import { envKeyProblem, envValueProblem, RESERVED_ENV_KEYS } from './env-vars.js';
+import { egressEntryProblem } from './egress-entry.js';
 
 // A CLI process parses a handful of manifests and exits: zod's generated
 // object parsers (new Function) cost more to build than they save (7 ms of
@@ -55,6 +56,11 @@ const ListenAddress = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\]|l
 
 const Cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/, { message: 'must be a /16 IPv4 network such as 10.231.0.0/16' });
 
+const EgressAllow = z.array(z.string().superRefine((v, ctx) => {
+  const problem = egressEntryProblem(v);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${show(v)} ${problem}` });
+})).max(256);
+
 export const LimitsSchema = z.strictObject({
   cpus: Cpus.default(2).describe('CPUs each gateway may use (fractions allowed)'),
   memory: Size.default('2g').describe('memory limit per gateway; it is OOM-killed and restarted above it'),
@@ -73,6 +79,9 @@ export const UserSchema = z.strictObject({
   memory: Size.optional().describe('overrides settings.limits.memory'),
   pids: Pids.optional().describe('overrides settings.limits.pids'),
   env: EnvMap.default({}).describe('extra environment for this gateway (model API keys...)'),
+  egress: z.strictObject({
+    allow: EgressAllow.default([]).describe('addresses or CIDRs, with an optional port, this gateway may reach although the policy refuses them'),
+  }).optional().describe('this user\'s own openings in the network policy (`ocm set <name> --allow`)'),
 });
 
 // Extra Docker labels for monitoring or ownership; ocm's own and compose's are off limits.
@@ -100,6 +109,12 @@ export const SettingsSchema = z.strictObject({
   }).prefault({}),
   network: z.strictObject({
     pool: Cidr.default('10.231.0.0/16').describe('each user gets a /28 of it as a private bridge network'),
+    // Optional with defaults applied where it is read, so manifests that never set it stay as they are.
+    egress: z.strictObject({
+      policy: z.enum(['restricted', 'open']).default('restricted').describe('restricted: gateways reach the Internet only, never the host, the LAN or each other; open: no policy (a warning)'),
+      allow: EgressAllow.default([]).describe('addresses or CIDRs, with an optional port, every gateway may reach'),
+      hostPorts: z.array(z.number().int().min(1).max(65535)).max(64).default([]).describe('TCP ports on its own bridge gateway address a gateway may reach (e.g. the model meter)'),
+    }).optional().describe('the tenant network policy'),
   }).prefault({}),
   limits: LimitsSchema.prefault({}),
   env: EnvMap.default({}).describe('environment shared by every gateway (per-user env wins)'),

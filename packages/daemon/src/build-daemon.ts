@@ -17,6 +17,7 @@ import { GatewayRoutes } from './gateway-routes.js';
 import { isLoopbackHost, listenUrl, parseListen, type ListenAddress } from './listen-address.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { NginxSync } from './nginx-sync.js';
+import { PolicyKeeper } from './policy-keeper.js';
 import { SerialLane } from './serial-lane.js';
 
 export interface DaemonOptions {
@@ -45,6 +46,8 @@ export interface DaemonOptions {
    * Without it backups run in this process (tests).
    */
   backupCommand?: readonly string[];
+  /** How often the network policy is re-checked and repaired (default 30 s). */
+  policyIntervalMs?: number;
 }
 
 export interface ListenOverrides {
@@ -90,6 +93,10 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const lane = new SerialLane();
   const runtime = (actor: string): RuntimeContext => ({ root, engine: options.engine, actor });
+  const policy = new PolicyKeeper({
+    ctx: runtime('daemon'), logger: log.child({ component: 'netpolicy' }),
+    ...(options.policyIntervalMs === undefined ? {} : { intervalMs: options.policyIntervalMs }),
+  });
   const runBackups: RunBackups = options.backupCommand === undefined
     ? (names) => backupUsers(runtime('api'), names, clock)
     : backupProcess({ command: options.backupCommand, root: root.path, engine: options.engine, manifest: () => current, logger: backupLog });
@@ -153,6 +160,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     routes?.update(next);
     await nginx?.apply(next);
+    await policy.apply(next, 'manifest changed');
     const b = before.settings;
     const n = next.settings;
     if (b.backup.schedule !== n.backup.schedule || b.timezone !== n.timezone) {
@@ -169,6 +177,8 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     if (started) throw new OcmError('OCM_E_INTERNAL', 'the daemon was already started');
     started = true;
     try {
+      // The policy first: the gateways may already run (a reboot starts them with dockerd).
+      await policy.start(current);
       // A daemon killed during a backup's freeze left that gateway paused; nothing else would thaw it.
       try {
         for (const name of await thawPaused(runtime('daemon'))) log.warn({ container: name }, 'thawed a gateway left paused by an interrupted backup');
@@ -213,6 +223,8 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   function stop(): Promise<void> {
     stopping ??= (async () => {
       await watcher?.stop();
+      // The rules stay: a stopped daemon must not open the host to the gateways.
+      await policy.stop();
       await routes?.stop();
       // Both listeners stop accepting at once; in-flight requests finish, WebSockets get 1001.
       await Promise.all([adminApp.close(), proxy?.close()]);

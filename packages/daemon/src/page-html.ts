@@ -140,8 +140,8 @@ function row(u) {
   const pair = el('button', { type: 'button', 'data-action': 'devices' }, 'Devices');
   pair.disabled = u.state !== 'running';
   pair.addEventListener('click', () => showDevices(u.name));
-  const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '')));
-  const tr = el('tr', { 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '' },
+  const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '') + (u.egress ? ' \u00b7 network ' + u.egress.policy + (u.egress.allow.length ? ' +' + u.egress.allow.length + ' allowed' : '') : '')));
+  const tr = el('tr', { 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '', 'data-egress': u.egress ? u.egress.policy : '' },
     user, el('td', {}, badge(state, stateKind)), el('td', {}, badge(u.health, healthKind)),
     el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', {}, button, ' ', pair));
   return tr;

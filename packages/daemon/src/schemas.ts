@@ -36,6 +36,8 @@ export const setUserBody = {
     env: ENV,
     unsetEnv: { type: 'array', maxItems: 200, items: { type: 'string', maxLength: 256 } },
     enabled: { type: 'boolean' },
+    allow: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 }, description: 'network policy openings: address or CIDR, optional port' },
+    disallow: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } },
   },
 } as const;
 

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { OcmError, type Manifest, type UserDeployment } from '@ocm/core';
 import { inspectHardening, type ContainerEngine } from '@ocm/engine';
-import type { OpsContext } from './context.js';
+import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, type PolicyContext } from './network-policy.js';
 
 export interface Finding {
   scope: string;
@@ -80,7 +80,40 @@ async function containerChecks(engine: ContainerEngine, user: UserDeployment): P
   return findings;
 }
 
-export async function doctor(ctx: OpsContext & { engine: ContainerEngine }, extras: DoctorExtras = {}): Promise<Finding[]> {
+/** The rules in place, and one refused connection from each running gateway to the host. */
+async function policyChecks(ctx: PolicyContext & { engine: ContainerEngine }, manifest: Manifest, users: UserDeployment[], docker: boolean): Promise<Finding[]> {
+  let checked;
+  try {
+    checked = await networkPolicyProblems(ctx, manifest);
+  } catch (error) {
+    return [{ scope: 'network', check: 'policy-rules', ok: false, detail: (error as Error).message, fix: (error as OcmError).hint ?? 'check iptables' }];
+  }
+  const { plan, problems } = checked;
+  if (plan.mode === 'open') {
+    return [{ scope: 'network', check: 'policy', ok: problems.length === 0, detail: `warning: ${OPEN_WARNING}`, ...(problems.length === 0 ? {} : { fix: 'ocm up removes the rules left behind' }) }];
+  }
+  const findings: Finding[] = [{
+    scope: 'network', check: 'policy-rules', ok: problems.length === 0,
+    detail: problems.length === 0 ? (plan.chains.length === 0 ? 'no users, no rules' : `${plan.chains.map((c) => `${c.name} (${c.rules.length} rules, from ${c.from})`).join(', ')} in place`) : problems.map((p) => `${p.chain} ${p.problem}`).join('; '),
+    ...(problems.length === 0 ? {} : { fix: 'ocm up (or a running ocm daemon) puts them back' }),
+  }];
+  if (!docker) return findings;
+  for (const user of users) {
+    if (!user.enabled) continue;
+    const running = await ctx.engine.inspect(user.container.name).then((i) => i.State.Status === 'running', () => false);
+    if (!running) continue;
+    const probe = await probeHostFromUser(ctx.engine, manifest, user.name, user.container.name).catch((error: Error) => ({ user: user.name, target: '-', outcome: `probe failed: ${error.message}` }));
+    const refused = probe.outcome !== 'open' && !probe.outcome.startsWith('probe failed');
+    findings.push({
+      scope: user.name, check: 'network-probe', ok: refused,
+      detail: `a connection from the gateway to the host at ${probe.target}: ${probe.outcome}`,
+      ...(refused ? {} : { fix: 'ocm up, then ocm doctor again' }),
+    });
+  }
+  return findings;
+}
+
+export async function doctor(ctx: PolicyContext & { engine: ContainerEngine }, extras: DoctorExtras = {}): Promise<Finding[]> {
   const findings: Finding[] = [];
   const { manifest } = await ctx.root.load();
   const rendered = await ctx.root.render(manifest);
@@ -127,5 +160,6 @@ export async function doctor(ctx: OpsContext & { engine: ContainerEngine }, extr
     findings.push(...(await fileChecks(ctx.root.path, manifest, user)));
     if (docker) findings.push(...(await containerChecks(ctx.engine, user)));
   }
+  findings.push(...(await policyChecks(ctx, manifest, rendered.plan.users, docker)));
   return findings;
 }

@@ -8,6 +8,7 @@ import {
 import { isDirLocked, type FileChange } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
 import { ensureImages } from './images.js';
+import { ensureNetworkPolicy, removeNetworkPolicy, type PolicyResult } from './network-policy.js';
 import type { RuntimeContext } from './runtime-context.js';
 
 export interface LifecycleOptions {
@@ -19,7 +20,7 @@ export interface LifecycleOptions {
   wait?: boolean;
 }
 
-export interface UpResult { outcomes: ReconcileOutcome[]; pulled: string[]; skipped: FileChange[] }
+export interface UpResult { outcomes: ReconcileOutcome[]; pulled: string[]; skipped: FileChange[]; policy: PolicyResult }
 
 /** Fail with one error naming every user that did not come up. */
 export function assertAllOk(outcomes: ReconcileOutcome[]): void {
@@ -36,6 +37,9 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
   const { manifest, plan, skipped } = await currentPlan(ctx);
   const users = selectUsers(plan, names);
   const pulled = await ensureImages(ctx.engine, users.filter((u) => u.enabled).map((u) => u.container.image), options.onPull);
+  // Before any container starts: the rules match the planned subnets, so a
+  // gateway is never up without them (and a rebuilt DOCKER-USER gets its jump back).
+  const policy = await ensureNetworkPolicy(ctx, manifest);
   const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root } });
   await thawAbandoned(ctx, actual);
   const wanted = new Set(users.map((u) => u.container.name));
@@ -50,7 +54,7 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
   });
   const changed = outcomes.filter((o) => o.action.kind !== 'leave').map((o) => `${o.action.kind}:${o.action.user}${o.ok ? '' : ':failed'}`);
   if (changed.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'up', details: { actions: changed } });
-  return { outcomes, pulled, skipped };
+  return { outcomes, pulled, skipped, policy };
 }
 
 /**
@@ -85,11 +89,14 @@ async function thawAbandoned(ctx: RuntimeContext, actual: ObservedContainer[]): 
   }
 }
 
-/** Stop and remove the users' containers and networks (all users without names). Data stays. */
-/** Returns the names of the containers removed. */
+/**
+ * Stop and remove the users' containers and networks (all users without
+ * names, and then the network policy too). Data stays. Returns the names of
+ * the containers removed.
+ */
 export async function down(ctx: RuntimeContext, names: readonly string[] = []): Promise<string[]> {
   await ctx.engine.ping();
-  const { plan } = await currentPlan(ctx);
+  const { manifest, plan } = await currentPlan(ctx);
   const users = selectUsers(plan, names);
   const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root } });
   const targets = names.length === 0 ? actual : actual.filter((c) => users.some((u) => u.container.name === c.name));
@@ -101,6 +108,7 @@ export async function down(ctx: RuntimeContext, names: readonly string[] = []): 
     removed.push(c.name);
   }
   if (removed.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'down', details: { users: removed } });
+  if (names.length === 0) await removeNetworkPolicy(ctx, manifest);
   return removed;
 }
 

@@ -1,5 +1,5 @@
 // `ocm status`: per user what Docker and the gateway itself say right now.
-import { OcmError, containerName, effectiveLimits, parseSize, type Manifest } from '@ocm/core';
+import { OcmError, containerName, effectiveLimits, parseSize, userEgress, type EgressMode, type Manifest } from '@ocm/core';
 import { httpHealthProbe, mapLimit, type ContainerEngine } from '@ocm/engine';
 import type { OpsContext } from './context.js';
 
@@ -22,6 +22,8 @@ export interface UserStatus {
   port: number;
   image: string;
   oomKilled?: boolean;
+  /** The network policy this user's gateway is under, and its openings (shared ones first). */
+  egress: { policy: EgressMode; allow: string[] };
 }
 
 const probe = httpHealthProbe(1500);
@@ -30,7 +32,9 @@ export async function userStatus(engine: ContainerEngine, manifest: Manifest, na
   const user = manifest.users.find((u) => u.name === name);
   if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
   const limits = effectiveLimits(manifest, user);
+  const egress = userEgress(manifest, name);
   const base: UserStatus = {
+    egress: { policy: egress.mode, allow: egress.allow },
     name, enabled: user.enabled, state: 'missing', health: '-', restarts: 0,
     cpuLimit: limits.cpus, memoryLimitBytes: parseSize(limits.memory), pidsLimit: limits.pids,
     port: user.port, image: user.image ?? manifest.settings.image,

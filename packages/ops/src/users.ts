@@ -3,7 +3,8 @@
 import {
   OcmError, allocatePort, assertEnvEntry, assertUserName, checkManifestRules, parseCpus, parsePids, parseSize,
   formatSize, userOrigin, effectiveLimits, isSecretKey, validateManifest,
-  type Manifest, type User,
+  formatEgressEntry, parseEgressEntry, sameEgressEntry, userEgress,
+  type Manifest, type User, type UserEgress,
 } from '@ocm/core';
 import { purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
 import type { OpsContext } from './context.js';
@@ -28,6 +29,25 @@ export interface SetOptions extends LimitOptions {
   env?: Record<string, string>;
   unsetEnv?: string[];
   enabled?: boolean;
+  /** Network policy openings for this user: address or CIDR, optional port. */
+  allow?: string[];
+  disallow?: string[];
+}
+
+/** The user's allow-list after --allow and --disallow; a --disallow of an entry they do not have is refused. */
+function egressAllow(name: string, current: readonly string[], allow: readonly string[], disallow: readonly string[]): string[] {
+  // Parsed up front: a bad entry is refused before anything is written.
+  const added = allow.map((e) => formatEgressEntry(parseEgressEntry(e)));
+  for (const e of disallow) parseEgressEntry(e);
+  let next = [...current];
+  for (const entry of disallow) {
+    if (!next.some((e) => sameEgressEntry(e, entry))) {
+      throw new OcmError('OCM_E_EGRESS_INVALID', `user ${JSON.stringify(name)} has no allow entry ${JSON.stringify(entry)}`, { hint: `run \`ocm show ${name}\` to see their allow-list` });
+    }
+    next = next.filter((e) => !sameEgressEntry(e, entry));
+  }
+  for (const entry of added) if (!next.some((e) => sameEgressEntry(e, entry))) next.push(entry);
+  return next;
 }
 
 export interface EditResult { manifest: Manifest; user: User | undefined; changes: FileChange[] }
@@ -93,9 +113,14 @@ export async function setUser(ctx: OpsContext, name: string, options: SetOptions
       delete env[key];
     }
     const user: User = { ...current, ...limits, env, ...(options.enabled === undefined ? {} : { enabled: options.enabled }) };
+    if (options.allow !== undefined || options.disallow !== undefined) {
+      const allow = egressAllow(name, current.egress?.allow ?? [], options.allow ?? [], options.disallow ?? []);
+      if (allow.length === 0) delete user.egress;
+      else user.egress = { allow };
+    }
     const next: Manifest = { ...manifest, users: manifest.users.map((u) => (u.name === name ? user : u)) };
     const changes = await commit(ctx, next);
-    await ctx.root.audit({ actor: ctx.actor, action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled } });
+    await ctx.root.audit({ actor: ctx.actor, action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled, allow: options.allow, disallow: options.disallow } });
     return { manifest: next, user, changes };
   });
 }
@@ -175,6 +200,8 @@ export interface UserView {
   pids: number;
   overrides: string[];
   env: Record<string, string>;
+  /** The network policy in force for this user and their openings in it. */
+  egress: UserEgress;
 }
 
 /** A user as shown by list/show and the API: secrets in env masked. */
@@ -183,7 +210,7 @@ export function viewUser(manifest: Manifest, user: User): UserView {
   const env = Object.fromEntries(Object.entries({ ...manifest.settings.env, ...user.env }).sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => [k, isSecretKey(k) ? `${v.slice(0, 3)}…(${v.length})` : v]));
   const overrides = (['cpus', 'memory', 'pids'] as const).filter((k) => user[k] !== undefined);
-  return { name: user.name, enabled: user.enabled, port: user.port, url: userOrigin(manifest, user.name), ...limits, overrides, env };
+  return { name: user.name, enabled: user.enabled, port: user.port, url: userOrigin(manifest, user.name), ...limits, overrides, env, egress: userEgress(manifest, user.name) };
 }
 
 export async function listUsers(ctx: OpsContext): Promise<UserView[]> {

@@ -27,6 +27,7 @@ const dur = (s: number | undefined): string => {
 function statusRow(s: UserStatus): string[] {
   return [
     s.name, s.enabled ? s.state : `${s.state} (disabled)`, s.health, dur(s.uptimeSeconds), String(s.restarts),
+    s.egress.policy === 'open' ? 'open' : s.egress.allow.length === 0 ? 'restricted' : `restricted+${s.egress.allow.length}`,
     s.cpuPercent === undefined ? '-' : `${s.cpuPercent}%/${s.cpuLimit}`,
     `${s.memoryBytes === undefined ? '-' : formatMem(s.memoryBytes)}/${formatSize(s.memoryLimitBytes)}`,
     `${s.pids ?? '-'}/${s.pidsLimit}`, String(s.port), s.image,
@@ -44,9 +45,11 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .action(async (names: string[], opts: { wait: boolean }, cmd: Command) => {
       const { up, assertAllOk } = await lifecycle();
       const bar = progress(io);
-      const { outcomes, pulled, skipped } = await up(await runtime(cmd, io), names, { wait: opts.wait, onEvent: bar.event, onHealth: bar.health, onPull: bar.pull }).finally(() => bar.done());
+      const { outcomes, pulled, skipped, policy } = await up(await runtime(cmd, io), names, { wait: opts.wait, onEvent: bar.event, onHealth: bar.health, onPull: bar.pull }).finally(() => bar.done());
       if (skipped.length > 0) io.err(describeChanges(skipped));
       for (const image of pulled) io.err(`pulled ${image}`);
+      if (policy.warning !== undefined) io.err(`warning: ${policy.warning}`);
+      for (const c of policy.changes) io.err(`network policy: ${c.action} ${c.chain} (${c.detail})`);
       for (const o of outcomes) io.out(`${o.action.user.padEnd(16)} ${o.ok ? o.action.kind : `${o.action.kind} FAILED`}: ${o.ok ? o.action.reason : o.error?.message ?? ''}`);
       if (outcomes.length === 0) io.out('nothing to do');
       assertAllOk(outcomes);
@@ -119,7 +122,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       const statuses = await statusAll(await runtime(cmd, io), names);
       if (opts.json === true) return io.out(json(statuses));
       if (statuses.length === 0) return io.out('no users yet: add one with `ocm add <name>`');
-      io.out(table(['NAME', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'CPU', 'MEMORY', 'PIDS', 'PORT', 'IMAGE'], statuses.map(statusRow)));
+      io.out(table(['NAME', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'NETWORK', 'CPU', 'MEMORY', 'PIDS', 'PORT', 'IMAGE'], statuses.map(statusRow)));
     });
 
   program.command('upgrade')

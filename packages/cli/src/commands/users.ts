@@ -31,6 +31,7 @@ function printUser(io: Io, user: UserView): void {
     `port:     127.0.0.1:${user.port}`,
     `limits:   ${user.cpus} cpus, ${user.memory} memory, ${user.pids} pids${user.overrides.length > 0 ? ` (own: ${user.overrides.join(', ')})` : ''}`,
     `env:      ${Object.keys(user.env).length === 0 ? '-' : Object.entries(user.env).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    `network:  ${user.egress.mode === 'open' ? 'open (no policy)' : 'restricted: the Internet only'}${user.egress.allow.length === 0 ? '' : `; allowed: ${user.egress.allow.join(' ')}`}`,
   ].join('\n'));
 }
 
@@ -80,10 +81,12 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
     .addOption(new Option('--enable', 'enable the user (start their gateway)').conflicts('disable'))
     .option('--disable', 'disable the user (stop their gateway, keep data)')
-    .addHelpText('after', '\nExamples:\n  ocm set alice --memory 4g --cpus 2\n  ocm set alice --env ANTHROPIC_API_KEY=sk-ant-... --unset-env OPENAI_API_KEY\n  ocm set bob --disable')
-    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; unsetEnv?: string[]; enable?: boolean; disable?: boolean }, cmd: Command) => {
+    .option('--allow <ADDR[:PORT]>', 'let this gateway reach an address or CIDR the network policy refuses, e.g. 192.168.1.20:8123 (repeatable)', collect)
+    .option('--disallow <ADDR[:PORT]>', 'take back an --allow entry (repeatable)', collect)
+    .addHelpText('after', '\nExamples:\n  ocm set alice --memory 4g --cpus 2\n  ocm set alice --env ANTHROPIC_API_KEY=sk-ant-... --unset-env OPENAI_API_KEY\n  ocm set alice --allow 192.168.1.20:8123 --allow 10.0.0.0/24\n  ocm set bob --disable')
+    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; unsetEnv?: string[]; enable?: boolean; disable?: boolean; allow?: string[]; disallow?: string[] }, cmd: Command) => {
       const enabled = opts.enable === true ? true : opts.disable === true ? false : undefined;
-      if (opts.cpus === undefined && opts.memory === undefined && opts.pids === undefined && opts.env === undefined && opts.unsetEnv === undefined && enabled === undefined) {
+      if (opts.cpus === undefined && opts.memory === undefined && opts.pids === undefined && opts.env === undefined && opts.unsetEnv === undefined && enabled === undefined && opts.allow === undefined && opts.disallow === undefined) {
         throw new OcmError('OCM_E_USAGE', 'ocm set needs at least one change', { hint: 'e.g. `ocm set alice --memory 4g`; see `ocm set --help`' });
       }
       const { setUser } = await usersOps();

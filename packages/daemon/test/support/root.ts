@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { HostIptables, removePolicy } from '@ocm/netpolicy';
 import { ocm } from '../../../../test/helpers/cli.js';
 import { FIXTURE_IMAGE, RUN_ID, ensureFixtureImage, freePort, getDocker } from '../../../../test/support/docker.js';
 
@@ -58,12 +59,13 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/** Removes every container and network ocm made for this root. */
-export async function reapRoot(root: string): Promise<void> {
+/** Removes every container and network ocm made for this root, and its network policy when the project is given. */
+export async function reapRoot(root: string, project?: string): Promise<void> {
   const docker = getDocker();
   const filters = JSON.stringify({ label: [`ocm.root=${root}`] });
   for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  if (project !== undefined) await removePolicy(new HostIptables(), project).catch(() => undefined);
 }
 
 export async function makeRoot(t: TestContext, options: RootOptions = {}): Promise<TestRoot> {
@@ -80,7 +82,7 @@ export async function makeRoot(t: TestContext, options: RootOptions = {}): Promi
   // One hook, registered before any container can exist: containers first, then their files.
   t.after(async () => {
     await ocm(['down'], { root });
-    await reapRoot(root);
+    await reapRoot(root, project);
     rmSync(dir, { recursive: true, force: true });
   });
   const path = `${root}/ocm.yaml`;
