@@ -21,7 +21,11 @@ export async function withDirLock<T>(dir: string, name: string, fn: () => Promis
   let release: () => Promise<void>;
   for (;;) {
     try {
-      release = await lockfile.lock(dir, options);
+      // The lock's own path as its key: proper-lockfile keeps one entry per
+      // locked path in a process, so two locks of one directory (the root's
+      // edit lock and the network policy's) must not share it, or releasing
+      // one breaks the other's refresh timer.
+      release = await lockfile.lock(options.lockfilePath, options);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw rootFsError(error, dir, 'take the edit lock');
@@ -39,5 +43,5 @@ export async function withDirLock<T>(dir: string, name: string, fn: () => Promis
 /** Whether a live (not stale) holder has the lock right now. */
 export async function isDirLocked(dir: string, name: string): Promise<boolean> {
   const { default: lockfile } = await import('proper-lockfile');
-  return lockfile.check(dir, { lockfilePath: `${dir}/${name}`, stale: 10_000, realpath: false }).catch(() => false);
+  return lockfile.check(`${dir}/${name}`, { lockfilePath: `${dir}/${name}`, stale: 10_000, realpath: false }).catch(() => false);
 }
