@@ -39,11 +39,16 @@ add_tags() {
   for t in $tag ${OCM_GATEWAY_TAGS:-}; do docker tag "$id" "$t"; done
 }
 
-same="$(docker images -q --no-trunc --filter "label=ocm.gateway.hash=$hash" | head -n1)"
-if [ -n "$same" ]; then
-  add_tags "$same"
-  say "$tag is up to date (openclaw $version, $hash)"
-  exit 0
+# The id of the image this script built for these inputs. A label alone would
+# not do: images built FROM this one (tests derive broken variants) inherit it.
+idfile="$cache/gateway-$hash.id"
+if [ -s "$idfile" ]; then
+  same="$(cat "$idfile")"
+  if [ "$(docker image inspect -f '{{index .Config.Labels "ocm.gateway.hash"}}' "$same" 2>/dev/null || true)" = "$hash" ]; then
+    add_tags "$same"
+    say "$tag is up to date (openclaw $version, $hash)"
+    exit 0
+  fi
 fi
 
 command -v debootstrap >/dev/null || die "debootstrap not found (apt-get install debootstrap)"
@@ -121,6 +126,8 @@ printf '*\n!rootfs\n!home\n' >"$work/.dockerignore"
 say "docker build $tag ..."
 DOCKER_BUILDKIT=0 docker build --quiet --tag "$tag" "$work" >"$work/build.log" 2>&1 \
   || { tail -n 20 "$work/build.log" >&2; die "docker build failed"; }
-add_tags "$(docker image inspect -f '{{.Id}}' "$tag")"
+built_id="$(docker image inspect -f '{{.Id}}' "$tag")"
+printf '%s\n' "$built_id" >"$idfile.tmp" && mv "$idfile.tmp" "$idfile"
+add_tags "$built_id"
 size="$(docker image inspect -f '{{.Size}}' "$tag")"
 say "built $tag (openclaw $version, node $node_version, $((size / 1000000)) MB) in $(( $(date +%s) - start ))s"

@@ -34,7 +34,7 @@ export const gatewayBench: Bench = {
       const upgrade: number[] = [];
       // Another image of the same gateway (another id, so the upgrade is real).
       const next = `${image.replace(/:.*/, '')}:benchnext`;
-      const built = spawnSync('docker', ['build', '-q', '-t', next, '-'], { input: `FROM ${image}\nLABEL ocm.bench=1 ocm.bench.variant=next\n`, encoding: 'utf8', env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+      const built = spawnSync('docker', ['build', '-q', '-t', next, '-'], { input: `FROM ${image}\nLABEL ocm.gateway="" ocm.gateway.hash="" ocm.bench=1 ocm.bench.variant=next\n`, encoding: 'utf8', env: { ...process.env, DOCKER_BUILDKIT: '0' } });
       if (built.status !== 0) throw new Error(`docker build ${next}: ${built.stderr}`);
       for (let i = 0; i < ctx.reps; i++) {
         const name = `u${i}`;
