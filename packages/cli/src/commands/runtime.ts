@@ -66,18 +66,21 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     });
 
   for (const [verb, text] of [['start', "start a user's gateway and wait until it is healthy"], ['stop', "stop a user's gateway (it stays stopped until start/up)"], ['restart', "restart a user's gateway and wait until it is healthy"]] as const) {
-    program.command(verb)
+    const command = program.command(verb)
       .description(text)
-      .argument('<name>', 'user name')
+      .argument('<name>', 'user name');
+    if (verb !== 'stop') command.option('--no-wait', 'do not wait until the gateway is healthy');
+    command
       .addHelpText('after', `\nExample:\n  ocm ${verb} alice`)
-      .action(async (name: string, _opts: unknown, cmd: Command) => {
+      .action(async (name: string, opts: { wait?: boolean }, cmd: Command) => {
         const { startUser, stopUser, restartUser } = await lifecycle();
         const ctx = await runtime(cmd, io);
         const bar = progress(io);
+        const wait = opts.wait !== false;
         try {
-          if (verb === 'start') await startUser(ctx, name, { onHealth: bar.health, onEvent: bar.event });
+          if (verb === 'start') await startUser(ctx, name, { wait, onHealth: bar.health, onEvent: bar.event });
           else if (verb === 'stop') await stopUser(ctx, name);
-          else await restartUser(ctx, name, { onHealth: bar.health });
+          else await restartUser(ctx, name, { wait, onHealth: bar.health });
         } finally {
           bar.done();
         }
