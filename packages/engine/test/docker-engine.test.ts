@@ -100,7 +100,6 @@ test('waitHealthy fails fast on a crashing container and shows its log', async (
   await engine.ensureNetwork(carol.network);
   await engine.create(carol.container, carol.network);
   await engine.start(carol.container.name);
-  const started = Date.now();
   await assert.rejects(waitHealthy(engine, carol, { timeoutMs: 60_000, intervalMs: 250 }), (error: unknown) => {
     code('OCM_E_UNHEALTHY')(error);
     const e = error as OcmError;
@@ -108,9 +107,10 @@ test('waitHealthy fails fast on a crashing container and shows its log', async (
     assert.match(e.message, /OCM_FIXTURE_EXIT_IMMEDIATELY/);
     assert.ok((e.details.logTail as string[]).some((l) => /simulated fatal startup error/.test(l)));
     assert.ok((e.details.logTail as string[]).length <= 20);
+    // It gave up on the crash, not on the 60 s timeout.
+    assert.match(String(e.details.reason), /container (exited|restarted|is restarting)/);
     return true;
   });
-  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
 });
 
 test('waitHealthy times out on a gateway that answers but never says ok', async (t) => {
