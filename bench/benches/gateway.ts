@@ -17,6 +17,14 @@ const num = (text: string, re: RegExp): number => {
   return Number(m[1]);
 };
 
+/** The archive size `ocm backup` prints ("26.6 MB", "1.20 GB", binary units), in MB. */
+function archiveMb(text: string): number {
+  const m = /\s(\d+(?:\.\d+)?) (MB|GB)\s/.exec(text);
+  if (m === null) throw new Error(`no archive size in: ${text.slice(0, 300)}`);
+  const scale = m[2] === 'GB' ? 1024 : 1;
+  return Number(m[1]) * scale;
+}
+
 export const gatewayBench: Bench = {
   name: 'gateway',
   title: 'the real gateway beside the fixture: add, backup, restore, upgrade',
@@ -29,6 +37,8 @@ export const gatewayBench: Bench = {
       const root = await createRoot(ctx.ocmBin, { project: label === 'fixture' ? 'benchgf' : 'benchgr', portBase: base, portCount: 20, pool, limits: LIMITS, runId: ctx.runId, image, healthTimeoutSeconds: 300 });
       const add: number[] = [];
       const freeze: number[] = [];
+      const backupMs: number[] = [];
+      const backupMb: number[] = [];
       const restore: number[] = [];
       const down: number[] = [];
       const upgrade: number[] = [];
@@ -42,6 +52,8 @@ export const gatewayBench: Bench = {
         add.push(added.ms);
         const backup = await root.ocm(['backup', name]);
         freeze.push(num(backup.stdout, /frozen (\d+) ms/));
+        backupMs.push(backup.ms);
+        backupMb.push(archiveMb(backup.stdout));
         const restored = await root.ocm(['restore', name, '--yes']);
         restore.push(num(restored.stdout, / in (\d+(?:\.\d+)?) s/) * 1000);
         down.push(num(restored.stdout, /was down (\d+(?:\.\d+)?) s/) * 1000);
@@ -53,6 +65,8 @@ export const gatewayBench: Bench = {
       rows.push(
         absoluteRow(`${label}: \`ocm add\` to healthy`, 'ms', summarize(add), 'info', undefined),
         absoluteRow(`${label}: backup, gateway frozen`, 'ms', summarize(freeze), 'info', undefined),
+        absoluteRow(`${label}: backup, whole command`, 'ms', summarize(backupMs), 'info', undefined),
+        absoluteRow(`${label}: backup, archive of a new user`, 'MB', summarize(backupMb), 'info', undefined),
         absoluteRow(`${label}: restore, whole command`, 'ms', summarize(restore), 'info', undefined),
         absoluteRow(`${label}: restore, user down`, 'ms', summarize(down), 'info', undefined),
         absoluteRow(`${label}: upgrade of one user`, 'ms', summarize(upgrade), 'info', undefined),

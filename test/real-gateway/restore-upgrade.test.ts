@@ -54,6 +54,7 @@ test('the real gateway: restore running, stopped and deleted; down while startin
   assert.equal(listed.status, 0, listed.stderr);
   assert.ok(listed.stdout.includes('state/openclaw.json'), 'the config travels');
   assert.ok(!/^state\/tmp\//m.test(listed.stdout), 'the owner lease and locks under state/tmp never travel');
+  assert.ok(!listed.stdout.includes('state/cache/control-ui-assets/'), 'the unpacked Control UI never travels: the gateway unpacks it again');
 
   const restore = async (what: string) => {
     const before = (await ocm(['token', 'alice'], { root })).stdout.trim();
