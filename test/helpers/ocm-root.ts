@@ -9,7 +9,11 @@ import { HostIptables, removePolicy } from '@ocm/netpolicy';
 import { getDocker, ensureFixtureImage, ensureGatewayImage, FIXTURE_IMAGE, GATEWAY_IMAGE, RUN_ID, freePort } from '../support/docker.js';
 import { ocm } from './cli.js';
 
-export interface TestRoot { root: string; portBase: number; proxyPort: number; pool: string; project: string }
+export interface TestRoot {
+  root: string; portBase: number; proxyPort: number; pool: string; project: string;
+  /** Runs `stop` when the test ends, before the root is taken down: for processes that write into it. */
+  stopFirst(stop: () => Promise<void>): void;
+}
 
 let counter = 0;
 
@@ -53,13 +57,16 @@ export async function testRoot(t: TestContext, options: TestRootOptions = {}): P
     .replace(/timeoutSeconds: \d+/, `timeoutSeconds: ${options.healthTimeoutSeconds ?? (options.real ? 240 : 60)}`)
     + (options.extra ?? '');
   writeFileSync(path, text);
-  // One hook, in order: `ocm down` needs the root's files, so they go last.
+  // One hook, in order: what writes into the root stops first (last started,
+  // first stopped); `ocm down` needs the root's files, so they go last.
+  const writers: Array<() => Promise<void>> = [];
   t.after(async () => {
+    for (const stop of writers.reverse()) await stop().catch(() => undefined);
     await ocm(['down'], { root });
     await reapRoot(root, project);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   });
-  return { root, portBase, proxyPort, pool, project };
+  return { root, portBase, proxyPort, pool, project, stopFirst: (stop) => void writers.push(stop) };
 }
 
 export { FIXTURE_IMAGE, GATEWAY_IMAGE };

@@ -35,12 +35,18 @@ function configure(root: TestRoot, edit: (text: string) => string): void {
   writeFileSync(path, edit(readFileSync(path, 'utf8').replace('domain: localhost', `domain: ${DOMAIN}`)));
 }
 
-async function startDaemon(t: TestContext, root: string, proxyPort: number): Promise<void> {
+/** Starts `ocm daemon` on the root; it is stopped, and waited for, before the root is taken down. */
+async function startDaemon(target: TestRoot): Promise<void> {
+  const { root, proxyPort } = target;
   const child = spawn(process.execPath, [OCM_BIN, '--root', root, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  t.after(() => void child.kill('SIGTERM'));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  target.stopFirst(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  });
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`daemon exited: ${output}`);
     // fetch() drops a Host header; node:http sends it as given.
@@ -55,7 +61,7 @@ async function startDaemon(t: TestContext, root: string, proxyPort: number): Pro
   }, { what: 'daemon routing alice', timeoutMs: 120_000 });
 }
 
-async function startNginx(t: TestContext, dir: string, confDir: string): Promise<{ config: string; reload: () => Promise<void> }> {
+async function startNginx(target: TestRoot, dir: string, confDir: string): Promise<{ config: string; reload: () => Promise<void> }> {
   mkdirSync(`${dir}/temp`, { recursive: true });
   const config = `${dir}/nginx.conf`;
   writeFileSync(config, `user root root;
@@ -74,7 +80,11 @@ http {
 }
 `);
   const child = spawn('nginx', ['-c', config, '-e', `${dir}/error.log`, '-g', 'daemon off;'], { stdio: 'ignore' });
-  t.after(() => void child.kill('SIGQUIT'));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  target.stopFirst(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+    await exited;
+  });
   const reload = async () => {
     const r = spawn('nginx', ['-c', config, '-e', `${dir}/error.log`, '-s', 'reload'], { stdio: 'ignore' });
     await new Promise((resolve) => r.on('exit', resolve));
@@ -125,7 +135,7 @@ describe('the real gateway: browse, pair and connect', { skip: hasChromium ? fal
     const b = await testRoot(t, { real: true });
     const nginxPort = await freePort();
     const nginxDir = tempDir(t, 'ocm-nginx-');
-    const nginx = await startNginx(t, nginxDir, `${b.root}/nginx`);
+    const nginx = await startNginx(b, nginxDir, `${b.root}/nginx`);
     configure(b, (text) => text
       .replace('mode: embedded', 'mode: nginx')
       .replace('httpPort: 80', `httpPort: ${nginxPort}`)
@@ -138,7 +148,7 @@ describe('the real gateway: browse, pair and connect', { skip: hasChromium ? fal
     const bobConf = readFileSync(`${b.root}/nginx/ocm.conf`, 'utf8');
     assert.match(bobConf, new RegExp(`~\\^127\\\\\\.\\s+"${local.replace(/\./g, '\\.')}";`), 'nginx forwards a local browser as this host');
     await nginx.reload();
-    await startDaemon(t, a.root, a.proxyPort);
+    await startDaemon(a);
 
     const here = await launchBrowser(t, { hostResolverRules: `MAP *.${DOMAIN} 127.0.0.1` });
     const there = await launchBrowser(t, { executablePath: lan.chromium, hostResolverRules: `MAP *.${DOMAIN} ${lan.hostAddress}` });

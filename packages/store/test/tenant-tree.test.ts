@@ -131,13 +131,19 @@ test('replaceFile swaps a link at the name for a file, never writes through it',
 /**
  * A racer that swaps openclaw.json between a regular file and a symlink to the
  * canary with renameat2(RENAME_EXCHANGE), as a tenant would, for `seconds`.
+ * A merge that lands while the link is at the name replaces it with a file,
+ * which would end the race, so the racer puts a fresh link back.
  */
 function swapper(dir: string, target: string, seconds: number): ReturnType<typeof spawn> {
   const script = `
     chdir $ARGV[0] or die; symlink($ARGV[1], "l") or die; open(F, ">f"); print F "{}"; close F;
     rename("f", "openclaw.json");
     my ($a, $b) = ("openclaw.json", "l"); my $end = time + $ARGV[2]; my $n = 0;
-    while (time < $end) { syscall(316, -100, $a, -100, $b, 2) == 0 or die "renameat2: $!"; $n++ }
+    while (time < $end) {
+      syscall(316, -100, $a, -100, $b, 2) == 0 or die "renameat2: $!"; $n++;
+      # A merge that replaced the link with a file ends the race; set it again.
+      unless (-l $a || -l $b) { unlink $b; symlink($ARGV[1], $b) or die "symlink: $!" }
+    }
     print "$n\\n";`;
   return spawn('perl', ['-e', script, dir, target, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
