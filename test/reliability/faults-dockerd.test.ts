@@ -1,6 +1,7 @@
 // dockerd restarted under ocm: every user's gateway comes back healthy by its
-// restart policy, `ocm status` works again, and the daemon (admin status API
-// and embedded proxy) recovers by itself, without being restarted.
+// restart policy, `ocm status` works again, and the daemon (admin status API,
+// embedded proxy and the tenant network policy) recovers by itself, without
+// being restarted.
 //
 // This stops the engine for everyone on the host, so it only runs with
 // OCM_TEST_DOCKERD_RESTART=1 or CI=true, and only when no other test run is
@@ -60,13 +61,18 @@ test('dockerd restarted under ocm', { skip: enabled ? false : 'stops the engine 
     return;
   }
   const docker = getDocker();
-  const { root, portBase, proxyPort, project } = await testRoot(t);
+  const { root, portBase, proxyPort, project, pool } = await testRoot(t);
   for (const name of ['alice', 'bob']) {
     const r = await ocm(['add', name, '--env', `OCM_FIXTURE_USER=${name}`], { root });
     assert.equal(r.code, 0, r.stderr);
   }
   const ports = { alice: portBase, bob: portBase + 1 };
-  const running = await startDaemon(t, root);
+  const running = await startDaemon(t, root, { policyIntervalMs: 1_000 });
+  const jumps = async () => {
+    const rules = (await run('iptables', ['-S'])).stdout.split('\n');
+    return { fwd: rules.includes(`-A DOCKER-USER -s ${pool} -j OCM-${project}-FWD`), input: rules.includes(`-A INPUT -s ${pool} -j OCM-${project}-IN`) };
+  };
+  assert.deepEqual(await jumps(), { fwd: true, input: true }, 'the network policy is in place before the restart');
   const status = () => httpJson<{ users?: Array<{ name: string; state?: string; route?: string; health?: string }> }>(`${running.addresses.admin.url}/api/status`, { headers: { authorization: `Bearer ${running.token}` }, timeoutMs: 5_000 });
   assert.equal((await status()).status, 200);
 
@@ -128,6 +134,13 @@ test('dockerd restarted under ocm', { skip: enabled ? false : 'stops the engine 
     }, { what: `proxy routes ${name} again`, timeoutMs: 60_000, intervalMs: 250 });
   }
   figures.proxyRoutesMs = Date.now() - t0;
+  // Whatever the restart did to Docker's chains, the daemon keeps the policy whole.
+  figures.policyAfterRestart = await jumps();
+  await waitFor(async () => { const j = await jumps(); return j.fwd && j.input; }, { what: 'the network policy whole again', timeoutMs: 60_000, intervalMs: 250 });
+  figures.policyWholeMs = Date.now() - t0;
+  const doctor = await ocm(['doctor', '--json'], { root });
+  const findings = JSON.parse(doctor.stdout) as Array<{ check: string; ok: boolean }>;
+  assert.ok(findings.some((f) => f.check === 'policy-rules' && f.ok), `doctor: ${doctor.stdout.slice(0, 400)}`);
   const up = await ocm(['up'], { root });
   assert.equal(up.code, 0, up.stderr);
   assert.match(up.stdout, /alice +leave: unchanged and running/);
