@@ -9,7 +9,14 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: {
+          // Plain JavaScript files belong to no tsconfig; they are linted
+          // without type information (see disableTypeChecked below).
+          allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs', 'packages/backup/test/fixtures/*.mjs'],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {

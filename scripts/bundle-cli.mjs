@@ -110,6 +110,7 @@ await build({
 const outDir = new URL('../dist/cli/', import.meta.url);
 for (const name of readdirSync(outDir).filter((f) => f.endsWith('.mjs'))) {
   const text = readFileSync(new URL(name, outDir), 'utf8');
+  // eslint-disable-next-line no-control-regex -- the range of all ASCII characters starts at NUL
   const at = text.search(/[^\x00-\x7f]/);
   if (at !== -1) {
     throw new Error(`dist/cli/${name} has a non-ASCII character at ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}; escape it in the source (\\u....) so the chunk stays one-byte`);

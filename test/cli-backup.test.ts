@@ -45,7 +45,7 @@ test('pause-mode backups of a gateway writing every 5 ms are consistent; restore
     assert.ok(m !== null, r.stdout);
     const [b] = JSON.parse((await ocm(['backups', 'alice', '--json', '--check'], { root })).stdout) as Array<{ archive: string; verified: boolean }>;
     assert.equal(b?.verified, true);
-    assert.equal(statSync(b?.archive as string).mode & 0o777, 0o600);
+    assert.equal(statSync(b?.archive).mode & 0o777, 0o600);
     const dest = `${inspectDir}/${i}`;
     const x = await ocm(['restore', 'alice', '--to', dest], { root });
     assert.equal(x.code, 0, x.stderr);

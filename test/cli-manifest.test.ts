@@ -49,7 +49,7 @@ test('init, add, list, show, set, token, remove: the admin tour', async (t) => {
     assert.equal(info.mode & 0o777, 0o700);
     if (process.getuid?.() === 0) assert.equal(info.uid, 1000);
   }
-  const cfg = JSON.parse(readFileSync(`${root}/users/bob/state/openclaw.json`, 'utf8'));
+  const cfg = JSON.parse(readFileSync(`${root}/users/bob/state/openclaw.json`, 'utf8')) as { gateway: { controlUi: { allowedOrigins: string[] }; trustedProxies: string[] } };
   assert.deepEqual(cfg.gateway.controlUi.allowedOrigins, ['http://bob.example.test:8080']);
   assert.deepEqual(cfg.gateway.trustedProxies, ['10.231.0.17']);
 

@@ -27,8 +27,9 @@ async function main(): Promise<void> {
       (ws) =>
         new Promise<void>((resolve) => {
           let left = messages;
+          // With ws's default binaryType ('nodebuffer') a message is one Buffer.
           ws.on('message', (data) => {
-            if (data.toString() !== payload) errors++;
+            if ((data as Buffer).toString() !== payload) errors++;
             if (--left === 0) return resolve();
             ws.send(payload);
           });

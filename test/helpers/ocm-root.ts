@@ -50,8 +50,8 @@ export async function testRoot(t: TestContext, options: TestRootOptions = {}): P
   if (init.code !== 0) throw new Error(init.stderr);
   const path = `${root}/ocm.yaml`;
   const text = readFileSync(path, 'utf8')
-    .replace(/  ports:\n    base: \d+\n    max: \d+/, `  ports:\n    base: ${portBase}\n    max: ${portBase + 49}`)
-    .replace(/  network:\n    pool: [^\n]+/, `  network:\n    pool: ${pool}`)
+    .replace(/ {2}ports:\n {4}base: \d+\n {4}max: \d+/, `  ports:\n    base: ${portBase}\n    max: ${portBase + 49}`)
+    .replace(/ {2}network:\n {4}pool: [^\n]+/, `  network:\n    pool: ${pool}`)
     .replace('  project: ocm', `  project: ${project}`)
     .replace('  labels: {}', `  labels:\n    ocm.test: "1"\n    ocm.test.run: "${RUN_ID}"`)
     .replace(/timeoutSeconds: \d+/, `timeoutSeconds: ${options.healthTimeoutSeconds ?? (options.real ? 240 : 60)}`)

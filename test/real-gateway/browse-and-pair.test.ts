@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { detectLocalClientAddress } from '@ocm/store';
 import { OCM_BIN, ocm, tempDir } from '../helpers/cli.js';

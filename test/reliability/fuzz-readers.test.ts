@@ -106,6 +106,7 @@ test('label values ocm accepts mean the same to PyYAML and js-yaml in docker-com
 
 test('docker-compose itself reads rendered files with the labels ocm sets (config)', { skip: hasReaders ? false : 'no /usr/bin/python3 with dotenv and yaml' }, async (t) => {
   const root = tempDir(t);
+  // eslint-disable-next-line no-control-regex -- label values without control characters
   const plain = fc.stringMatching(/^[^\u0000-\u001f\u007f-\u009f]{0,20}$/);
   const labels = [...fc.sample(plain, { numRuns: 6, seed: 5 }), 'cost$center', 'a$$b', '${HOME}'];
   const refused: string[] = [];

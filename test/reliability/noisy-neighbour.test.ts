@@ -24,7 +24,7 @@ interface Stats {
   pids_stats?: { current?: number; limit?: number };
   read: string;
 }
-const stats = async (name: string): Promise<Stats> => (await docker.getContainer(name).stats({ stream: false })) as unknown as Stats;
+const stats = async (name: string): Promise<Stats> => await docker.getContainer(name).stats({ stream: false });
 
 test('alice\'s CPU, fork and memory storm leaves bob answering', { timeout: 400_000 }, async (t) => {
   const { root, portBase, project } = await testRoot(t);

@@ -416,7 +416,7 @@ export async function runFixture(c: Cleanup, opts: FixtureOptions = {}, docker: 
 /** stdout+stderr of a container as text (demultiplexed). */
 export async function containerLogs(container: Docker.Container): Promise<string> {
   try {
-    const buf = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const buf = await container.logs({ stdout: true, stderr: true, follow: false });
     // Non-TTY logs are framed: 8-byte header (stream, 0, 0, 0, size32) then payload.
     const out: string[] = [];
     let i = 0;

@@ -78,8 +78,9 @@ test('fixture gateway runs labelled, answers health through 127.0.0.1, and is re
   const info = await fx.container.inspect();
   assert.equal(info.Config.Labels[TEST_LABEL], '1');
   assert.equal(info.Config.Labels[RUN_LABEL], RUN_ID);
-  const bindings = info.HostConfig.PortBindings?.[`${GATEWAY_PORT}/tcp`] ?? [];
-  assert.deepEqual(bindings.map((b: { HostIp: string }) => b.HostIp), ['127.0.0.1']);
+  const portBindings = info.HostConfig.PortBindings as Record<string, Array<{ HostIp: string; HostPort: string }>> | undefined;
+  const bindings = portBindings?.[`${GATEWAY_PORT}/tcp`] ?? [];
+  assert.deepEqual(bindings.map((b) => b.HostIp), ['127.0.0.1']);
 
   const health = await httpJson<{ ok: boolean; status: string }>(`${fx.url}/healthz`);
   assert.equal(health.status, 200);

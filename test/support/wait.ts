@@ -29,7 +29,7 @@ export async function waitFor<T>(
     attempts++;
     try {
       const value = await fn();
-      if (value) return value as NonNullable<T>;
+      if (value) return value;
       last = `last value: ${describe(value)}`;
     } catch (err) {
       last = `last error: ${err instanceof Error ? err.message : String(err)}`;

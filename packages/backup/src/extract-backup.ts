@@ -47,17 +47,17 @@ async function assertUsableDest(dest: string): Promise<void> {
 /** Runs finishing work (metadata, close) in the background, at most `limit` at once, keeping the first error. */
 function background(limit: number): { add(work: Promise<void>): Promise<void>; drain(): Promise<void> } {
   const pending = new Set<Promise<void>>();
-  let failure: unknown;
+  let failure: { error: unknown } | undefined;
   return {
     async add(work) {
-      const tracked = work.catch((error: unknown) => void (failure ??= error)).finally(() => pending.delete(tracked));
+      const tracked = work.catch((error: unknown) => void (failure ??= { error })).finally(() => pending.delete(tracked));
       pending.add(tracked);
       if (pending.size >= limit) await Promise.race(pending);
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw failure.error;
     },
     async drain() {
       await Promise.all(pending);
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw failure.error;
     },
   };
 }

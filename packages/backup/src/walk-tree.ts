@@ -118,7 +118,7 @@ async function statChild(dir: FileHandle, name: string, path: string, display: s
 async function walkDir(dir: FileHandle, at: WalkedEntry, depth: number, w: Walk): Promise<void> {
   w.signal?.throwIfAborted();
   const raw = await readdir(self(dir), { encoding: 'buffer' });
-  raw.sort(Buffer.compare);
+  raw.sort((a, b) => Buffer.compare(a, b));
   const children: Array<{ name: string; path: string; display: string }> = [];
   for (const name of raw) {
     const text = name.toString('utf8');

@@ -12,8 +12,8 @@ import { ParallelGzip } from '@ocm/backup';
 
 async function compress(chunks: Buffer[], options: ConstructorParameters<typeof ParallelGzip>[0]): Promise<Buffer> {
   const out: Buffer[] = [];
-  await pipeline(Readable.from(chunks), new ParallelGzip(options), async function* (source) {
-    for await (const c of source) out.push(c as Buffer);
+  await pipeline(Readable.from(chunks), new ParallelGzip(options), async (source: AsyncIterable<Buffer>) => {
+    for await (const c of source) out.push(c);
   });
   return Buffer.concat(out);
 }

@@ -3,11 +3,12 @@
 import type { HealthProgress, PullProgress, ReconcileEvent } from '@ocm/engine';
 import type { Io } from './io.js';
 
+/** Plain functions (no `this`), so they can be handed on as callbacks. */
 export interface Progress {
-  health(p: HealthProgress): void;
-  pull(image: string, p: PullProgress): void;
-  event(e: ReconcileEvent): void;
-  done(): void;
+  readonly health: (p: HealthProgress) => void;
+  readonly pull: (image: string, p: PullProgress) => void;
+  readonly event: (e: ReconcileEvent) => void;
+  readonly done: () => void;
 }
 
 export function progress(io: Io): Progress {

@@ -19,9 +19,9 @@ export function envKeyProblem(key: string): string | undefined {
 
 export function envValueProblem(value: string): string | undefined {
   if (value.length > ENV_VALUE_MAX) return `is longer than ${ENV_VALUE_MAX} characters`;
-  // eslint-disable-next-line no-control-regex
   // C1 controls and Unicode line separators too: python-dotenv (compose v2) and
   // PyYAML (compose v1) read U+0085, U+2028 and U+2029 as white space or line breaks.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) return 'contains a newline or control character';
   if (value.includes('$')) return 'contains "$", which docker-compose would expand';
   if (/^\s|\s$/.test(value)) return 'starts or ends with white space';

@@ -89,6 +89,7 @@ const Labels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
   for (const [key, value] of Object.entries(labels)) {
     if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `label key ${show(key)} must be lowercase letters, digits, ".", "_" or "-"` });
     else if (/^(ocm\.(managed|user|root|spec-hash)$|com\.docker\.)/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `label ${show(key)} is set by ocm or compose` });
+    // eslint-disable-next-line no-control-regex -- label values must not hold control characters or line breaks
     if (value.length > 256 || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) ctx.addIssue({ code: 'custom', path: [key], message: 'label value must be one line of at most 256 characters' });
     else if (value.includes('$')) ctx.addIssue({ code: 'custom', path: [key], message: 'label value contains "$", which docker-compose would expand' });
   }

@@ -36,7 +36,10 @@ const describe = (v: unknown): string => {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   // Strings are clipped: a 900 KB value must not become a 900 KB error line.
-  return typeof v === 'string' ? quote(v) : JSON.stringify(v) ?? String(v);
+  if (typeof v === 'string') return quote(v);
+  // JSON has no text for these.
+  if (v === undefined || typeof v === 'symbol' || typeof v === 'function') return String(v);
+  return JSON.stringify(v);
 };
 
 /** One readable sentence for one schema issue: `users[1].memory: "2 gigs" is not a size`. */

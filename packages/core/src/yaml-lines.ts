@@ -26,7 +26,7 @@ export function loadLocated(text: string, options: yaml.LoadOptions = {}): Locat
         }
       }
     },
-  } as yaml.LoadOptions);
+  });
   const lines = text.split('\n');
 
   const lineOf = (path: ReadonlyArray<PropertyKey>): number | undefined => {

@@ -11,7 +11,10 @@ test('creates the keys in a missing file', () => {
 
 test('keeps what the user and the gateway wrote (JSON5 in, every other key out)', () => {
   const existing = `// my config\n{ agents: { default: 'x' }, gateway: { port: 18789, controlUi: { allowedOrigins: ['https://other.example'], theme: 'dark' }, trustedProxies: ['192.0.2.1'], }, }`;
-  const out = JSON.parse(mergeGatewayConfig(existing, keys) as string);
+  const out = JSON.parse(mergeGatewayConfig(existing, keys) as string) as {
+    agents: unknown;
+    gateway: { port: number; controlUi: { theme: string; allowedOrigins: string[] }; trustedProxies: string[] };
+  };
   assert.deepEqual(out.agents, { default: 'x' });
   assert.equal(out.gateway.port, 18789);
   assert.equal(out.gateway.controlUi.theme, 'dark');

@@ -52,8 +52,10 @@ export function adminRoutes(app: FastifyInstance): readonly AdminRoute[] {
 
 export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyInstance> {
   const now = options.now ?? Date.now;
+  // Typed as fastify's own logger interface, so the app is a plain FastifyInstance.
+  const logger: FastifyBaseLogger = options.logger;
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     // One line per request is logged by the onResponse hook below, at debug for reads.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,

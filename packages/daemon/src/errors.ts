@@ -85,11 +85,12 @@ export function sendError(reply: FastifyReply, error: OcmError): FastifyReply {
  * are the same {code, message, hint} as every other error, keeping fastify's
  * status (400, 414).
  */
-export function frameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply): FastifyReply {
+export function frameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
   const reason = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : 'the request could not be routed';
   const ocm = new OcmError('OCM_E_USAGE', `request refused: ${reason}`, { hint: SCHEMA_HINT });
-  return reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(errorBody(ocm));
+  // Fastify ignores the return value; the reply is sent, not awaited.
+  void reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(errorBody(ocm));
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -35,7 +35,7 @@ test('the admin listener\'s front door', async (t) => {
         const r = await app.inject({ method: route.method as 'GET', url: concrete(route.url), headers, remoteAddress: nextIp() });
         assert.equal(r.statusCode, 401, `${route.method} ${route.url} with ${JSON.stringify(Object.keys(headers))}: ${r.body}`);
         if (route.method !== 'HEAD') {
-          const body = r.json() as { code: string; message: string; hint: string };
+          const body = r.json<{ code: string; message: string; hint: string }>();
           assert.equal(body.code, 'OCM_E_AUTH_REQUIRED');
           assert.ok(body.message.length > 0 && body.hint.length > 0);
         }
@@ -54,7 +54,7 @@ test('the admin listener\'s front door', async (t) => {
         headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': contentType }) },
         ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
       });
-      return { status: r.statusCode, body: r.json() as { code: string; message: string; hint: string; details?: { field?: string } } };
+      return { status: r.statusCode, body: r.json<{ code: string; message: string; hint: string; details?: { field?: string } }>() };
     };
     const cases: Array<[string, string, unknown, string]> = [
       ['POST', '/api/users', undefined, 'body.name is required'],
@@ -106,7 +106,7 @@ test('the admin listener\'s front door', async (t) => {
     for (let i = 0; i < 10; i++) assert.equal((await get('10.1.1.1', `guess-${i}`)).statusCode, 401);
     const limited = await get('10.1.1.1', 'guess-10');
     assert.equal(limited.statusCode, 429);
-    assert.equal((limited.json() as { code: string }).code, 'OCM_E_RATE_LIMITED');
+    assert.equal(limited.json<{ code: string }>().code, 'OCM_E_RATE_LIMITED');
     assert.equal(limited.headers['retry-after'], '60');
     // Blocked means blocked: even the right token waits, so guesses cannot continue.
     assert.equal((await get('10.1.1.1', token)).statusCode, 429);
@@ -151,14 +151,14 @@ test('the admin listener\'s front door', async (t) => {
     const own = { cookie: session, host: '127.0.0.1:7070' };
     const noCsrf = await app.inject({ method: 'POST', url: '/api/users/alice/restart', headers: { ...own, origin: 'http://127.0.0.1:7070' } });
     assert.equal(noCsrf.statusCode, 403);
-    assert.match((noCsrf.json() as { message: string }).message, /CSRF token/);
+    assert.match(noCsrf.json<{ message: string }>().message, /CSRF token/);
     const crossSite = await app.inject({ method: 'POST', url: '/api/users/alice/restart', headers: { ...own, origin: 'http://evil.example', 'x-csrf-token': csrf } });
-    assert.match((crossSite.json() as { message: string }).message, /"http:\/\/evil\.example" are refused/);
+    assert.match(crossSite.json<{ message: string }>().message, /"http:\/\/evil\.example" are refused/);
     const fetchSite = await app.inject({ method: 'POST', url: '/api/users/alice/restart', headers: { ...own, 'sec-fetch-site': 'cross-site', 'x-csrf-token': csrf } });
     assert.equal(fetchSite.statusCode, 403);
     // With both, the request reaches ops (alice does not exist in this root).
     const good = await app.inject({ method: 'POST', url: '/api/users/alice/restart', headers: { ...own, origin: 'http://127.0.0.1:7070', 'x-csrf-token': csrf } });
-    assert.equal((good.json() as { code: string }).code, 'OCM_E_USER_UNKNOWN');
+    assert.equal(good.json<{ code: string }>().code, 'OCM_E_USER_UNKNOWN');
 
     const logout = await app.inject({ method: 'POST', url: '/logout', payload: `_csrf=${encodeURIComponent(csrf)}`, headers: { ...own, 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(logout.statusCode, 303);

@@ -19,7 +19,7 @@ test('nginx mode: round trips to two gateways through a real nginx the daemon re
   const { root } = await makeRoot(t, {
     proxyMode: 'nginx',
     edit: (yaml) => yaml.replace(
-      /    nginx:\n      binary: nginx\n      httpPort: 80\n      httpsPort: 443\n      listenAddress: ""\n/,
+      / {4}nginx:\n {6}binary: nginx\n {6}httpPort: 80\n {6}httpsPort: 443\n {6}listenAddress: ""\n/,
       `    nginx:\n      confDir: ${nginx.confDir}\n      binary: nginx\n      config: ${nginx.configPath}\n      httpPort: ${port}\n      httpsPort: ${httpsPort}\n      listenAddress: 127.0.0.1\n`,
     ),
   });

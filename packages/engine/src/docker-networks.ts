@@ -22,7 +22,7 @@ export async function findNetwork(client: Docker, name: string): Promise<Docker.
   const all = await docker('list networks', () => client.listNetworks({ filters: { name: [name] } }));
   const hit = all.find((n) => n.Name === name);
   if (!hit) return undefined;
-  return docker('inspect network', () => client.getNetwork(hit.Id).inspect() as Promise<Docker.NetworkInspectInfo>);
+  return docker('inspect network', () => client.getNetwork(hit.Id).inspect());
 }
 
 export async function ensureNetwork(client: Docker, spec: NetworkSpec): Promise<EnsureNetworkResult> {

@@ -11,9 +11,10 @@ export async function pullImage(client: Docker, image: string, onProgress?: (eve
     await new Promise<void>((resolve, reject) => {
       client.modem.followProgress(
         stream,
-        (error: unknown, output: Array<{ error?: string }> | undefined) => {
-          const failed = error ?? output?.find((event) => event.error)?.error;
-          if (failed) reject(typeof failed === 'string' ? new Error(failed) : failed);
+        (error: Error | null, output: Array<{ error?: string }> | undefined) => {
+          const failed = output?.find((event) => event.error)?.error;
+          if (error) reject(error);
+          else if (failed) reject(new Error(failed));
           else resolve();
         },
         (event: PullProgress) => onProgress?.(event),

@@ -21,7 +21,7 @@ export function inspectHardening(info: Docker.ContainerInspectInfo, expected?: E
     findings.push({ check, ok, detail });
   };
 
-  const bound = [...bindings(h.PortBindings as Bindings), ...bindings(info.NetworkSettings?.Ports as Bindings)];
+  const bound = [...bindings(h.PortBindings as Bindings), ...bindings(info.NetworkSettings?.Ports)];
   const exposed = bound.filter((b) => b.HostIp !== '127.0.0.1');
   add('ports-loopback-only', exposed.length === 0,
     exposed.length === 0 ? `${bound.length} binding(s), all on 127.0.0.1` : `published beyond loopback: ${exposed.map(show).join(', ')}`);

@@ -19,7 +19,7 @@ test('specToCreateOptions mirrors the compose service exactly', () => {
   assert.ok(!options.Env!.includes('TZ=Europe/Paris'));
   assert.ok(options.Env!.includes('OPENCLAW_GATEWAY_TOKEN=s3cret'));
   assert.deepEqual(options.Labels, user.container.labels);
-  assert.equal(options.Labels!['ocm.spec-hash'], user.specHash);
+  assert.equal(options.Labels['ocm.spec-hash'], user.specHash);
   assert.deepEqual(options.ExposedPorts, { '18789/tcp': {} });
   assert.deepEqual(hc.PortBindings, { '18789/tcp': [{ HostIp: '127.0.0.1', HostPort: '18801' }] });
   assert.deepEqual(hc.Binds, [

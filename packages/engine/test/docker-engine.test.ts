@@ -43,7 +43,7 @@ test('create -> healthy, and docker inspect shows the limits, loopback port and 
   assert.ok(info.Config.Env.some((e) => e.startsWith('OPENCLAW_GATEWAY_TOKEN=')));
   assert.ok(!JSON.stringify(info.Config.Labels).includes('OPENCLAW_GATEWAY_TOKEN'));
   const endpoint = info.NetworkSettings.Networks[alice.network.name];
-  assert.ok(endpoint?.Aliases?.includes(alice.name));
+  assert.ok((endpoint?.Aliases as string[] | undefined)?.includes(alice.name));
   assert.ok(endpoint?.IPAddress.startsWith(alice.network.subnet.replace(/0\/24$/, '')));
   assert.equal(endpoint?.Gateway, alice.network.gateway);
 

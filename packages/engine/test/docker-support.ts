@@ -59,9 +59,10 @@ export async function buildDerivedImage(docker: Docker, tag: string, lines: stri
   tar.finalize();
   const stream = await docker.buildImage(tar as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true });
   await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (error: unknown, output: Array<{ error?: string }> | undefined) => {
-      const failed = error ?? output?.find((o) => o.error)?.error;
-      if (failed) reject(failed instanceof Error ? failed : new Error(String(failed)));
+    docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }> | undefined) => {
+      const failed = output?.find((o) => o.error)?.error;
+      if (error) reject(error);
+      else if (failed) reject(new Error(failed));
       else resolve();
     });
   });

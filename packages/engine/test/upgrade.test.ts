@@ -34,8 +34,8 @@ test('an image that never becomes healthy is rolled back and the user keeps answ
   assert.equal(report.from, FIXTURE_IMAGE);
   assert.equal(report.to, broken);
   assert.equal(report.error?.code, 'OCM_E_UPGRADE_FAILED');
-  assert.match(report.error!.message, /rolled back/);
-  assert.equal((report.error!.cause as { code?: string }).code, 'OCM_E_UNHEALTHY');
+  assert.match(report.error.message, /rolled back/);
+  assert.equal((report.error.cause as { code?: string }).code, 'OCM_E_UNHEALTHY');
 
   const now = await ctx.engine.inspect(alice.container.name);
   assert.notEqual(now.Id, old.Id);

@@ -149,7 +149,7 @@ function createApp(options: BuildProxyOptions): FastifyInstance {
   const server = { headersTimeout: options.headersTimeoutMs ?? 30_000, connectionsCheckingInterval: 1_000 };
   if (options.tls) {
     // An HTTPS fastify instance has a different type parameter but the same API for everything used here.
-    return Fastify({ ...common, ...logging, https: { ...server, cert: options.tls.cert, key: options.tls.key } }) as unknown as FastifyInstance;
+    return Fastify({ ...common, ...logging, https: { ...server, cert: options.tls.cert, key: options.tls.key } });
   }
   return Fastify({ ...common, ...logging, http: server });
 }

@@ -53,7 +53,8 @@ export async function openWs(
   const ws = new WebSocket(url, protocols ?? [], { ...rest, headers: { host, ...(rest.headers ?? {}) } });
   const closed = once(ws, 'close').then(([code, reason]) => ({ code: code as number, reason: String(reason) }));
   closed.catch(() => {});
-  const [first] = await once(ws, 'message');
+  // With ws's default binaryType ('nodebuffer') a message is one Buffer.
+  const [first] = (await once(ws, 'message')) as [Buffer];
   const hello = JSON.parse(String(first)) as OpenSocket['hello'];
   return {
     ws,
@@ -61,7 +62,7 @@ export async function openWs(
     closed,
     echo: async (text) => {
       ws.send(text);
-      const [data] = await once(ws, 'message');
+      const [data] = (await once(ws, 'message')) as [Buffer];
       return String(data);
     },
   };

@@ -80,7 +80,7 @@ describe('embedded proxy', () => {
   it('passes an upstream 503 through once, without retrying', async () => {
     const answer = await httpGet(port, 'alice.localhost', '/status-503');
     assert.equal(answer.status, 503);
-    assert.equal(JSON.parse(answer.body).who, 'alice');
+    assert.equal((JSON.parse(answer.body) as { who: string }).who, 'alice');
   });
 
   it('proxies WebSockets on / to the right user with forwarding headers, Origin and subprotocol intact', async () => {
@@ -190,7 +190,7 @@ describe('embedded proxy', () => {
           const [res] = (await once(req, 'response')) as [IncomingMessage];
           const chunks: Buffer[] = [];
           for await (const chunk of res) chunks.push(chunk as Buffer);
-          assert.equal(JSON.parse(Buffer.concat(chunks).toString()).who, who);
+          assert.equal((JSON.parse(Buffer.concat(chunks).toString()) as { who: string }).who, who);
         }
       } finally {
         agent.destroy();

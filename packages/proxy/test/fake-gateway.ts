@@ -120,9 +120,10 @@ export async function startFakeGateway(name: string, port = 0): Promise<FakeGate
         protocol: socket.protocol,
       }),
     );
+    // With ws's default binaryType ('nodebuffer') a message is one Buffer.
     socket.on('message', (data, isBinary) => {
       if (isBinary) socket.send(data, { binary: true });
-      else socket.send(`${name}:${String(data)}`);
+      else socket.send(`${name}:${(data as Buffer).toString()}`);
     });
     socket.on('close', (code) => gateway.wsCloseCodes.push(code));
   });

@@ -29,8 +29,8 @@ export async function startNginx(dir: string, options: { port: number; binary?: 
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
-  const spawnFailed = once(child, 'error').then(([err]) => ({ err }));
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  const spawnFailed = once(child, 'error').then(([err]) => ({ err: err as Error }));
 
   // Ready means our master wrote its pid and something answers on the port; an early exit wins the race.
   const ready = waitForPort(options.port, 10_000)

@@ -19,7 +19,7 @@ export function registerDeploymentCommands(program: Command, io: Io): void {
       }
       const ctx = opsContext(cmd, io);
       const { initRoot } = await import('@ocm/ops/deployment');
-      const { manifest } = await initRoot(ctx, { ...opts, ...(opts.proxy === undefined ? {} : { proxyMode: opts.proxy as 'embedded' | 'nginx' }) });
+      const { manifest } = await initRoot(ctx, { ...opts, ...(opts.proxy === undefined ? {} : { proxyMode: opts.proxy }) });
       io.out(`initialised ${ctx.root.path} (domain ${manifest.settings.domain}, ${manifest.settings.proxy.mode} proxy)\nnext: ocm add <name>`);
     });
 

@@ -87,10 +87,10 @@ export async function makeRoot(t: TestContext, options: RootOptions = {}): Promi
   });
   const path = `${root}/ocm.yaml`;
   let yaml = readFileSync(path, 'utf8')
-    .replace(/  ports:\n    base: \d+\n    max: \d+/, `  ports:\n    base: ${portBase}\n    max: ${portBase + 39}`)
-    .replace(/  network:\n    pool: [^\n]+/, `  network:\n    pool: ${pool}`)
-    .replace(/  project: ocm\n/, `  project: ${project}\n`)
-    .replace(/  labels: \{\}\n/, `  labels:\n    ocm.test: "1"\n    ocm.test.run: "${RUN_ID}"\n`)
+    .replace(/ {2}ports:\n {4}base: \d+\n {4}max: \d+/, `  ports:\n    base: ${portBase}\n    max: ${portBase + 39}`)
+    .replace(/ {2}network:\n {4}pool: [^\n]+/, `  network:\n    pool: ${pool}`)
+    .replace(/ {2}project: ocm\n/, `  project: ${project}\n`)
+    .replace(/ {2}labels: \{\}\n/, `  labels:\n    ocm.test: "1"\n    ocm.test.run: "${RUN_ID}"\n`)
     .replace(/timeoutSeconds: \d+/, 'timeoutSeconds: 30');
   if (options.edit !== undefined) yaml = options.edit(yaml);
   writeFileSync(path, yaml);

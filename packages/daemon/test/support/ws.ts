@@ -26,9 +26,10 @@ export function openSocket(port: number, host: string, headers: Record<string, s
         echo: (text, timeoutMs = 5000) =>
           new Promise<string>((res, rej) => {
             const timer = setTimeout(() => rej(new Error(`no echo of ${JSON.stringify(text)} within ${timeoutMs} ms`)), timeoutMs);
+            // With ws's default binaryType ('nodebuffer') a message is one Buffer.
             ws.once('message', (data) => {
               clearTimeout(timer);
-              res(data.toString());
+              res((data as Buffer).toString());
             });
             ws.send(text);
           }),
