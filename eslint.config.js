@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'test/fixtures/gateway/**', '.tmp/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'bench/.cli/**', 'test/fixtures/gateway/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
