@@ -2,7 +2,7 @@
 // it (the backups directory, never a tenant's tree), so `ocm backups` can show
 // it without re-reading every archive.
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isOcmError } from '@ocm/core';
 import { verifyStateName } from './archive-name.js';
@@ -23,8 +23,19 @@ export interface VerifyState {
 
 const MAX_BYTES = 4096;
 
-export async function recordVerify(archive: string, state: VerifyState): Promise<void> {
-  await writeFileAtomic(verifyStateName(archive), `${JSON.stringify(state)}\n`);
+/**
+ * Best effort: a full disk must not fail a backup or a check that itself
+ * passed. When the new result cannot be written, the old one is removed, so
+ * a stale "ok" never stands for a check that failed.
+ */
+export async function recordVerify(archive: string, state: VerifyState): Promise<boolean> {
+  try {
+    await writeFileAtomic(verifyStateName(archive), `${JSON.stringify(state)}\n`);
+    return true;
+  } catch {
+    await rm(verifyStateName(archive), { force: true }).catch(() => undefined);
+    return false;
+  }
 }
 
 function isVerifyState(value: unknown): value is VerifyState {
