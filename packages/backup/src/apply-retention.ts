@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { OcmError } from '@ocm/core';
-import { sidecarName } from './archive-name.js';
+import { sidecarName, verifyStateName } from './archive-name.js';
 import { fsyncDir } from './durable-fs.js';
 import { listBackups, type BackupInfo } from './list-backups.js';
 import { defaultRetention, planRetention, type RetentionPolicy } from './retention.js';
@@ -31,13 +31,15 @@ export async function applyRetention(opts: ApplyRetentionOptions): Promise<Reten
       details: { user: opts.user, archive: opts.newArchive },
     });
   }
-  const plan = planRetention(all.map((b) => ({ ...b, path: b.archive })), opts.now, opts.policy ?? defaultRetention);
+  // A run prunes only its own kind: a manual backup never costs a nightly one, nor the other way round.
+  const plan = planRetention(all.map((b) => ({ ...b, path: b.archive })), opts.now, opts.policy ?? defaultRetention, fresh.kind);
   const pruned = plan.prune.filter((b) => b.archive !== fresh.archive);
   for (const b of pruned) {
     // Archive first: a kill between the two leaves a sidecar alone, which is
     // never listed and is tidied by the next run.
     await rm(b.archive, { force: true });
     await rm(sidecarName(b.archive), { force: true });
+    await rm(verifyStateName(b.archive), { force: true });
   }
   if (pruned.length > 0) await fsyncDir(join(opts.backupsDir, opts.user));
   const prunedSet = new Set(pruned.map((b) => b.archive));

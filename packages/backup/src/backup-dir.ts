@@ -3,7 +3,7 @@
 import { open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcmError } from '@ocm/core';
-import { LOCK_NAME, SIDECAR_SUFFIX, parseArchiveName, tempPrefix } from './archive-name.js';
+import { LOCK_NAME, SIDECAR_SUFFIX, VERIFY_SUFFIX, parseArchiveName, tempPrefix } from './archive-name.js';
 import { isErrno } from './durable-fs.js';
 import { scanArchive } from './scan-archive.js';
 import { readSidecar, writeSidecar } from './sidecar.js';
@@ -62,7 +62,7 @@ export interface Cleanup {
  * Tidies this user's directory after a killed run: temp archives and snapshots
  * of dead writers and sidecars without an archive are removed (a run writes
  * the sidecar before it renames the archive, and retention deletes the
- * archive before its sidecar). A final-named archive without a sidecar, such
+ * archive before its sidecar), and so are verify results without an archive. A final-named archive without a sidecar, such
  * as one copied back by hand, is adopted when it verifies in full, and
  * otherwise left alone (never listed, never deleted: it may not be ours).
  * Call only while holding the lock.
@@ -86,6 +86,9 @@ export async function cleanStale(dir: string, user: string): Promise<Cleanup> {
       }
     } else if (name.endsWith(SIDECAR_SUFFIX) && parseArchiveName(name.slice(0, -SIDECAR_SUFFIX.length))?.user === user) {
       stale = !present.has(name.slice(0, -SIDECAR_SUFFIX.length));
+    } else if (name.endsWith(VERIFY_SUFFIX) && parseArchiveName(name.slice(0, -VERIFY_SUFFIX.length))?.user === user) {
+      // A verify result outlives its archive when a prune races `backup verify`.
+      stale = !present.has(name.slice(0, -VERIFY_SUFFIX.length));
     }
     if (stale) {
       await rm(path, { recursive: true, force: true });

@@ -2,14 +2,14 @@
 // that order, so nothing old is deleted before something new is proven good.
 import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sidecarName } from './archive-name.js';
+import { sidecarName, verifyStateName, type ArchiveKind } from './archive-name.js';
 import { applyRetention } from './apply-retention.js';
 import { guardFor } from './consistency-guard.js';
 import { copyBackup, type CopyResult } from './copy-backup.js';
 import { createBackup, DEFAULT_LIMITS, type BackupProgress, type BackupResult, type BackupStrategy } from './create-backup.js';
 import type { RetentionPolicy } from './retention.js';
 import type { BackupSource, Clock, ConsistencyMode, ContainerControl } from './types.js';
-import { verifyBackup } from './verify-backup.js';
+import { verifyAndRecord } from './verify-state.js';
 
 export interface BackupUserOptions {
   user: string;
@@ -21,6 +21,8 @@ export interface BackupUserOptions {
   mode?: ConsistencyMode;
   strategy?: BackupStrategy;
   clock: Clock;
+  /** manual: taken by hand, kept by keepManual; scheduled (default): kept by keepDaily/keepWeekly. */
+  kind?: ArchiveKind;
   /** Second directory; the copy goes to `<copyTo>/<name>/`. */
   copyTo?: string;
   /** false keeps everything. */
@@ -49,6 +51,7 @@ export async function backupUser(opts: BackupUserOptions): Promise<BackupUserRes
     sources,
     destDir,
     clock: opts.clock,
+    ...(opts.kind === undefined ? {} : { kind: opts.kind }),
     consistency: guardFor(opts.mode ?? 'pause', opts.control),
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -56,12 +59,14 @@ export async function backupUser(opts: BackupUserOptions): Promise<BackupUserRes
     ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
   });
   try {
-    await verifyBackup(result.archive);
+    // The read-back is recorded beside the archive: `ocm backups` shows it.
+    await verifyAndRecord(result.archive, opts.clock);
   } catch (error) {
     // Read back wrong (disk trouble): it must not count as the backup retention
     // keeps. Archive first, as retention does: a sidecar left alone is never listed.
     await rm(result.archive, { force: true });
     await rm(sidecarName(result.archive), { force: true });
+    await rm(verifyStateName(result.archive), { force: true });
     throw error;
   }
   const out: BackupUserResult = { ...result, pruned: [] };

@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcmError, isOcmError } from '@ocm/core';
-import { archiveName, sidecarName, tempName } from './archive-name.js';
+import { archiveName, sidecarName, tempName, type ArchiveKind } from './archive-name.js';
 import { acquireLock, cleanStale } from './backup-dir.js';
 import { FrozenWindow } from './consistency-guard.js';
 import { fsyncDir } from './durable-fs.js';
@@ -38,6 +38,8 @@ export interface CreateBackupOptions {
   user: string;
   sources: readonly BackupSource[];
   destDir: string;
+  /** Named `-manual` when taken by hand (default scheduled): retention treats the two apart. */
+  kind?: ArchiveKind;
   clock: Clock;
   consistency: ConsistencyGuard;
   onProgress?: (progress: BackupProgress) => void;
@@ -108,7 +110,7 @@ async function backupWith(opts: CreateBackupOptions, strategy: BackupStrategy, s
   const release = await acquireLock(opts.destDir, opts.user);
   const window = new FrozenWindow(opts.consistency);
   const createdAt = opts.clock.now();
-  const archive = join(opts.destDir, archiveName(opts.user, createdAt));
+  const archive = join(opts.destDir, archiveName(opts.user, createdAt, opts.kind));
   const partial = join(opts.destDir, tempName(opts.user, createdAt, '.tar.gz.partial'));
   const snapshotDir = join(opts.destDir, tempName(opts.user, createdAt, '.snapshot'));
   const limits: WalkLimits | undefined = opts.limits && { user: opts.user, ...opts.limits };

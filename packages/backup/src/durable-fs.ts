@@ -2,7 +2,7 @@
 // have both reached the disk.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -15,10 +15,14 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** temp file + fsync + rename + fsync(dir): readers see the old file or the whole new one. */
+/**
+ * temp file + fsync + rename + fsync(dir): readers see the old file or the
+ * whole new one. The temp file is opened no-follow, so a link planted under
+ * its name is never written through.
+ */
 export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const handle = await open(temp, 'w', mode);
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
   try {
     await handle.writeFile(data);
     await handle.chmod(mode);

@@ -5,7 +5,7 @@ export { verifyBackup, type VerifyReport } from './verify-backup.js';
 export { extractBackup, type ExtractOptions, type ExtractReport, type Owner } from './extract-backup.js';
 export { restoreState, restoreTo, type RestoreResult, type RestoreStateOptions } from './restore-state.js';
 export { listBackups, type BackupInfo, type ListOptions } from './list-backups.js';
-export { planRetention, isoWeek, utcDay, defaultRetention, type Dated, type RetentionPlan, type RetentionPolicy } from './retention.js';
+export { planRetention, isoWeek, utcDay, defaultRetention, DEFAULT_KEEP_MANUAL, type Dated, type RetentionPlan, type RetentionPolicy } from './retention.js';
 export { applyRetention, type ApplyRetentionOptions, type RetentionOutcome } from './apply-retention.js';
 export { copyBackup, type CopyResult } from './copy-backup.js';
 export { backupUser, type BackupUserOptions, type BackupUserResult } from './backup-user.js';
@@ -18,6 +18,7 @@ export {
   type ScheduleFn,
   type ScheduledJob,
 } from './backup-scheduler.js';
-export { archiveName, parseArchiveName, formatStamp, parseStamp, sidecarName, MANIFEST_NAME, SIDECAR_SUFFIX } from './archive-name.js';
+export { archiveName, parseArchiveName, formatStamp, parseStamp, sidecarName, verifyStateName, MANIFEST_NAME, SIDECAR_SUFFIX, VERIFY_SUFFIX, type ArchiveKind } from './archive-name.js';
+export { readVerify, recordVerify, verifyAndRecord, type VerifyState } from './verify-state.js';
 export { MANIFEST_FORMAT, type BackupManifest, type ManifestEntry, type SkippedEntry } from './manifest.js';
 export { ParallelGzip, DEFAULT_GZIP_LEVEL, type ParallelGzipOptions } from './parallel-gzip.js';

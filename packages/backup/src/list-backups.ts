@@ -2,22 +2,29 @@
 // sidecar; temp files and interrupted archives are never listed.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArchiveName } from './archive-name.js';
+import { parseArchiveName, type ArchiveKind } from './archive-name.js';
 import { isErrno } from './durable-fs.js';
 import { checkSidecar, readSidecar } from './sidecar.js';
+import { systemClock, type Clock } from './types.js';
+import { readVerify, recordCheck, type VerifyState } from './verify-state.js';
 
 export interface BackupInfo {
   user: string;
   archive: string;
   time: Date;
+  kind: ArchiveKind;
   bytes: number;
   /** true/false when `check` re-hashed the archive against its sidecar; null when not checked. */
   verified: boolean | null;
+  /** The last recorded verification (at backup time, `backup verify`, `backups --check`); null when never verified. */
+  lastVerify: VerifyState | null;
 }
 
 export interface ListOptions {
-  /** Re-hash every archive (reads them all). */
+  /** Re-hash every archive (reads them all); the result is recorded beside each. */
   check?: boolean;
+  /** Dates the recorded checks. */
+  clock?: Clock;
 }
 
 async function namesIn(dir: string): Promise<string[]> {
@@ -38,8 +45,15 @@ async function listUser(dir: string, user: string, opts: ListOptions): Promise<B
     if ((await readSidecar(archive)) === undefined) continue;
     const st = await stat(archive).catch(() => undefined);
     if (!st?.isFile()) continue;
-    const verified = opts.check ? (await checkSidecar(archive)).ok : null;
-    out.push({ user, archive, time: parsed.time, bytes: st.size, verified });
+    let verified: boolean | null = null;
+    let lastVerify: VerifyState | null;
+    if (opts.check === true) {
+      lastVerify = await recordCheck(archive, await checkSidecar(archive), opts.clock ?? systemClock);
+      verified = lastVerify.ok;
+    } else {
+      lastVerify = (await readVerify(archive)) ?? null;
+    }
+    out.push({ user, archive, time: parsed.time, kind: parsed.kind, bytes: st.size, verified, lastVerify });
   }
   return out;
 }

@@ -1,18 +1,27 @@
 // Which archives to keep: pure arithmetic on dates (UTC days, ISO weeks), so it
 // can be tested across month, year and week-53 boundaries without a disk.
+// Scheduled and manual archives are two separate series: the admin's "before
+// I change things" backup must not cost a nightly one its day, nor the other way round.
+import type { ArchiveKind } from './archive-name.js';
 
 export interface RetentionPolicy {
   /** Newest archive of each of the last N days that have one. */
   keepDaily: number;
   /** Newest archive of each of the last M ISO weeks that have one, beyond the weeks the daily ones cover. */
   keepWeekly: number;
+  /** Newest N archives taken by hand (default 5). */
+  keepManual?: number;
 }
 
-export const defaultRetention: RetentionPolicy = { keepDaily: 7, keepWeekly: 4 };
+export const DEFAULT_KEEP_MANUAL = 5;
+
+export const defaultRetention: RetentionPolicy = { keepDaily: 7, keepWeekly: 4, keepManual: DEFAULT_KEEP_MANUAL };
 
 export interface Dated {
   path: string;
   time: Date;
+  /** Absent means scheduled (archives named before the marker existed). */
+  kind?: ArchiveKind;
 }
 
 export interface RetentionPlan<T extends Dated> {
@@ -34,14 +43,27 @@ export function isoWeek(date: Date): string {
   return `${year}-W${String(week).padStart(2, '0')}`;
 }
 
+const kindOf = (a: Dated): ArchiveKind => a.kind ?? 'scheduled';
+
 /**
  * Archives dated after `now` (a clock that went back) are always kept and do not
- * count; the newest archive is never pruned, whatever the policy.
+ * count; the newest archive of each kind is never pruned, whatever the policy.
+ * Scheduled archives follow keepDaily/keepWeekly, manual ones keepManual. With
+ * `scope`, only archives of that kind may be pruned (a run prunes its own kind).
  */
-export function planRetention<T extends Dated>(archives: readonly T[], now: Date, policy: RetentionPolicy = defaultRetention): RetentionPlan<T> {
+export function planRetention<T extends Dated>(archives: readonly T[], now: Date, policy: RetentionPolicy = defaultRetention, scope?: ArchiveKind): RetentionPlan<T> {
   const newestFirst = [...archives].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
-  const keep = new Set<T>(newestFirst.filter((a) => a.time.getTime() > now.getTime()));
-  const past = newestFirst.filter((a) => !keep.has(a));
+  const keep = new Set<T>(newestFirst.filter((a) => a.time.getTime() > now.getTime() || (scope !== undefined && kindOf(a) !== scope)));
+  for (const a of keepScheduled(newestFirst.filter((a) => kindOf(a) === 'scheduled'), now, policy)) keep.add(a);
+  const manual = newestFirst.filter((a) => kindOf(a) === 'manual' && a.time.getTime() <= now.getTime());
+  for (const a of manual.slice(0, Math.max(1, policy.keepManual ?? DEFAULT_KEEP_MANUAL))) keep.add(a);
+  return { keep: newestFirst.filter((a) => keep.has(a)), prune: newestFirst.filter((a) => !keep.has(a)) };
+}
+
+/** The scheduled series, newest first: what keepDaily/keepWeekly keep of the past ones. */
+function keepScheduled<T extends Dated>(newestFirst: readonly T[], now: Date, policy: RetentionPolicy): Set<T> {
+  const past = newestFirst.filter((a) => a.time.getTime() <= now.getTime());
+  const keep = new Set<T>();
   if (past[0]) keep.add(past[0]);
 
   const days = new Set<string>();
@@ -60,5 +82,5 @@ export function planRetention<T extends Dated>(archives: readonly T[], now: Date
     weeks.add(week);
     keep.add(a);
   }
-  return { keep: newestFirst.filter((a) => keep.has(a)), prune: newestFirst.filter((a) => !keep.has(a)) };
+  return keep;
 }

@@ -51,6 +51,12 @@ test('listBackups lists only complete archives and can re-check them', async (t)
   assert.equal(listed[0]?.bytes, (await stat(made[2]?.archive as string)).size);
   const checked = await listBackups(backups, 'alice', { check: true });
   assert.deepEqual(checked.map((b) => b.verified), [true, true, false]);
+  // The check is recorded: a plain listing shows it without re-reading.
+  assert.deepEqual((await listBackups(backups, 'alice')).map((b) => [b.verified, b.lastVerify?.ok, b.lastVerify?.check, b.lastVerify?.reason]), [
+    [null, true, 'checksum', undefined], [null, true, 'checksum', undefined], [null, false, 'checksum', 'checksum mismatch'],
+  ]);
+  // A verify result whose archive is gone (a prune raced a verify).
+  await writeFile(join(dir, 'alice-20260706T030000Z.tar.gz.verify.json'), '{}');
   assert.deepEqual(await listBackups(backups, 'bob'), []);
   assert.deepEqual(await listBackups(join(root, 'nowhere')), []);
 
@@ -62,10 +68,13 @@ test('listBackups lists only complete archives and can re-check them', async (t)
   assert.deepEqual(await names(dir), [
     'alice-20260701T030000Z.tar.gz',
     'alice-20260701T030000Z.tar.gz.sha256',
+    'alice-20260701T030000Z.tar.gz.verify.json',
     'alice-20260702T030000Z.tar.gz',
     'alice-20260702T030000Z.tar.gz.sha256',
+    'alice-20260702T030000Z.tar.gz.verify.json',
     'alice-20260703T030000Z.tar.gz',
     'alice-20260703T030000Z.tar.gz.sha256',
+    'alice-20260703T030000Z.tar.gz.verify.json',
     'alice-20260705T030000Z.tar.gz',
     'alice-20260707T030000Z.tar.gz',
     'alice-20260707T030000Z.tar.gz.sha256',
@@ -111,12 +120,13 @@ test('applyRetention prunes only after a complete new backup and keeps it', asyn
     { code: 'OCM_E_BACKUP_FAILED' },
   );
   assert.equal((await listBackups(backups, 'alice')).length, 10, 'a failed run prunes nothing');
+  await listBackups(backups, 'alice', { check: true }); // each archive gets a verify result beside it
   const outcome = await applyRetention({ backupsDir: backups, user: 'alice', newArchive: newest, now: new Date('2026-08-10T04:00:00Z'), policy: { keepDaily: 3, keepWeekly: 1 } });
   // Days 10, 9, 8 (Mon 10 is W33, Sat 8 and Sun 9 are W32); weekly: newest of W31 = Sun Aug 2.
   assert.deepEqual(outcome.kept.map((b) => b.time.toISOString().slice(5, 10)), ['08-10', '08-09', '08-08', '08-02']);
   assert.equal(outcome.pruned.length, 6);
   const left = await names(join(backups, 'alice'));
-  assert.equal(left.length, 8, `archives + sidecars only: ${left.join(' ')}`);
+  assert.equal(left.length, 12, `archives, sidecars and verify results of the kept ones only: ${left.join(' ')}`);
 });
 
 test('backupUser archives, verifies, copies and prunes; a stopped container is not started', async (t) => {

@@ -42,7 +42,7 @@ export const ERROR_CODES = {
   OCM_E_NOT_FOUND: { status: 404, hint: 'see the admin API routes in README.md' },
   OCM_E_RATE_LIMITED: { status: 429, hint: 'too many failed attempts; wait a minute and retry' },
   OCM_E_BACKUP_FAILED: { status: 500, hint: 'older backups were kept; check free space and the error above, then retry' },
-  OCM_E_BACKUP_CORRUPT: { status: 422, hint: 'this archive cannot be trusted; restore an older one (`ocm backups <name>`)' },
+  OCM_E_BACKUP_CORRUPT: { status: 422, hint: 'this archive cannot be trusted; restore an older one (`ocm backups <name>` shows the last verify result of each)' },
   OCM_E_BACKUP_UNSAFE: { status: 422, hint: 'the archive tries to write outside the state tree; do not restore it' },
   OCM_E_BACKUP_LIMIT: { status: 413, hint: 'clean up the user\'s state, or raise settings.backup.maxFiles / maxBytes in ocm.yaml' },
   OCM_E_BACKUP_TIMEOUT: { status: 504, hint: 'the user was thawed and nothing was kept; raise settings.backup.timeoutMinutes or look for a huge or hostile tree' },

@@ -146,6 +146,7 @@ export const SettingsSchema = z.strictObject({
     schedule: z.string().regex(/^[0-9*,/\- ]+$/, { message: 'is not a cron expression (e.g. "0 3 * * *")' }).default('0 3 * * *'),
     keepDaily: z.number().int().min(1).max(366).default(7),
     keepWeekly: z.number().int().min(0).max(520).default(4),
+    keepManual: z.number().int().min(1).max(1000).default(5).describe('newest backups taken by hand (`ocm backup <name>`) kept; the scheduled ones follow keepDaily/keepWeekly'),
     consistency: z.enum(['pause', 'stop']).default('pause').describe('how the gateway is held still while its state is read'),
     copyTo: AbsPath.optional().describe('second directory each new archive is copied to and verified'),
     maxFiles: z.number().int().min(1).max(10_000_000).default(250_000).describe('most files, directories and links one user\'s trees may hold; checked before the user is frozen'),

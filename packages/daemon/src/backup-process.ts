@@ -22,7 +22,8 @@ export interface BackupProcessOptions {
   deadlineMs?: number;
 }
 
-export type RunBackups = (names: readonly string[]) => Promise<UserBackupOutcome[]>;
+/** scheduled: the nightly run (pruned by keepDaily/keepWeekly); otherwise a backup asked for by hand (keepManual). */
+export type RunBackups = (names: readonly string[], options?: { scheduled?: boolean }) => Promise<UserBackupOutcome[]>;
 
 function parseOutcomes(stdout: string): UserBackupOutcome[] {
   const out: UserBackupOutcome[] = [];
@@ -54,12 +55,12 @@ async function thaw(opts: BackupProcessOptions, users: readonly string[]): Promi
 }
 
 export function backupProcess(opts: BackupProcessOptions): RunBackups {
-  return async (names) => {
+  return async (names, runOptions = {}) => {
     const manifest = opts.manifest();
     const users = names.length > 0 ? [...names] : manifest.users.map((u) => u.name);
     const deadlineMs = opts.deadlineMs ?? users.length * manifest.settings.backup.timeoutMinutes * 60_000 + (opts.slackMs ?? 120_000);
     const [cmd, ...args] = opts.command;
-    const child = spawn(cmd as string, [...args, '--root', opts.root, 'backup', ...(names.length > 0 ? names : ['--all']), '--json'], {
+    const child = spawn(cmd as string, [...args, '--root', opts.root, 'backup', ...(names.length > 0 ? names : ['--all']), '--json', ...(runOptions.scheduled === true ? ['--scheduled'] : [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, OCM_ROOT: '' },
     });

@@ -17,13 +17,13 @@ export interface BackupScheduleOptions {
   schedule?: ScheduleFn;
   /** Pause before the one retry of a failed user (default 60 s). */
   retryDelayMs?: number;
-  /** How users are backed up (default: ops' backupUsers in this process). */
-  run?: (names: readonly string[]) => Promise<UserBackupOutcome[]>;
+  /** How users are backed up (default: ops' backupUsers in this process); called with scheduled: true. */
+  run?: (names: readonly string[], options: { scheduled: boolean }) => Promise<UserBackupOutcome[]>;
 }
 
 export function startBackupSchedule(options: BackupScheduleOptions): BackupScheduler {
   const { ctx, lane } = options;
-  const run = options.run ?? ((names: readonly string[]) => backupUsers(ctx, names));
+  const run = options.run ?? ((names: readonly string[], runOptions: { scheduled: boolean }) => backupUsers(ctx, names, runOptions));
   return createBackupScheduler({
     cron: options.manifest.settings.backup.schedule,
     timezone: options.manifest.settings.timezone,
@@ -31,7 +31,8 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     users: async () => (await ctx.root.load()).manifest.users.map((u) => u.name),
     runOne: (user) =>
       lane.run(async () => {
-        const [outcome] = await run([user]);
+        // Nightly archives: retention keeps them by day and week, apart from the admin's manual ones.
+        const [outcome] = await run([user], { scheduled: true });
         if (outcome?.ok === true && outcome.archive !== undefined) return { archive: outcome.archive };
         const code = (outcome?.error?.code ?? 'OCM_E_BACKUP_FAILED') as ErrorCode;
         throw new OcmError(code in ERROR_CODES ? code : 'OCM_E_BACKUP_FAILED', outcome?.error?.message ?? `backup of ${user} failed`);

@@ -98,7 +98,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(options.policyIntervalMs === undefined ? {} : { intervalMs: options.policyIntervalMs }),
   });
   const runBackups: RunBackups = options.backupCommand === undefined
-    ? (names) => backupUsers(runtime('api'), names, clock)
+    ? (names, runOptions) => backupUsers(runtime(runOptions?.scheduled === true ? 'schedule' : 'api'), names, { ...clock, ...runOptions })
     : backupProcess({ command: options.backupCommand, root: root.path, engine: options.engine, manifest: () => current, logger: backupLog });
   const jobs = new BackupJobs({ lane, now, run: (names) => runBackups(names) });
 

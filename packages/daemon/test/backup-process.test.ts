@@ -41,7 +41,11 @@ test('a real child backs a user with FIFOs in its tree up and hands the outcome 
   const run = backupProcess({ command: [process.execPath, OCM_BIN], root, engine: new DockerEngine(), manifest, logger });
   const [outcome] = await run(['alice']);
   assert.equal(outcome?.ok, true, JSON.stringify(outcome));
-  assert.match(outcome?.archive ?? '', /alice.*\.tar\.gz$/);
+  assert.match(outcome?.archive ?? '', /alice-\d{8}T\d{6}Z-manual\.tar\.gz$/, 'asked for through the API: a manual backup');
+  await new Promise((res) => setTimeout(res, 1100)); // archive names have one-second resolution
+  const [nightly] = await run(['alice'], { scheduled: true });
+  assert.match(nightly?.archive ?? '', /alice-\d{8}T\d{6}Z\.tar\.gz$/, 'the schedule\'s run is a scheduled backup');
+  assert.equal(nightly?.kind, 'scheduled');
   const audit = readFileSync(`${root}/audit.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: string });
   assert.notEqual(audit.filter((e) => e.action === 'backup').at(-1)?.actor, 'api', 'the backup ran in the child, not in-process');
 });

@@ -14,6 +14,8 @@ import {
 } from '@ocm/daemon';
 import { readCookie, sessionCookie } from '../src/cookies.js';
 import { validationError } from '../src/errors.js';
+import { startBackupSchedule } from '../src/backup-schedule.js';
+import type { RuntimeContext } from '@ocm/ops';
 
 const quietLogger = (lines: string[] = []) => createDaemonLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } });
 
@@ -140,6 +142,22 @@ test('BackupJobs: queued, then done or failed with the error kept', async () => 
   assert.equal(jobs.get(partial.id)?.state, 'failed');
   assert.deepEqual(jobs.get(crashed.id)?.error, { code: 'OCM_E_BACKUP_FAILED', message: 'disk full' });
   assert.ok(jobs.get(crashed.id)?.finishedAt !== undefined);
+});
+
+test('the nightly schedule asks for scheduled backups, kept apart from the admin\'s manual ones', async () => {
+  const manifest = manifestWith([{ name: 'alice', port: 18801 }, { name: 'bob', port: 18802 }]);
+  const ctx = { root: { load: async () => ({ manifest }) } } as unknown as RuntimeContext;
+  const calls: Array<[readonly string[], { scheduled: boolean }]> = [];
+  const scheduler = startBackupSchedule({
+    ctx, manifest, lane: new SerialLane(), logger: quietLogger(), schedule: () => ({ stop: () => undefined }),
+    run: async (names, options) => {
+      calls.push([names, options]);
+      return names.map((user) => ({ user, ok: true, time: new Date(0).toISOString(), attempts: 1, archive: `/b/${user}.tar.gz` }));
+    },
+  });
+  await scheduler.runNow();
+  await scheduler.stop();
+  assert.deepEqual(calls, [[['alice'], { scheduled: true }], [['bob'], { scheduled: true }]]);
 });
 
 function manifestWith(users: Array<{ name: string; port: number; enabled?: boolean }>): Manifest {

@@ -2,9 +2,10 @@
 // configured consistency mode, verified, copied and pruned by the backup
 // package; the outcome of the last run per user is kept for status pages.
 import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { OcmError, containerName, isOcmError, parseSize, userDir, type Manifest } from '@ocm/core';
 import {
-  backupUser, listBackups, restoreState, restoreTo, verifyBackup,
+  backupUser, listBackups, parseArchiveName, restoreState, restoreTo, verifyAndRecord, verifyBackup,
   type BackupInfo, type BackupProgress, type Clock, type ContainerControl, type RestoreResult, type VerifyReport,
 } from '@ocm/backup';
 import { waitHealthy, type ContainerEngine } from '@ocm/engine';
@@ -24,6 +25,8 @@ export interface UserBackupOutcome {
   durationMs?: number;
   frozenMs?: number;
   mode?: string;
+  /** manual: taken by hand (kept by keepManual); scheduled: the nightly run (keepDaily/keepWeekly). */
+  kind?: 'manual' | 'scheduled';
   pruned?: string[];
   copy?: string;
   copyError?: string;
@@ -37,6 +40,8 @@ export interface BackupRunOptions {
   onResult?: (outcome: UserBackupOutcome) => void;
   /** Retry a failed user once after this delay (default: no retry from the CLI, 60 s from the daemon). */
   retryDelayMs?: number;
+  /** The nightly run (daemon schedule, cron line): pruned by keepDaily/keepWeekly. Otherwise a manual backup, pruned by keepManual. */
+  scheduled?: boolean;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -81,15 +86,17 @@ async function backupOne(ctx: RuntimeContext, manifest: Manifest, name: string, 
   const clock = options.clock ?? systemClock;
   const settings = manifest.settings.backup;
   const started = clock.now();
+  const kind = options.scheduled === true ? 'scheduled' : 'manual';
   const result = await backupUser({
     user: name,
+    kind,
     userDir: userDir(ctx.root.path, name),
     backupsDir: `${ctx.root.path}/backups`,
     control: containerControl(ctx.engine, containerName(manifest, name)),
     mode: settings.consistency,
     clock,
     ...(settings.copyTo === undefined ? {} : { copyTo: settings.copyTo }),
-    retention: { keepDaily: settings.keepDaily, keepWeekly: settings.keepWeekly },
+    retention: { keepDaily: settings.keepDaily, keepWeekly: settings.keepWeekly, keepManual: settings.keepManual },
     limits: { maxFiles: settings.maxFiles, maxBytes: parseSize(settings.maxBytes, 'settings.backup.maxBytes') },
     timeoutMs: settings.timeoutMinutes * 60_000,
     ...(options.onProgress === undefined ? {} : { onProgress: (p: BackupProgress) => options.onProgress?.(name, p) }),
@@ -97,7 +104,7 @@ async function backupOne(ctx: RuntimeContext, manifest: Manifest, name: string, 
   return {
     user: name, ok: true, time: started.toISOString(), attempts: 1,
     archive: result.archive, bytes: result.bytes, files: result.files, durationMs: result.durationMs, frozenMs: result.frozenMs,
-    mode: settings.consistency, pruned: result.pruned,
+    mode: settings.consistency, kind, pruned: result.pruned,
     ...(result.copy === undefined ? {} : { copy: result.copy.archive }),
     ...(result.copyError === undefined ? {} : { copyError: result.copyError }),
   };
@@ -157,8 +164,15 @@ export async function resolveArchive(ctx: OpsContext, name: string, archive?: st
   return newest.archive;
 }
 
-export function verifyArchive(archive: string): Promise<VerifyReport> {
-  return verifyBackup(archive);
+/**
+ * Full verification. For an archive in the root's backups directory the result
+ * is recorded beside it, where `ocm backups` shows it; an archive elsewhere
+ * (a copy, a path inside someone's tree) is only read, nothing is written there.
+ */
+export function verifyArchive(ctx: OpsContext, archive: string, clock: Clock = systemClock): Promise<VerifyReport> {
+  const parsed = parseArchiveName(basename(archive));
+  const ours = parsed !== undefined && dirname(resolve(archive)) === resolve(ctx.root.path, 'backups', parsed.user);
+  return ours ? verifyAndRecord(archive, clock) : verifyBackup(archive);
 }
 
 export async function restoreUser(ctx: RuntimeContext, name: string, archive: string | undefined, options: { clock?: Clock } = {}): Promise<RestoreResult> {

@@ -20,22 +20,31 @@ function summary(o: UserBackupOutcome): string {
   return `${o.user.padEnd(16)} ${mb(o.bytes).padStart(9)}  ${String(o.files ?? 0).padStart(7)} files  ${((o.durationMs ?? 0) / 1000).toFixed(1)} s  ${frozen}  ${o.archive ?? ''}${extra === '' ? '' : `  (${extra})`}`;
 }
 
+/** "ok 2026-12-05 07:40", "FAILED: checksum mismatch", or "-" when never verified. */
+function verifiedCell(v: { ok: boolean; at: string; reason?: string } | null): string {
+  if (v === null) return '-';
+  if (v.ok) return `ok ${v.at.replace('T', ' ').slice(0, 16)}`;
+  const reason = v.reason ?? 'unknown';
+  return `FAILED: ${reason.length > 60 ? `${reason.slice(0, 59)}…` : reason}`;
+}
+
 export function registerBackupCommands(program: Command, io: Io): void {
   const backup = program.command('backup')
     .description("archive users' state and config now (gzip tar, checksummed, verified, retained)")
     .argument('[names...]', 'users to back up')
     .option('--all', 'every user, one after another')
     .option('--print-cron', 'print a system crontab line for hosts without the daemon')
+    .option('--scheduled', 'a nightly run (daemon, cron line): kept by keepDaily/keepWeekly; without it the archive is a manual one, kept by keepManual')
     .option('--json', 'one JSON outcome per user and line (what the daemon reads)')
     .addHelpText('after', '\nExamples:\n  ocm backup alice\n  ocm backup --all\n  ocm backup --print-cron | sudo tee /etc/cron.d/ocm')
-    .action(async (names: string[], opts: { all?: boolean; printCron?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (names: string[], opts: { all?: boolean; printCron?: boolean; scheduled?: boolean; json?: boolean }, cmd: Command) => {
       keepYoungGenerationSmall();
       const ctx = opsContext(cmd, io);
       if (opts.printCron === true) {
         const { manifest } = await ctx.root.load();
         // The launcher that is running now, wherever the CLI was bundled to.
         const bin = realpathSync(process.argv[1] ?? 'ocm');
-        io.out(`# ocm nightly backups (${manifest.settings.timezone}); cron uses the system time zone\nCRON_TZ=${manifest.settings.timezone}\n${manifest.settings.backup.schedule} root ${bin} --root ${ctx.root.path} backup --all >>/var/log/ocm-backup.log 2>&1`);
+        io.out(`# ocm nightly backups (${manifest.settings.timezone}); cron uses the system time zone\nCRON_TZ=${manifest.settings.timezone}\n${manifest.settings.backup.schedule} root ${bin} --root ${ctx.root.path} backup --all --scheduled >>/var/log/ocm-backup.log 2>&1`);
         return;
       }
       if (names.length === 0 && opts.all !== true) throw new OcmError('OCM_E_USAGE', 'name the users to back up, or pass --all', { hint: 'ocm backup alice, or ocm backup --all' });
@@ -43,6 +52,7 @@ export function registerBackupCommands(program: Command, io: Io): void {
       const { backupUsers } = await backupsOps();
       const engine = await makeEngine();
       const outcomes = await backupUsers({ ...ctx, engine }, names, {
+        scheduled: opts.scheduled === true,
         onProgress: (user, p) => {
           if (io.isTTY && p.totalBytes > 0) process.stderr.write(`\r\x1b[K${user}: ${p.phase} ${Math.round((100 * p.bytesRead) / p.totalBytes)}% of ${mb(p.totalBytes)}`);
         },
@@ -72,7 +82,7 @@ export function registerBackupCommands(program: Command, io: Io): void {
       let bad = 0;
       for (const path of targets) {
         try {
-          const report = await verifyArchive(path);
+          const report = await verifyArchive(ctx, path);
           io.out(`ok   ${path} (${report.files} files, ${mb(report.sourceBytes)}, sha256 ${report.sha256.slice(0, 12)}…)`);
         } catch (error) {
           bad++;
@@ -84,9 +94,9 @@ export function registerBackupCommands(program: Command, io: Io): void {
     });
 
   program.command('backups')
-    .description('list archives with time, size and (with --check) verified state')
+    .description('list archives with time, size, kind and the last verify result')
     .argument('[name]', 'only this user')
-    .option('--check', 're-hash every archive against its checksum')
+    .option('--check', 're-hash every archive against its checksum now (the result is recorded)')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  ocm backups\n  ocm backups alice --check')
     .action(async (name: string | undefined, opts: { check?: boolean; json?: boolean }, cmd: Command) => {
@@ -95,9 +105,9 @@ export function registerBackupCommands(program: Command, io: Io): void {
       const list = await listUserBackups(ctx, name, opts.check === true);
       if (opts.json === true) return io.out(json(list));
       const now = Date.now();
-      io.out(list.length === 0 ? 'no backups yet: ocm backup --all' : table(['USER', 'TIME (UTC)', 'AGE', 'SIZE', 'VERIFIED', 'ARCHIVE'], list.map((b) => [
+      io.out(list.length === 0 ? 'no backups yet: ocm backup --all' : table(['USER', 'TIME (UTC)', 'AGE', 'SIZE', 'KIND', 'VERIFIED (UTC)', 'ARCHIVE'], list.map((b) => [
         b.user, b.time.toISOString().replace('T', ' ').slice(0, 19), `${Math.round((now - b.time.getTime()) / 3_600_000)}h`, mb(b.bytes),
-        b.verified === null ? '-' : b.verified ? 'yes' : 'NO', b.archive.split('/').pop() ?? b.archive,
+        b.kind, verifiedCell(b.lastVerify), b.archive.split('/').pop() ?? b.archive,
       ])));
       const users = name === undefined ? [...new Set(list.map((b) => b.user))] : [name];
       for (const user of users) {
