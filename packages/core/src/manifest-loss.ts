@@ -69,10 +69,11 @@ export function manifestLossError(loss: ManifestLoss, wording: LossWording): Ocm
 /** `ocm up` removes at most one user's container unless told --yes. */
 export function assertRemovalsConfirmed(removed: readonly string[], yes: boolean, wording: LossWording): void {
   if (removed.length <= 1 || yes) return;
+  const names = [...removed].sort();
   const restore = wording.backup === undefined ? '' : ` (\`cp ${wording.backup} ${wording.file}\` restores the last good one)`;
-  throw new OcmError('OCM_E_CONFIRM_REQUIRED', `ocm up would remove the containers of ${removed.length} users no longer in ocm.yaml (${shortList(removed)})`, {
+  throw new OcmError('OCM_E_CONFIRM_REQUIRED', `ocm up would remove the containers of ${removed.length} users no longer in ocm.yaml (${shortList(names)})`, {
     hint: `check ocm.yaml${restore}; repeat with \`ocm up --yes\` to remove them`,
-    details: { removed: [...removed] },
+    details: { removed: names },
   });
 }
 
