@@ -1,9 +1,10 @@
 // The daemon watching ocm.yaml: a manifest emptied behind its back is refused
 // and the routes in force stay up; the last good manifest put back is applied
-// as usual.
+// as usual, and so is a loss once `ocm up --yes` confirmed it.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parseManifest, serializeManifest } from '@ocm/core';
 import { httpJson, waitFor } from '../../../test/support/wait.js';
 import { startDaemon } from './support/daemon.js';
 import { cli, makeRoot, tokenOf } from './support/root.js';
@@ -36,4 +37,15 @@ test('an emptied ocm.yaml is refused by the watching daemon: routes stay up, the
   assert.deepEqual(daemon.manifest().users.map((u) => u.name), ['alice']);
   await waitFor(async () => (await whoami('bob')).status === 404, { timeoutMs: 5000, intervalMs: 50, what: 'bob gone (404)' });
   assert.equal((await whoami('alice')).json?.user, 'alice');
+
+  // alice deleted by hand: refused until `ocm up --yes` confirms it, then applied without another edit.
+  const manifest = parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8'));
+  writeFileSync(`${root}/ocm.yaml`, serializeManifest({ ...manifest, users: [] }));
+  await daemon.reload();
+  assert.deepEqual(daemon.manifest().users.map((u) => u.name), ['alice']);
+  assert.equal((await whoami('alice')).json?.user, 'alice');
+  await cli(root, 'up', '--yes', '--no-wait');
+  await daemon.reload();
+  assert.deepEqual(daemon.manifest().users, []);
+  await waitFor(async () => (await whoami('alice')).status === 404, { timeoutMs: 5000, intervalMs: 50, what: 'alice gone (404)' });
 });
