@@ -1,10 +1,10 @@
 // A manifest that lost its users is refused: ocm.yaml truncated to 0 bytes or
 // most users deleted by hand leaves every container running until the admin
-// restores ocm.yaml.bak or confirms with `ocm up --yes`; and every write of
-// ocm.yaml keeps what it held before as ocm.yaml.bak.
+// restores ocm.yaml.bak or confirms with `ocm up --yes`; and ocm.yaml.bak is
+// the manifest ocm last wrote or acted on, so restoring it loses no edit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { parseManifest, serializeManifest } from '@ocm/core';
 import { getDocker } from './support/docker.js';
 import { ocm, snapshot, tempDir } from './helpers/cli.js';
@@ -37,16 +37,24 @@ function keepOnly(root: string, names: string[]): void {
   writeFileSync(path, serializeManifest({ ...manifest, users: manifest.users.filter((u) => names.includes(u.name)) }));
 }
 
-test('ocm add keeps the previous ocm.yaml as ocm.yaml.bak (0600), replacing a link there instead of writing through it', async (t) => {
+test('ocm.yaml.bak is the manifest ocm last wrote (0600), and a link there is replaced, not written through', async (t) => {
   const { root } = await testRoot(t);
   const before = readFileSync(`${root}/ocm.yaml`, 'utf8');
   let r = await ocm(['add', 'alice', '--no-start'], { root });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(readFileSync(`${root}/ocm.yaml.bak`, 'utf8'), before);
-  assert.equal(lstatSync(`${root}/ocm.yaml.bak`).mode & 0o777, 0o600);
-  assert.doesNotMatch(before, /alice/);
-
   const withAlice = readFileSync(`${root}/ocm.yaml`, 'utf8');
+  assert.doesNotMatch(before, /alice/);
+  assert.match(withAlice, /alice/);
+  assert.equal(readFileSync(`${root}/ocm.yaml.bak`, 'utf8'), withAlice);
+  assert.equal(lstatSync(`${root}/ocm.yaml.bak`).mode & 0o777, 0o600);
+
+  // A hand edit that ocm then acts on becomes the last good manifest too.
+  writeFileSync(`${root}/ocm.yaml`, `${withAlice}# edited by hand\n`);
+  r = await ocm(['render'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(`${root}/ocm.yaml.bak`, 'utf8'), `${withAlice}# edited by hand\n`);
+  writeFileSync(`${root}/ocm.yaml`, withAlice);
+
   const outside = `${tempDir(t)}/elsewhere`;
   writeFileSync(outside, 'not ocm\n');
   rmSync(`${root}/ocm.yaml.bak`);
@@ -55,7 +63,8 @@ test('ocm add keeps the previous ocm.yaml as ocm.yaml.bak (0600), replacing a li
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(outside, 'utf8'), 'not ocm\n', 'the link target was not written');
   assert.ok(lstatSync(`${root}/ocm.yaml.bak`).isFile(), 'the link was replaced by a file');
-  assert.equal(readFileSync(`${root}/ocm.yaml.bak`, 'utf8'), withAlice);
+  assert.equal(readFileSync(`${root}/ocm.yaml.bak`, 'utf8'), readFileSync(`${root}/ocm.yaml`, 'utf8'));
+  assert.match(readFileSync(`${root}/ocm.yaml.bak`, 'utf8'), /bob/);
 });
 
 test('ocm.yaml truncated to 0 bytes: up, render and add are refused with the restore hint, and nothing changes', async (t) => {
@@ -74,6 +83,14 @@ test('ocm.yaml truncated to 0 bytes: up, render and add are refused with the res
   }
   assert.deepEqual(rootFiles(root), files, 'the root is byte-identical');
   assert.deepEqual(await ids(project, ['alice', 'bob']), running, 'no container was removed or replaced');
+
+  // The hint's own command brings back the manifest with both users; nothing is lost.
+  copyFileSync(`${root}/ocm.yaml.bak`, `${root}/ocm.yaml`);
+  const up = await ocm(['up', '--no-wait'], { root });
+  assert.equal(up.code, 0, up.stderr);
+  assert.match(up.stdout, /alice +leave/);
+  assert.match(up.stdout, /bob +leave/);
+  assert.deepEqual(await ids(project, ['alice', 'bob']), running, 'both kept their containers');
 });
 
 test('a hand edit that deletes 2 of 3 users is refused by up; --yes removes them, and the next up accepts it', async (t) => {

@@ -67,14 +67,17 @@ export class DeploymentRoot {
 
   /**
    * Once a command acts on a manifest (after a hand edit, or a loss confirmed
-   * with --yes), its users become the ones ocm knows. Call under the root lock.
+   * with --yes), its users become the ones ocm knows and its text the last
+   * good manifest. Call under the root lock.
    */
   async rememberUsers(manifest: Manifest): Promise<void> {
     const names = manifest.users.map((u) => u.name);
-    const known = await readKnownUsers(this.path);
-    if (known !== undefined && sameNames(known, names)) return;
     try {
-      await recordKnownUsers(this.path, names);
+      const [known, text, kept] = await Promise.all([
+        readKnownUsers(this.path), readIfExists(this.manifestPath), readIfExists(this.backupPath),
+      ]);
+      if (known === undefined || !sameNames(known, names)) await recordKnownUsers(this.path, names);
+      if (text !== undefined && text !== kept) await keepManifestBackup(this.path, text);
     } catch (error) {
       throw rootFsError(error, this.path, 'record the users of ocm.yaml');
     }
@@ -119,13 +122,17 @@ export class DeploymentRoot {
     return withRootLock(this.path, fn);
   }
 
-  /** Write ocm.yaml, keeping what it held as ocm.yaml.bak and recording its users first. */
+  /**
+   * Write ocm.yaml, recording its users first and keeping the same text as
+   * ocm.yaml.bak after: the last good manifest is the one ocm last wrote, so
+   * restoring it never undoes the admin's last edit.
+   */
   async saveManifest(manifest: Manifest): Promise<void> {
     try {
-      const previous = await readIfExists(this.manifestPath);
-      if (previous !== undefined) await keepManifestBackup(this.path, previous);
+      const text = serializeManifest(manifest);
       await recordKnownUsers(this.path, manifest.users.map((u) => u.name));
-      await writeAtomic(this.manifestPath, serializeManifest(manifest), { mode: 0o600 });
+      await writeAtomic(this.manifestPath, text, { mode: 0o600 });
+      await keepManifestBackup(this.path, text);
     } catch (error) {
       throw rootFsError(error, this.path, `write ${MANIFEST_FILE}`);
     }

@@ -1,7 +1,7 @@
 // What ocm keeps beside ocm.yaml, so that a manifest which lost its users by
 // accident can be told from one whose users were removed through ocm:
-//   ocm.yaml.bak    the content before ocm's last write of ocm.yaml: the last
-//                   good manifest, for the admin to restore by hand;
+//   ocm.yaml.bak    the manifest ocm last wrote or acted on: the last good
+//                   one, for the admin to restore by hand;
 //   ocm.yaml.users  the user names ocm last wrote or was told to accept. A user
 //                   `ocm remove` took out is no longer listed (its tombstone),
 //                   so only a loss that did not come through ocm shows.
@@ -29,7 +29,7 @@ export async function recordKnownUsers(root: string, names: readonly string[]): 
   await writeAtomicNoFollow(`${root}/${KNOWN_USERS_FILE}`, `${JSON.stringify({ users: names })}\n`, 0o600);
 }
 
-/** Keep the manifest about to be replaced as ocm.yaml.bak (0600, like ocm.yaml). */
+/** Keep a manifest ocm wrote or acted on as ocm.yaml.bak (0600, like ocm.yaml), never through a link. */
 export async function keepManifestBackup(root: string, text: string): Promise<void> {
   await writeAtomicNoFollow(`${root}/${MANIFEST_BACKUP_FILE}`, text, 0o600);
 }
