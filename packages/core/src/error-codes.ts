@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   OCM_E_MANIFEST_INVALID: { status: 400, hint: 'fix the field named in ocm.yaml, then run `ocm render --check`' },
   OCM_E_MANIFEST_PARSE: { status: 400, hint: 'ocm.yaml is not valid YAML; fix the line named or restore it from version control' },
   OCM_E_MANIFEST_MISSING: { status: 404, hint: 'run `ocm init` first, or point --root / OCM_ROOT at an existing deployment' },
+  OCM_E_MANIFEST_LOST_USERS: { status: 409, hint: 'restore the last good manifest with `cp ocm.yaml.bak ocm.yaml`, or confirm with `ocm up --yes` if the removal is intended' },
   OCM_E_MANIFEST_EXISTS: { status: 409, hint: 'the root is already initialised; edit it with `ocm add` / `ocm set`' },
   OCM_E_PORTS_EXHAUSTED: { status: 409, hint: 'raise settings.portRange or remove unused users' },
   OCM_E_ROOT_UNWRITABLE: { status: 500, hint: 'check that the deployment root exists and is writable by this user (or pass --root)' },

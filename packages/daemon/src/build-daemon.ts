@@ -86,7 +86,10 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   const backupLog = log.child({ component: 'backup' });
   const now = options.now ?? Date.now;
   const clock = options.clock === undefined ? {} : { clock: options.clock };
-  const { manifest: initial, text: initialText } = await root.load();
+  const loaded = await root.load();
+  // A daemon must not start on a manifest that lost its users: it would serve "not configured" for them.
+  await root.assertNotLost(loaded);
+  const { manifest: initial, text: initialText } = loaded;
   const adminToken = await ensureAdminToken(root.path);
   let current = initial;
   const mode = initial.settings.proxy.mode;
@@ -209,6 +212,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       if (!isLoopbackHost(admin.host)) log.warn({ host: admin.host }, 'the admin API is reachable from other machines over plain HTTP; keep it on 127.0.0.1 or put TLS in front');
       watcher = new ManifestWatcher({
         dir: root.path, logger: log.child({ component: 'watch' }), initialText, onChange: apply,
+        vet: (manifest, text) => root.assertNotLost({ manifest, text }, undefined, current.users.map((u) => u.name)),
         ...(options.watchPollMs === undefined ? {} : { pollMs: options.watchPollMs }),
       });
       watcher.start();

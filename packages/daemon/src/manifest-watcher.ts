@@ -2,11 +2,14 @@
 // writes with temp file + rename, so the root directory is watched (a watch
 // on the file itself would follow the replaced inode); a 1 s poll of the
 // file's identity backs fs.watch up where it misses events (network file
-// systems, some containers). A manifest that does not parse is logged and
-// ignored: the previous one stays in force.
+// systems, some containers). A manifest that does not parse, or that `vet`
+// refuses (it lost its users), is logged and ignored: the previous one stays
+// in force. The record of the users ocm knows is watched too, so a loss
+// confirmed with `ocm up --yes` is applied without another edit.
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { MANIFEST_FILE, parseManifest, type Manifest } from '@ocm/core';
+import { MANIFEST_FILE, isOcmError, parseManifest, type Manifest } from '@ocm/core';
+import { KNOWN_USERS_FILE } from '@ocm/store';
 import type { Logger } from 'pino';
 
 export interface ManifestWatcherOptions {
@@ -15,6 +18,8 @@ export interface ManifestWatcherOptions {
   /** The manifest text already in force, so the first check is not a change. */
   initialText: string;
   onChange: (manifest: Manifest) => void | Promise<void>;
+  /** Throws to refuse a parsed manifest before it is applied. */
+  vet?: (manifest: Manifest, text: string) => Promise<void>;
   pollMs?: number;
   /** Events within this window are one change (default 30 ms). */
   debounceMs?: number;
@@ -40,7 +45,7 @@ export class ManifestWatcher {
   start(): void {
     try {
       this.#watcher = watch(this.#options.dir, { persistent: false }, (_event, file) => {
-        if (file === null || file === MANIFEST_FILE) this.#soon();
+        if (file === null || file === MANIFEST_FILE || file === KNOWN_USERS_FILE) this.#soon();
       });
       this.#watcher.on('error', (err) => this.#options.logger.warn({ err }, 'directory watch failed; polling only'));
     } catch (err) {
@@ -95,6 +100,7 @@ export class ManifestWatcher {
       this.#identity = 'missing';
       return;
     }
+    identity += `/${await stat(`${this.#options.dir}/${KNOWN_USERS_FILE}`).then((s) => `${s.ino}:${s.mtimeMs}`, () => '-')}`;
     if (identity === this.#identity) return;
     this.#identity = identity;
     const text = await readFile(this.#path, 'utf8');
@@ -104,6 +110,13 @@ export class ManifestWatcher {
       manifest = parseManifest(text, MANIFEST_FILE);
     } catch (err) {
       this.#options.logger.error({ err: (err as Error).message }, 'ocm.yaml changed but does not parse; keeping the previous manifest');
+      return;
+    }
+    try {
+      await this.#options.vet?.(manifest, text);
+    } catch (err) {
+      const hint = isOcmError(err) ? err.hint : undefined;
+      this.#options.logger.error({ err: (err as Error).message, hint }, 'ocm.yaml changed but was refused; keeping the routes in force');
       return;
     }
     this.#text = text;

@@ -7,10 +7,19 @@ import type { OpsContext } from './context.js';
 /** skipped: users' files ocm left alone (e.g. an openclaw.json that is a link), each with its reason. */
 export interface CurrentPlan { manifest: Manifest; plan: DeploymentPlan; skipped: FileChange[] }
 
-export async function currentPlan(ctx: OpsContext): Promise<CurrentPlan> {
+export interface CurrentPlanOptions {
+  /** Act on a manifest that lost its users (see DeploymentRoot.loadToAct). */
+  yes?: boolean;
+  /** Runs on the plan before any file is written; a refusal here leaves the root as it was. */
+  guard?: (plan: DeploymentPlan) => Promise<void>;
+}
+
+export async function currentPlan(ctx: OpsContext, options: CurrentPlanOptions = {}): Promise<CurrentPlan> {
   return ctx.root.locked(async () => {
-    const { manifest } = await ctx.root.load();
+    const { manifest } = await ctx.root.loadToAct({ yes: options.yes === true });
     const rendered = await ctx.root.render(manifest);
+    await options.guard?.(rendered.plan);
+    await ctx.root.rememberUsers(manifest);
     const changes = await ctx.root.apply(rendered);
     return { manifest, plan: rendered.plan, skipped: changes.filter((c) => c.change === 'skipped') };
   });

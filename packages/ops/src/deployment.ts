@@ -38,7 +38,8 @@ export async function renderRoot(ctx: OpsContext, check: boolean): Promise<Rende
     return { changes: [], stale: await ctx.root.check(rendered) };
   }
   return ctx.root.locked(async () => {
-    const { manifest } = await ctx.root.load();
+    const { manifest } = await ctx.root.loadToAct();
+    await ctx.root.rememberUsers(manifest);
     const changes = await ctx.root.apply(await ctx.root.render(manifest));
     if (changes.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'render', details: { files: changes.map((c) => c.path) } });
     return { changes, stale: [] };

@@ -1,6 +1,6 @@
 // up, down, start, stop, restart: Docker brought in line with ocm.yaml
 // through the engine's reconcile. Data directories are never touched here.
-import { OcmError, LABEL_ROOT, type UserDeployment } from '@ocm/core';
+import { OcmError, LABEL_ROOT, assertRemovalsConfirmed, type DeploymentPlan, type UserDeployment } from '@ocm/core';
 import {
   applyReconcile, planReconcile, waitHealthy,
   type HealthProgress, type ObservedContainer, type PullProgress, type ReconcileEvent, type ReconcileOutcome,
@@ -20,6 +20,11 @@ export interface LifecycleOptions {
   wait?: boolean;
 }
 
+export interface UpOptions extends LifecycleOptions {
+  /** Confirms acting on a manifest that lost its users, and removing more than one user's container. */
+  yes?: boolean;
+}
+
 export interface UpResult { outcomes: ReconcileOutcome[]; pulled: string[]; skipped: FileChange[]; policy: PolicyResult }
 
 /** Fail with one error naming every user that did not come up. */
@@ -32,9 +37,17 @@ export function assertAllOk(outcomes: ReconcileOutcome[]): void {
   throw new OcmError(first?.code ?? 'OCM_E_UNHEALTHY', `${failed.length} user(s) failed: ${names}; first: ${first?.message ?? 'unknown'}`, { ...(first === undefined ? {} : { cause: first, hint: first.hint }) });
 }
 
-export async function up(ctx: RuntimeContext, names: readonly string[] = [], options: LifecycleOptions = {}): Promise<UpResult> {
+export async function up(ctx: RuntimeContext, names: readonly string[] = [], options: UpOptions = {}): Promise<UpResult> {
   await ctx.engine.ping();
-  const { manifest, plan, skipped } = await currentPlan(ctx);
+  const yes = options.yes === true;
+  // Checked before any file, image, rule or container changes.
+  const guard = async (plan: DeploymentPlan): Promise<void> => {
+    if (names.length > 0 || yes) return;
+    const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root } });
+    const removed = planReconcile(plan.users, actual, { root: plan.root }).filter((a) => a.kind === 'remove').map((a) => a.user);
+    assertRemovalsConfirmed(removed, yes, { file: ctx.root.manifestPath, backup: await ctx.root.backupExists() ? ctx.root.backupPath : undefined });
+  };
+  const { manifest, plan, skipped } = await currentPlan(ctx, { yes, guard });
   const users = selectUsers(plan, names);
   const pulled = await ensureImages(ctx.engine, users.filter((u) => u.enabled).map((u) => u.container.image), options.onPull);
   // Before any container starts: the rules match the planned subnets, so a

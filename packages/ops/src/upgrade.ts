@@ -45,7 +45,7 @@ export async function upgrade(ctx: RuntimeContext, names: readonly string[], opt
   const upgraded = new Set(reports.filter((r) => r.result === 'upgraded').map((r) => r.user));
   if (upgraded.size > 0) {
     await ctx.root.locked(async () => {
-      const { manifest: fresh } = await ctx.root.load();
+      const { manifest: fresh } = await ctx.root.loadToAct();
       const everyone = all && upgraded.size === targets.length;
       const next = validateManifest(withImage(fresh, upgraded, image, everyone));
       const rendered = await ctx.root.render(next);

@@ -81,7 +81,7 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
   const limits = limitFields(options);
   for (const [k, v] of Object.entries(options.env ?? {})) assertEnvEntry(k, v);
   return ctx.root.locked(async () => {
-    const { manifest } = await ctx.root.load();
+    const { manifest } = await ctx.root.loadToAct();
     if (manifest.users.some((u) => u.name === name)) {
       throw new OcmError('OCM_E_USER_EXISTS', `user ${JSON.stringify(name)} already exists`, { details: { name } });
     }
@@ -105,7 +105,7 @@ export async function setUser(ctx: OpsContext, name: string, options: SetOptions
   const limits = limitFields(options);
   for (const [k, v] of Object.entries(options.env ?? {})) assertEnvEntry(k, v);
   return ctx.root.locked(async () => {
-    const { manifest } = await ctx.root.load();
+    const { manifest } = await ctx.root.loadToAct();
     const current = findUser(manifest, name);
     const env = { ...current.env, ...(options.env ?? {}) };
     for (const key of options.unsetEnv ?? []) {
@@ -142,7 +142,7 @@ export async function removeUser(ctx: OpsContext, name: string, options: RemoveO
     throw new OcmError('OCM_E_CONFIRM_REQUIRED', `--purge deletes ${name}'s state, config and backups for good`, { hint: `repeat with --purge --yes to delete them` });
   }
   return ctx.root.locked(async () => {
-    const { manifest } = await ctx.root.load();
+    const { manifest } = await ctx.root.loadToAct();
     findUser(manifest, name);
     const next: Manifest = { ...manifest, users: manifest.users.filter((u) => u.name !== name) };
     if (options.purge !== true) {
@@ -180,7 +180,7 @@ export async function userToken(ctx: OpsContext, name: string, rotate: boolean):
     return { name, token, rotated: false, changes: [] };
   }
   return ctx.root.locked(async () => {
-    const { manifest } = await ctx.root.load();
+    const { manifest } = await ctx.root.loadToAct();
     findUser(manifest, name);
     const rendered = await ctx.root.render(manifest, new Set([name]));
     const changes = await ctx.root.apply(rendered);

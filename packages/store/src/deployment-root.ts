@@ -2,7 +2,7 @@
 // env files, rendered files and the audit log, always under the root lock.
 import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import {
-  mapLimit, MANIFEST_FILE, OcmError, parseManifest, preloadHandlebars, renderDeployment, serializeManifest,
+  mapLimit, manifestLoss, manifestLossError, MANIFEST_FILE, OcmError, parseManifest, preloadHandlebars, renderDeployment, serializeManifest,
   type Manifest, type Rendered,
 } from '@ocm/core';
 import { readIfExists, writeAtomic } from './atomic-write.js';
@@ -10,6 +10,7 @@ import { applyRendered, diffRendered, type FileChange, type StaleFile } from './
 import { appendAudit, type AuditEntry } from './audit-log.js';
 import { rootFsError } from './fs-errors.js';
 import { withRootLock } from './root-lock.js';
+import { keepManifestBackup, MANIFEST_BACKUP_FILE, readKnownUsers, recordKnownUsers, sameNames } from './manifest-history.js';
 import { detectLocalClientAddress } from './local-client-address.js';
 import { loadTemplates } from './templates.js';
 import { newToken, tokenFromEnvFile } from './tokens.js';
@@ -46,6 +47,54 @@ export class DeploymentRoot {
     return { manifest: parseManifest(text, MANIFEST_FILE), text };
   }
 
+  get backupPath(): string {
+    return `${this.path}/${MANIFEST_BACKUP_FILE}`;
+  }
+
+  async backupExists(): Promise<boolean> {
+    return access(this.backupPath, constants.R_OK).then(() => true, () => false);
+  }
+
+  /**
+   * The manifest for a command that acts on it (up, render, an edit): refused
+   * when it lost its users outside ocm, unless `yes` confirms the loss.
+   */
+  async loadToAct(options: { yes?: boolean } = {}): Promise<LoadedManifest> {
+    const loaded = await this.load();
+    if (options.yes !== true) await this.assertNotLost(loaded);
+    return loaded;
+  }
+
+  /**
+   * Once a command acts on a manifest (after a hand edit, or a loss confirmed
+   * with --yes), its users become the ones ocm knows and its text the last
+   * good manifest. Call under the root lock.
+   */
+  async rememberUsers(manifest: Manifest): Promise<void> {
+    const names = manifest.users.map((u) => u.name);
+    try {
+      const [known, text, kept] = await Promise.all([
+        readKnownUsers(this.path), readIfExists(this.manifestPath), readIfExists(this.backupPath),
+      ]);
+      if (known === undefined || !sameNames(known, names)) await recordKnownUsers(this.path, names);
+      if (text !== undefined && text !== kept) await keepManifestBackup(this.path, text);
+    } catch (error) {
+      throw rootFsError(error, this.path, 'record the users of ocm.yaml');
+    }
+  }
+
+  /**
+   * Refuse a manifest that lost its users: against the users ocm recorded, or
+   * `fallback` (e.g. the manifest a daemon has in force) when it recorded none.
+   */
+  async assertNotLost(loaded: LoadedManifest, known?: readonly string[], fallback?: readonly string[]): Promise<void> {
+    const baseline = known ?? (await readKnownUsers(this.path)) ?? fallback;
+    const loss = manifestLoss({ text: loaded.text, users: loaded.manifest.users.map((u) => u.name), known: baseline });
+    if (loss === undefined) return;
+    const backup = (await this.backupExists()) ? this.backupPath : undefined;
+    throw manifestLossError(loss, { file: this.manifestPath, backup });
+  }
+
   /** Fail early, before anything is written, when the root cannot be written. */
   async assertWritable(): Promise<void> {
     try {
@@ -73,9 +122,17 @@ export class DeploymentRoot {
     return withRootLock(this.path, fn);
   }
 
+  /**
+   * Write ocm.yaml, recording its users first and keeping the same text as
+   * ocm.yaml.bak after: the last good manifest is the one ocm last wrote, so
+   * restoring it never undoes the admin's last edit.
+   */
   async saveManifest(manifest: Manifest): Promise<void> {
     try {
-      await writeAtomic(this.manifestPath, serializeManifest(manifest), { mode: 0o600 });
+      const text = serializeManifest(manifest);
+      await recordKnownUsers(this.path, manifest.users.map((u) => u.name));
+      await writeAtomic(this.manifestPath, text, { mode: 0o600 });
+      await keepManifestBackup(this.path, text);
     } catch (error) {
       throw rootFsError(error, this.path, `write ${MANIFEST_FILE}`);
     }

@@ -41,11 +41,12 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
     .description('bring containers in line with ocm.yaml: create missing, recreate changed, leave the rest running')
     .argument('[names...]', 'only these users (default: all, and remove containers of users no longer listed)')
     .option('--no-wait', 'do not wait for /healthz')
-    .addHelpText('after', '\nExamples:\n  ocm up\n  ocm up alice bob')
-    .action(async (names: string[], opts: { wait: boolean }, cmd: Command) => {
+    .option('--yes', 'act on an ocm.yaml that lost most of its users, and remove more than one user\'s container')
+    .addHelpText('after', '\nExamples:\n  ocm up\n  ocm up alice bob\n  ocm up --yes   # after deleting several users from ocm.yaml by hand')
+    .action(async (names: string[], opts: { wait: boolean; yes?: boolean }, cmd: Command) => {
       const { up, assertAllOk } = await lifecycle();
       const bar = progress(io);
-      const { outcomes, pulled, skipped, policy } = await up(await runtime(cmd, io), names, { wait: opts.wait, onEvent: bar.event, onHealth: bar.health, onPull: bar.pull }).finally(() => bar.done());
+      const { outcomes, pulled, skipped, policy } = await up(await runtime(cmd, io), names, { wait: opts.wait, yes: opts.yes === true, onEvent: bar.event, onHealth: bar.health, onPull: bar.pull }).finally(() => bar.done());
       if (skipped.length > 0) io.err(describeChanges(skipped));
       for (const image of pulled) io.err(`pulled ${image}`);
       if (policy.warning !== undefined) io.err(`warning: ${policy.warning}`);

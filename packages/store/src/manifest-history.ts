@@ -1,0 +1,39 @@
+// What ocm keeps beside ocm.yaml, so that a manifest which lost its users by
+// accident can be told from one whose users were removed through ocm:
+//   ocm.yaml.bak    the manifest ocm last wrote or acted on: the last good
+//                   one, for the admin to restore by hand;
+//   ocm.yaml.users  the user names ocm last wrote or was told to accept. A user
+//                   `ocm remove` took out is no longer listed (its tombstone),
+//                   so only a loss that did not come through ocm shows.
+import { MANIFEST_FILE } from '@ocm/core';
+import { readIfExists, writeAtomicNoFollow } from './atomic-write.js';
+
+export const MANIFEST_BACKUP_FILE = `${MANIFEST_FILE}.bak`;
+export const KNOWN_USERS_FILE = `${MANIFEST_FILE}.users`;
+
+/** The names last recorded; undefined when none were (a root from before the record, or an unreadable one). */
+export async function readKnownUsers(root: string): Promise<string[] | undefined> {
+  const text = await readIfExists(`${root}/${KNOWN_USERS_FILE}`);
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as { users?: unknown };
+    const users = value.users;
+    if (Array.isArray(users) && users.every((u) => typeof u === 'string')) return users;
+  } catch {
+    // Not JSON: treated as never recorded.
+  }
+  return undefined;
+}
+
+export async function recordKnownUsers(root: string, names: readonly string[]): Promise<void> {
+  await writeAtomicNoFollow(`${root}/${KNOWN_USERS_FILE}`, `${JSON.stringify({ users: names })}\n`, 0o600);
+}
+
+/** Keep a manifest ocm wrote or acted on as ocm.yaml.bak (0600, like ocm.yaml), never through a link. */
+export async function keepManifestBackup(root: string, text: string): Promise<void> {
+  await writeAtomicNoFollow(`${root}/${MANIFEST_BACKUP_FILE}`, text, 0o600);
+}
+
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => b[i] === name);
+}
