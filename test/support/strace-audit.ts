@@ -338,3 +338,19 @@ export function describe(report: AuditReport, max = 40): string {
   lines.push(`counted ${report.accesses.length}: ${JSON.stringify(report.counts)}, unsafe ${report.unsafe.length}, unresolved ${report.unresolved.length}`);
   return lines.join('\n');
 }
+
+/**
+ * Raw trace lines that name a path strictly inside a tenant tree in a quoted
+ * argument but that the audit did not count: a syscall it has no rule for,
+ * or a line it could not parse. Empty when the audit saw everything.
+ */
+export function blindSpots(text: string, root: string, report: AuditReport): string[] {
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const named = new RegExp(`"${escaped}/(?:users|\\.trash)/[^/"]+/[^/"]+/[^"]`);
+  const counted = report.accesses.map((a) => a.call.line);
+  return text.split('\n').filter((line) => {
+    if (!named.test(line)) return false;
+    const head = line.replace(UNFINISHED, '').replace(/^(\d+)\s+/, '$1 ');
+    return !counted.some((c) => c.startsWith(head) || c === line);
+  });
+}

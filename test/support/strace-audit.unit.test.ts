@@ -3,7 +3,7 @@
 // backup walk use are not, and calls outside the trees are not counted.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { auditTrace, parseTrace, tenantTrees, unquote } from './strace-audit.js';
+import { auditTrace, blindSpots, parseTrace, tenantTrees, unquote } from './strace-audit.js';
 
 const inTree = tenantTrees('/r');
 const audit = (lines: string[]) => auditTrace(lines.join('\n'), { inTree, cwd: '/w' });
@@ -119,4 +119,19 @@ test('unquote decodes strace escapes', () => {
   assert.equal(unquote('"a\\"b\\\\c\\x41\\101\\n"'), 'a"b\\cAA\n');
   assert.equal(unquote('"abc"...'), 'abc');
   assert.equal(unquote('NULL'), undefined);
+});
+
+test('blindSpots names tenant paths in calls the audit has no rule for', () => {
+  const lines = [
+    '100 openat(AT_FDCWD</w>, "/r/users/eve/state/a", O_RDONLY|O_NOFOLLOW) = 3</r/users/eve/state/a>',
+    '100  setxattrat(AT_FDCWD</w>, "/r/users/eve/state/b", 0) = 0',
+    '100  openat(AT_FDCWD</w>, "/r/users/eve/state/d", O_RDONLY|O_NOFOLLOW) = 6</r/users/eve/state/d>',
+    '100 openat(AT_FDCWD</w>, "/r/users/eve/state" <unfinished ...>',
+    '100 <... openat resumed>, O_RDONLY|O_DIRECTORY) = 4</r/users/eve/state>',
+    '100 openat(AT_FDCWD</w>, "/r/users/eve/state/c" <unfinished ...>',
+    '100 <... openat resumed>, O_RDONLY) = 5</r/users/eve/state/c>',
+  ].join('\n');
+  const report = auditTrace(lines, { inTree, cwd: '/w' });
+  assert.equal(report.unsafe.length, 1);
+  assert.deepEqual(blindSpots(lines, '/r', report), ['100  setxattrat(AT_FDCWD</w>, "/r/users/eve/state/b", 0) = 0']);
 });
