@@ -128,3 +128,49 @@ test('root ocm never follows a link inside a tenant tree (strace of set, render,
 
   t.diagnostic(`total: ${counted} calls inside tenant trees, ${JSON.stringify(totals)}, ${unsafe} unsafe; programs run: ${[...programs].join(', ')}`);
 });
+
+// A restore whose gateway never gets healthy puts the previous trees back and
+// deletes the restored ones the gateway ran on: the tenant's by then, so that
+// deletion must go by descriptor too (it was a recursive rm by path). Runs the
+// built @ocm/backup in a child under strace; the tree is made before, untraced.
+const BACKUP_DIST = new URL('../../packages/backup/dist/index.js', import.meta.url).href;
+
+test('a restore that fails removes the tree the gateway ran on without resolving its names', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t, 'ocm-audit-restore-');
+  const root = realpathSync(dir);
+  const userDir = `${root}/users/eve`;
+  const canary = tempDir(t, 'ocm-canary-');
+  mkdirSync(`${canary}/keep`);
+  writeFileSync(`${canary}/keep/f`, 'precious\n');
+  const canaryBefore = snapshot(canary);
+  mkdirSync(`${userDir}/state/agents/main`, { recursive: true });
+  mkdirSync(`${userDir}/config`);
+  writeFileSync(`${userDir}/state/agents/main/notes.md`, 'mine\n');
+  symlinkSync(`${canary}/keep`, `${userDir}/state/agents/keep`);
+  const { createBackup, noGuard } = await import('@ocm/backup');
+  const { archive } = await createBackup({
+    user: 'eve', destDir: `${root}/backups/eve`, clock: { now: () => new Date('2026-06-01T03:00:00Z') }, consistency: noGuard,
+    sources: [{ dir: `${userDir}/state`, prefix: 'state' }, { dir: `${userDir}/config`, prefix: 'config' }],
+  });
+  writeFileSync(`${userDir}/state/agents/main/later.md`, 'after the backup\n');
+  // What the gateway could have done to the restored tree before it was found unhealthy is
+  // not reproducible here (it never runs); what counts is how root deletes it.
+  const script = `
+    const { restoreState } = await import(${JSON.stringify(BACKUP_DIST)});
+    let running = true;
+    const control = { isRunning: async () => running, pause: async () => {}, unpause: async () => {}, stop: async () => { running = false; }, start: async () => { running = true; } };
+    await restoreState({ archive: process.argv[1], userDir: process.argv[2], control, rotateToken: async () => async () => {},
+      waitHealthy: async () => { throw new Error('never healthy'); }, clock: { now: () => new Date('2026-06-02T03:00:00Z') } })
+      .then(() => console.log('restored'), (e) => console.log(e.code));`;
+  const file = `${root}/restore.trace`;
+  const run = spawnSync('strace', [...STRACE_ARGS, '-o', file, process.execPath, '--input-type=module', '-e', script, archive, userDir], { encoding: 'utf8' });
+  assert.equal(run.stdout.trim(), 'OCM_E_RESTORE_FAILED', run.stderr);
+  const text = readFileSync(file, 'utf8');
+  const report = auditTrace(text, { inTree: tenantTrees(root), cwd: process.cwd() });
+  t.diagnostic(`failed restore: ${report.accesses.length} calls inside tenant trees ${JSON.stringify(report.counts)}, ${report.unsafe.length} unsafe`);
+  assert.deepEqual(blindSpots(text, root, report), []);
+  assert.deepEqual(report.unsafe.map((a) => a.call.line), [], describe(report));
+  assert.ok(report.counts.dirfd > 0, `the restored tree was not deleted by descriptor:\n${describe(report)}`);
+  assert.equal(readFileSync(`${userDir}/state/agents/main/later.md`, 'utf8'), 'after the backup\n', 'the previous state is back');
+  assert.deepEqual(snapshot(canary), canaryBefore);
+});
