@@ -2,11 +2,11 @@
 // one read, and renames it into place only when every check passed: a refused
 // or failed archive leaves nothing behind.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OcmError, isOcmError } from '@ocm/core';
 import { MANIFEST_NAME } from './archive-name.js';
-import { fsyncDir, isErrno, syncTree } from './durable-fs.js';
+import { fsyncDir, isErrno, removeTree, syncTree } from './durable-fs.js';
 import { ExtractTree, type Meta } from './extract-tree.js';
 import type { ManifestEntry } from './manifest.js';
 import type { FileSink } from './scan-archive.js';
@@ -120,7 +120,7 @@ export async function extractBackup(archive: string, destDir: string, opts: Extr
     await fsyncDir(parent);
     return { dest: destDir, verify };
   } catch (error) {
-    await rm(temp, { recursive: true, force: true });
+    await removeTree(temp);
     if (isOcmError(error)) throw error;
     throw new OcmError('OCM_E_RESTORE_FAILED', `extracting ${archive} into ${JSON.stringify(destDir)} failed: ${(error as Error).message}`, {
       hint: 'nothing was written; check free space and permissions, then retry',

@@ -1,7 +1,7 @@
 // Restore is time travel: extract and verify beside the live trees in one
 // read, stop, swap by rename, rotate the token, start and wait for health;
 // any failure after the stop swaps back.
-import { access, rename, rm } from 'node:fs/promises';
+import { access, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcmError, isOcmError } from '@ocm/core';
 import { formatStamp } from './archive-name.js';
@@ -69,7 +69,7 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
   const { verify: report } = await extractBackup(opts.archive, scratch, opts.expectOwner ? { expectOwner: opts.expectOwner } : {});
   const prefixes = report.manifest.sources.filter((p) => report.manifest.entries.some((e) => e.path === p && e.type === 'directory'));
   if (!prefixes.includes('state')) {
-    await rm(scratch, { recursive: true, force: true });
+    await removeTree(scratch);
     throw new OcmError('OCM_E_BACKUP_CORRUPT', `${opts.archive} holds no state tree`, { details: { archive: opts.archive } });
   }
   const swaps: Swap[] = prefixes.map((p) => ({
@@ -109,7 +109,9 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
     // The previous state goes back with the token it was used with.
     const tokenBack = undoToken === undefined ? true : await undoToken().then(() => true, () => false);
     if (stuck.length === 0) {
-      await rm(scratch, { recursive: true, force: true });
+      // The scratch now holds the trees the gateway ran on (failed-state): the
+      // tenant's, so they go by descriptor (removeTree), never a recursive rm by path.
+      await removeTree(scratch);
       if (wasRunning) await opts.control.start().catch(() => undefined);
     }
     const kept = (stuck.length === 0 ? 'the previous state was put back' : `the previous state is kept in ${stuck.join(', ')}`)
@@ -124,7 +126,7 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
   const downtimeMs = Math.round(performance.now() - down);
   // Only now, with a healthy gateway on the restored state, drop the old trees.
   for (const s of swaps) if (s.movedAside) await removeTree(s.aside);
-  await rm(scratch, { recursive: true, force: true });
+  await removeTree(scratch);
   return {
     archive: opts.archive,
     userDir: opts.userDir,
