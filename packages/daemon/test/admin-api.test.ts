@@ -124,10 +124,12 @@ test('admin API: the same edits as the CLI, lifecycle, logs, token, status and b
     await new Promise((r) => setTimeout(r, 1100));
     fire();
     await waitFor(async () => daemon.scheduler?.running === false && (await api<{ users: Row[] }>('GET', '/api/status')).json?.users[0]?.lastBackup?.time !== first?.time, { timeoutMs: 30_000, intervalMs: 200, what: 'scheduled backup recorded' });
-    // Retention keeps one archive per day: the scheduled one replaced the first.
-    const after = await api<{ backups: Array<{ archive: string }> }>('GET', '/api/backups?name=alice');
-    assert.equal(after.json?.backups.length, 1);
-    assert.notEqual(after.json?.backups[0]?.archive, listed.json?.backups[0]?.archive);
+    // A backup asked for through the API is the admin's own: the nightly
+    // series is kept apart and never prunes it.
+    const after = await api<{ backups: Array<{ archive: string; kind?: string }> }>('GET', '/api/backups?name=alice');
+    assert.equal(after.json?.backups.length, 2, JSON.stringify(after.json));
+    assert.deepEqual(after.json?.backups.map((b) => b.kind).sort(), ['manual', 'scheduled']);
+    assert.ok(after.json?.backups.some((b) => b.archive === listed.json?.backups[0]?.archive), 'the manual archive is kept');
     assert.equal(daemon.scheduler?.status().get('alice')?.ok, true);
   });
 
