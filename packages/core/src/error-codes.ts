@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   OCM_E_USER_UNKNOWN: { status: 404, hint: 'run `ocm list` to see the users in the manifest' },
   OCM_E_SIZE_INVALID: { status: 400, hint: 'use a size such as 512m or 2g' },
   OCM_E_CPUS_INVALID: { status: 400, hint: 'use a number of CPUs such as 0.5, 1 or 2' },
+  OCM_E_LIMITS_EXCEED_HOST: { status: 422, hint: "lower the limit to what Docker's host has (`docker info` shows CPUs and Total Memory)" },
   OCM_E_PIDS_INVALID: { status: 400, hint: 'use a whole number of processes such as 256 or 512' },
   OCM_E_ENV_INVALID: { status: 400, hint: 'use KEY=VALUE with KEY made of A-Z, 0-9 and _ , not starting with a digit' },
   OCM_E_ENV_RESERVED: { status: 400, hint: 'ocm sets this variable itself; use `ocm token --rotate` for the gateway token' },

@@ -17,3 +17,4 @@ export { mapLimit } from './map-limit.js';
 export { parseEgressEntry, formatEgressEntry, sameEgressEntry, egressEntryProblem, type EgressEntry } from './egress-entry.js';
 export { planNetworkPolicy, policyChainNames, userEgress, BLOCKED_RANGES, type NetworkPolicyPlan, type PolicyChain, type PolicyInput, type RuleArgs, type UserEgress, type EgressMode } from './network-policy.js';
 export { manifestLoss, manifestLossError, isEmptyManifestText, assertRemovalsConfirmed, type ManifestLoss, type ManifestLossInput, type LossWording } from './manifest-loss.js';
+export { assertLimitsFitHost, defaultCpusFor, type HostCapacity } from './host-fit.js';

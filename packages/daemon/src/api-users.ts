@@ -26,7 +26,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
       for (const network of prepared.reclaimed) request.log.warn({ network, user: name }, 'removed a leftover network of an interrupted add that held the new user\'s subnet');
       return prepared;
     };
-    await addUser(ctx, name, { ...options, ...(start ? { beforeWrite } : {}) });
+    await addUser(ctx, name, { ...options, ...(start ? { beforeWrite, hostCapacity: () => ctx.engine.capacity().catch(() => undefined) } : {}) });
     deps.edited();
     if (start) assertAllOk((await up(ctx, [name])).outcomes);
     return reply.code(201).send({ user: await showUser(ctx, name), started: start });
@@ -35,7 +35,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.patch<{ Params: NameParams; Body: SetOptions }>('/api/users/:name', { schema: { params: userParams, body: setUserBody } }, async (request) => {
     const ctx = runtimeOf(deps, request);
     const { name } = request.params;
-    const result = await setUser(ctx, name, request.body);
+    const result = await setUser(ctx, name, { ...request.body, hostCapacity: () => ctx.engine.capacity().catch(() => undefined) });
     deps.edited();
     assertAllOk((await up(ctx, [name])).outcomes);
     return { user: await showUser(ctx, name), changed: result.changes.map((c) => c.path) };

@@ -61,6 +61,12 @@ test('admin API: the same edits as the CLI, lifecycle, logs, token, status and b
     const refused = await api('DELETE', '/api/users/alice?purge=true');
     assert.equal(refused.status, 400);
     assert.equal((refused.json as { code: string }).code, 'OCM_E_CONFIRM_REQUIRED');
+    // More CPUs than Docker's host has: refused before ocm.yaml changes, alice untouched.
+    const manifestBefore = readFileSync(`${viaApi.root}/ocm.yaml`, 'utf8');
+    const tooMany = await api('PATCH', '/api/users/alice', { cpus: '512' });
+    assert.equal(tooMany.status, 422, tooMany.text);
+    assert.equal((tooMany.json as { code: string }).code, 'OCM_E_LIMITS_EXCEED_HOST');
+    assert.equal(readFileSync(`${viaApi.root}/ocm.yaml`, 'utf8'), manifestBefore);
     const list = await api<{ users: Array<{ name: string; cpus: number; memory: string }> }>('GET', '/api/users');
     assert.deepEqual(list.json?.users.map((u) => [u.name, u.cpus, u.memory]), [['alice', 1.5, '1g']]);
   });

@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
-import { LABEL_MANAGED, LABEL_ROOT, OcmError, quote, type ContainerSpec, type NetworkSpec } from '@ocm/core';
+import { LABEL_MANAGED, LABEL_ROOT, OcmError, quote, type ContainerSpec, type HostCapacity, type NetworkSpec } from '@ocm/core';
 import { specToCreateOptions } from './create-options.js';
 import { toStatsSnapshot } from './container-stats.js';
 import { createDemuxStream, demuxBuffer } from './demux.js';
@@ -31,6 +31,11 @@ export class DockerEngine implements T.ContainerEngine {
 
   async ping(): Promise<void> {
     await docker('ping the daemon', () => this.docker.ping());
+  }
+
+  async capacity(): Promise<HostCapacity> {
+    const info = await docker('read the engine info', () => this.docker.info() as Promise<{ NCPU?: number; MemTotal?: number }>);
+    return { cpus: info.NCPU ?? 0, memoryBytes: info.MemTotal ?? 0 };
   }
 
   /**

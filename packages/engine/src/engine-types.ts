@@ -2,7 +2,7 @@
 // need from the engine, so the flow reads without dockerode in the way.
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { ContainerSpec, NetworkSpec } from '@ocm/core';
+import type { ContainerSpec, HostCapacity, NetworkSpec } from '@ocm/core';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -75,6 +75,8 @@ export interface PullProgress {
 export interface ContainerEngine {
   /** Fails with OCM_E_DOCKER_UNREACHABLE when the daemon does not answer. */
   ping(): Promise<void>;
+  /** What the engine's host has: CPUs and memory (docker info), for limits it would refuse. */
+  capacity(): Promise<HostCapacity>;
   ensureNetwork(spec: NetworkSpec): Promise<EnsureNetworkResult>;
   /**
    * OCM_E_NETWORK_CONFLICT when another network holds a subnet overlapping the

@@ -1,9 +1,13 @@
 // init and render: create a root, and bring its files in line with ocm.yaml.
-import { OcmError, validateManifest, type Manifest } from '@ocm/core';
+import { OcmError, defaultCpusFor, validateManifest, type Manifest } from '@ocm/core';
 import { ensureAdminToken, type FileChange, type StaleFile } from '@ocm/store';
 import type { OpsContext } from './context.js';
 
-export interface InitOptions { domain?: string; image?: string; proxyMode?: 'embedded' | 'nginx'; listen?: string }
+export interface InitOptions {
+  domain?: string; image?: string; proxyMode?: 'embedded' | 'nginx'; listen?: string;
+  /** CPUs of Docker's host: a host with fewer than the default 2 gets limits it can give. */
+  hostCpus?: number;
+}
 
 export async function initRoot(ctx: OpsContext, options: InitOptions = {}): Promise<{ manifest: Manifest; changes: FileChange[] }> {
   if (await ctx.root.exists()) {
@@ -15,6 +19,7 @@ export async function initRoot(ctx: OpsContext, options: InitOptions = {}): Prom
   if (options.proxyMode !== undefined || options.listen !== undefined) {
     settings.proxy = { ...(options.proxyMode === undefined ? {} : { mode: options.proxyMode }), ...(options.listen === undefined ? {} : { listen: options.listen }) };
   }
+  if (options.hostCpus !== undefined && defaultCpusFor(options.hostCpus) < 2) settings.limits = { cpus: defaultCpusFor(options.hostCpus) };
   // Validate before the root is created, so a bad flag leaves nothing behind.
   const manifest = validateManifest({ settings }, undefined, 'ocm init');
   await ctx.root.create();

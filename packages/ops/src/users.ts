@@ -3,13 +3,28 @@
 import {
   OcmError, allocatePort, assertEnvEntry, assertUserName, checkManifestRules, parseCpus, parsePids, parseSize,
   formatSize, userOrigin, effectiveLimits, isSecretKey, validateManifest,
-  formatEgressEntry, parseEgressEntry, sameEgressEntry, userEgress,
-  type Manifest, type User, type UserEgress,
+  formatEgressEntry, parseEgressEntry, sameEgressEntry, userEgress, assertLimitsFitHost,
+  type HostCapacity, type Manifest, type User, type UserEgress,
 } from '@ocm/core';
 import { purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
 import type { OpsContext } from './context.js';
 
-export interface LimitOptions { cpus?: string | number; memory?: string; pids?: string | number }
+export interface LimitOptions {
+  cpus?: string | number; memory?: string; pids?: string | number;
+  /**
+   * What Docker's host has, asked before anything is written so a limit the
+   * engine would refuse never reaches ocm.yaml or takes a running user down.
+   * Undefined (or a call that yields undefined: Docker unreachable) skips it.
+   */
+  hostCapacity?: () => Promise<HostCapacity | undefined>;
+}
+
+/** Refuses the user's effective limits when the engine's host cannot give them; nothing is written yet. */
+async function assertFitsHost(options: LimitOptions, manifest: Manifest, user: User): Promise<void> {
+  if (options.hostCapacity === undefined || !user.enabled) return;
+  const host = await options.hostCapacity();
+  if (host !== undefined) assertLimitsFitHost(user.name, effectiveLimits(manifest, user), host);
+}
 
 /** Work a hook started ahead of the write, and how to take it back should the write fail. */
 export interface Prepared {
@@ -88,6 +103,7 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
     const user: User = { name, port: allocatePort(manifest), enabled: true, ...limits, env: { ...(options.env ?? {}) } };
     const next: Manifest = { ...manifest, users: [...manifest.users, user] };
     checkManifestRules(validateManifest(next));
+    await assertFitsHost(options, next, user);
     const prepared = await options.beforeWrite?.(next, user);
     let changes: FileChange[];
     try {
@@ -119,6 +135,7 @@ export async function setUser(ctx: OpsContext, name: string, options: SetOptions
       else user.egress = { allow };
     }
     const next: Manifest = { ...manifest, users: manifest.users.map((u) => (u.name === name ? user : u)) };
+    await assertFitsHost(options, next, user);
     const changes = await commit(ctx, next);
     await ctx.root.audit({ actor: ctx.actor, action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled, allow: options.allow, disallow: options.disallow } });
     return { manifest: next, user, changes };

@@ -1,4 +1,5 @@
 // init and render.
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { OcmError } from '@ocm/core';
 import { opsContext } from '../context.js';
@@ -19,7 +20,10 @@ export function registerDeploymentCommands(program: Command, io: Io): void {
       }
       const ctx = opsContext(cmd, io);
       const { initRoot } = await import('@ocm/ops/deployment');
-      const { manifest } = await initRoot(ctx, { ...opts, ...(opts.proxy === undefined ? {} : { proxyMode: opts.proxy }) });
+      // Limits that fit Docker's host (this machine's CPUs when Docker does not answer yet).
+      const { makeEngine } = await import('../engine-factory.js');
+      const hostCpus = (await (await makeEngine()).capacity().catch(() => undefined))?.cpus ?? availableParallelism();
+      const { manifest } = await initRoot(ctx, { ...opts, hostCpus, ...(opts.proxy === undefined ? {} : { proxyMode: opts.proxy }) });
       io.out(`initialised ${ctx.root.path} (domain ${manifest.settings.domain}, ${manifest.settings.proxy.mode} proxy)\nnext: ocm add <name>`);
     });
 

@@ -1,6 +1,6 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
-import { OcmError, parseEnvAssignment, type Manifest, type User } from '@ocm/core';
+import { OcmError, parseEnvAssignment, type HostCapacity, type Manifest, type User } from '@ocm/core';
 import type { Prepared, UserView } from '@ocm/ops';
 
 // Operations are imported when a command runs, so start-up loads only commander.
@@ -35,6 +35,12 @@ function printUser(io: Io, user: UserView): void {
   ].join('\n'));
 }
 
+/** What Docker's host has, or undefined when Docker does not answer (the start that follows says so). */
+async function hostCapacity(): Promise<HostCapacity | undefined> {
+  const { makeEngine } = await import('../engine-factory.js');
+  return (await makeEngine()).capacity().catch(() => undefined);
+}
+
 export function registerUserCommands(program: Command, io: Io, hooks: { afterEdit: AfterEdit; preflight: Preflight }): void {
   limitOptions(program.command('add')
     .description("add a user: record them in ocm.yaml, render their files and start their gateway")
@@ -45,7 +51,11 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean }, cmd: Command) => {
       const ctx = opsContext(cmd, io);
       const { addUser, showUser } = await usersOps();
-      const result = await addUser(ctx, name, { ...opts, beforeWrite: (manifest, user) => hooks.preflight(cmd, { kind: 'add', name, start: opts.start }, manifest, user) });
+      const result = await addUser(ctx, name, {
+        ...opts,
+        ...(opts.start ? { hostCapacity } : {}),
+        beforeWrite: (manifest, user) => hooks.preflight(cmd, { kind: 'add', name, start: opts.start }, manifest, user),
+      });
       const user = result.user;
       if (user === undefined) throw new OcmError('OCM_E_INTERNAL', 'add returned no user');
       io.err(`added ${name} on 127.0.0.1:${user.port}`);
@@ -90,7 +100,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
         throw new OcmError('OCM_E_USAGE', 'ocm set needs at least one change', { hint: 'e.g. `ocm set alice --memory 4g`; see `ocm set --help`' });
       }
       const { setUser } = await usersOps();
-      const result = await setUser(opsContext(cmd, io), name, { ...opts, ...(enabled === undefined ? {} : { enabled }) });
+      const result = await setUser(opsContext(cmd, io), name, { ...opts, hostCapacity, ...(enabled === undefined ? {} : { enabled }) });
       io.err(describeChanges(result.changes));
       await hooks.afterEdit(cmd, { kind: 'set', name, start: result.user?.enabled ?? true });
       io.out(`updated ${name}`);
