@@ -112,6 +112,9 @@ test('every refusal is one error line plus a hint and leaves the root byte-ident
     assertRefusal(r, message);
     assert.deepEqual(snapshot(root), before, `root changed by: ocm ${args.join(' ')}`);
   }
+  // A bad value gets a hint about the value, not the key's rules.
+  const dollar = await ocm(['add', 'bob', '--env', 'K=a$b'], { root });
+  assert.match(dollar.stderr, /^hint: docker-compose reads the value from an env file and would change it: leave that character out of the value$/m);
 });
 
 test('a malformed manifest is refused with its line, and nothing is written', async (t) => {

@@ -40,7 +40,11 @@ export function assertEnvEntry(key: string, value: string, field = 'env'): void 
   }
   const valueProblem = envValueProblem(value);
   if (valueProblem !== undefined) {
-    throw new OcmError('OCM_E_ENV_INVALID', `${field}.${key}: value ${valueProblem}`, { details: { field, key } });
+    // The default hint is about keys; this one is about the value's characters.
+    throw new OcmError('OCM_E_ENV_INVALID', `${field}.${key}: value ${valueProblem}`, {
+      details: { field, key },
+      hint: 'docker-compose reads the value from an env file and would change it: leave that character out of the value',
+    });
   }
 }
 

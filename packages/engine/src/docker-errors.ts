@@ -35,6 +35,15 @@ export function toOcmError(
 ): OcmError {
   if (error instanceof OcmError) return error;
   if (isUnreachable(error)) {
+    const e = error as DockerishError & { address?: string };
+    if (e.code === 'EACCES') {
+      // Docker runs; this user may not use its socket. "Start Docker" would mislead.
+      const socket = e.address ?? 'its socket';
+      return new OcmError('OCM_E_DOCKER_UNREACHABLE', `cannot reach Docker while trying to ${doing}: permission denied on ${socket}`, {
+        cause: error,
+        hint: 'run ocm as root, or add this user to the docker group (`sudo usermod -aG docker $USER`, then log in again)',
+      });
+    }
     return new OcmError('OCM_E_DOCKER_UNREACHABLE', `cannot reach Docker while trying to ${doing}`, { cause: error });
   }
   if (dockerStatus(error) === 404 && notFound) {
