@@ -36,6 +36,21 @@ test('upgrade rolls a never-healthy image back and records a good one', async (t
   assert.equal((await ocm(['add', 'alice'], { root })).code, 0);
   assert.equal((await ocm(['add', 'bob'], { root })).code, 0);
 
+  // Nothing new under the tag: nobody is restarted.
+  const started = async () => Promise.all(['alice', 'bob'].map(async (n) => {
+    const info = await docker.getContainer(`${project}-${n}`).inspect();
+    return `${info.Id} ${info.State.StartedAt}`;
+  }));
+  const before = await started();
+  let same = await ocm(['upgrade'], { root });
+  assert.equal(same.code, 0, same.stdout + same.stderr);
+  assert.match(same.stdout, new RegExp(`^alice +unchanged +${FIXTURE_IMAGE}: already running this image; not restarted$`, 'm'));
+  assert.match(same.stdout, /^bob +unchanged /m);
+  same = await ocm(['upgrade', 'alice', '--image', FIXTURE_IMAGE], { root });
+  assert.equal(same.code, 0, same.stdout + same.stderr);
+  assert.match(same.stdout, /^alice +unchanged /m);
+  assert.deepEqual(await started(), before, 'the same containers, never restarted');
+
   let r = await ocm(['upgrade', '--image', bad], { root });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /^alice +rolled-back /m);

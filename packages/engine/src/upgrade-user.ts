@@ -9,7 +9,8 @@ export interface UpgradeReport {
   user: string;
   from: string;
   to: string;
-  result: 'upgraded' | 'rolled-back';
+  /** unchanged: the user already runs the very image (same tag, same id); nothing was restarted. */
+  result: 'upgraded' | 'rolled-back' | 'unchanged';
   /** Why the new image was rolled back (OCM_E_UPGRADE_FAILED, cause = the health failure). */
   error?: OcmError;
   durationMs: number;
@@ -40,10 +41,15 @@ export async function upgradeUser(
     throw new OcmError('OCM_E_IMAGE_MISSING', `image ${quote(newImage)} is not on this host`, { details: { image: newImage } });
   }
   const from = old.Config.Image;
-  // If the tag moved (e.g. latest was re-pulled), only the old image id brings back the old gateway.
-  const rollbackImage = (await engine.imageId(from)) === old.Image ? from : old.Image;
-  const oldHash = old.Config.Labels[LABEL_SPEC_HASH];
+  const fromId = await engine.imageId(from);
   const report = { user: user.name, from, to: newImage };
+  // The same tag still naming the image she runs: an upgrade would only restart her.
+  if (from === newImage && fromId === old.Image && old.State.Running) {
+    return { ...report, result: 'unchanged', durationMs: Date.now() - started };
+  }
+  // If the tag moved (e.g. latest was re-pulled), only the old image id brings back the old gateway.
+  const rollbackImage = fromId === old.Image ? from : old.Image;
+  const oldHash = old.Config.Labels[LABEL_SPEC_HASH];
 
   try {
     await replace(engine, user, { ...user.container, image: newImage }, options);

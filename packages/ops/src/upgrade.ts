@@ -46,7 +46,9 @@ export async function upgrade(ctx: RuntimeContext, names: readonly string[], opt
   if (upgraded.size > 0) {
     await ctx.root.locked(async () => {
       const { manifest: fresh } = await ctx.root.loadToAct();
-      const everyone = all && upgraded.size === targets.length;
+      // Users left unchanged already run this image: they count towards "everyone".
+      const onImage = reports.filter((r) => r.result !== 'rolled-back').length;
+      const everyone = all && onImage === targets.length;
       const next = validateManifest(withImage(fresh, upgraded, image, everyone));
       const rendered = await ctx.root.render(next);
       await ctx.root.saveManifest(next);

@@ -140,7 +140,11 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       const bar = progress(io);
       const reports = await upgrade(await runtime(cmd, io), names, {
         ...(opts.image === undefined ? {} : { image: opts.image }), onHealth: bar.health, onPull: bar.pull,
-        onReport: (r) => { bar.done(); io.out(`${r.user.padEnd(16)} ${r.result.padEnd(11)} ${r.from} -> ${r.to} (${(r.durationMs / 1000).toFixed(1)}s)${r.error === undefined ? '' : `: ${r.error.message}`}`); },
+        onReport: (r) => {
+          bar.done();
+          if (r.result === 'unchanged') return io.out(`${r.user.padEnd(16)} ${r.result.padEnd(11)} ${r.to}: already running this image; not restarted`);
+          io.out(`${r.user.padEnd(16)} ${r.result.padEnd(11)} ${r.from} -> ${r.to} (${(r.durationMs / 1000).toFixed(1)}s)${r.error === undefined ? '' : `: ${r.error.message}`}`);
+        },
       }).finally(() => bar.done());
       const failed = reports.filter((r) => r.result === 'rolled-back');
       if (failed.length > 0) throw new OcmError('OCM_E_UPGRADE_FAILED', `${failed.length} of ${reports.length} user(s) rolled back: ${failed.map((r) => r.user).join(', ')}`);
