@@ -6,7 +6,7 @@ import {
   formatEgressEntry, parseEgressEntry, sameEgressEntry, userEgress, assertLimitsFitHost,
   type HostCapacity, type Manifest, type User, type UserEgress,
 } from '@ocm/core';
-import { purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
+import { keptUserState, purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
 import type { OpsContext } from './context.js';
 
 export interface LimitOptions {
@@ -38,6 +38,20 @@ export interface AddOptions extends LimitOptions {
    * reachable, image present). What it returns is undone if the write fails.
    */
   beforeWrite?: (manifest: Manifest, user: User) => Promise<Prepared | void>;
+  /**
+   * Start from an empty state when users/<name> was kept by an earlier
+   * `remove` without --purge: that tree is deleted first (after
+   * removeContainer, which must be given then), never reused.
+   */
+  fresh?: boolean;
+  removeContainer?: () => Promise<string[]>;
+}
+
+export interface AddResult extends EditResult {
+  /** users/<name>/state of an earlier user of this name is reused (her chats, devices, config). */
+  reusedState: boolean;
+  /** An earlier user's tree deleted by --fresh. */
+  freshened: boolean;
 }
 
 export interface SetOptions extends LimitOptions {
@@ -91,7 +105,7 @@ async function commit(ctx: OpsContext, next: Manifest, rotate?: ReadonlySet<stri
   return ctx.root.apply(rendered);
 }
 
-export async function addUser(ctx: OpsContext, name: string, options: AddOptions = {}): Promise<EditResult> {
+export async function addUser(ctx: OpsContext, name: string, options: AddOptions = {}): Promise<AddResult> {
   assertUserName(name);
   const limits = limitFields(options);
   for (const [k, v] of Object.entries(options.env ?? {})) assertEnvEntry(k, v);
@@ -104,16 +118,25 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
     const next: Manifest = { ...manifest, users: [...manifest.users, user] };
     checkManifestRules(validateManifest(next));
     await assertFitsHost(options, next, user);
+    const kept = await keptUserState(ctx.root.path, name);
+    if (kept && options.fresh === true && options.removeContainer === undefined) throw new OcmError('OCM_E_INTERNAL', '--fresh needs a way to remove a leftover container first');
     const prepared = await options.beforeWrite?.(next, user);
     let changes: FileChange[];
+    let freshened = false;
     try {
+      if (kept && options.fresh === true) {
+        // Nothing of the old tenant may run while her tree goes.
+        await options.removeContainer?.();
+        await purgeUserTree(ctx.root.path, name, stampNow());
+        freshened = true;
+      }
       changes = await commit(ctx, next);
     } catch (error) {
       await prepared?.undo().catch(() => undefined);
       throw error;
     }
-    await ctx.root.audit({ actor: ctx.actor, action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env) } });
-    return { manifest: next, user, changes };
+    await ctx.root.audit({ actor: ctx.actor, action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env), ...(kept ? { state: freshened ? 'fresh' : 'reused' } : {}) } });
+    return { manifest: next, user, changes, reusedState: kept && !freshened, freshened };
   });
 }
 

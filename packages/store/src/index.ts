@@ -8,6 +8,6 @@ export { loadTemplates } from './templates.js';
 export { newToken, tokenFromEnvFile } from './tokens.js';
 export { readAdminToken, ensureAdminToken, tokensMatch, ADMIN_TOKEN_FILE } from './admin-token.js';
 export { detectLocalClientAddress, chooseLocalClientAddress, defaultRouteInterface, type InterfaceAddresses } from './local-client-address.js';
-export { mergeUserConfig, ensureUserDir, purgeUserTree, removeRootDir, CONFIG_MAX_BYTES, TRASH_DIR, type ConfigMerge, type PurgeResult } from './user-trees.js';
+export { mergeUserConfig, ensureUserDir, keptUserState, purgeUserTree, removeRootDir, CONFIG_MAX_BYTES, TRASH_DIR, type ConfigMerge, type PurgeResult } from './user-trees.js';
 export { openDirUnder, readRegularFile, replaceFile, ensureDirIn, removeTreeIn, type ReadResult, type Owner } from './tenant-tree.js';
 export { readKnownUsers, MANIFEST_BACKUP_FILE, KNOWN_USERS_FILE } from './manifest-history.js';

@@ -1,6 +1,6 @@
 // What root does to a user's directories, each step through tenant-tree's
 // no-follow handles: create and own them, merge openclaw.json, purge them.
-import { mkdir, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, rename, type FileHandle } from 'node:fs/promises';
 import { CONFIG_FILE, OcmError, mergeGatewayConfig, quote, type GatewayConfigKeys } from '@ocm/core';
 import { at, ensureDirIn, openDirUnder, readRegularFile, removeTreeIn, replaceFile, type Owner } from './tenant-tree.js';
 
@@ -51,6 +51,23 @@ export async function mergeUserConfig(root: string, name: string, keys: GatewayC
     if (error instanceof OcmError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     return { kind: 'skipped', reason: `could not be written safely (${code}: ${(error as Error).message})` };
+  }
+}
+
+/**
+ * Whether users/<name>/state holds anything: what a user removed without
+ * --purge leaves, and what adding the same name again would reuse. Read
+ * through no-follow handles; the entries are only counted, never opened.
+ */
+export async function keptUserState(root: string, name: string): Promise<boolean> {
+  try {
+    return await withDir(root, ['users', name, 'state'], async (dir) => (await readdir(`/proc/self/fd/${dir.fd}`)).length > 0);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    // Something that is not a plain directory sits there: it is not empty.
+    if (code === 'ELOOP' || code === 'ENOTDIR') return true;
+    throw error;
   }
 }
 

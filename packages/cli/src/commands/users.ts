@@ -47,17 +47,28 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .argument('<name>', 'user name: lowercase letters, digits, hyphens; becomes <name>.<domain>'))
     .option('--env <KEY=VALUE>', 'extra environment for this gateway (repeatable)', collectEnv)
     .option('--no-start', 'only write the files; do not start the container')
-    .addHelpText('after', '\nExamples:\n  ocm add alice\n  ocm add bob --memory 1g --cpus 1 --env OPENAI_API_KEY=sk-...\n  ocm add carol --no-start')
-    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean }, cmd: Command) => {
+    .option('--fresh', 'when users/<name> was kept by an earlier `ocm remove`, delete it and start from an empty state')
+    .addHelpText('after', '\nExamples:\n  ocm add alice\n  ocm add bob --memory 1g --cpus 1 --env OPENAI_API_KEY=sk-...\n  ocm add carol --no-start\n  ocm add dave --fresh          # a new dave, not the state a removed dave left')
+    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean; fresh?: boolean }, cmd: Command) => {
       const ctx = opsContext(cmd, io);
       const { addUser, showUser } = await usersOps();
+      const removeContainer = async (): Promise<string[]> => {
+        const [{ removeContainer: remove }, { makeEngine }] = await Promise.all([import('@ocm/ops/lifecycle'), import('../engine-factory.js')]);
+        return remove({ ...ctx, engine: await makeEngine() }, name);
+      };
       const result = await addUser(ctx, name, {
         ...opts,
         ...(opts.start ? { hostCapacity } : {}),
+        ...(opts.fresh === true ? { fresh: true, removeContainer } : {}),
         beforeWrite: (manifest, user) => hooks.preflight(cmd, { kind: 'add', name, start: opts.start }, manifest, user),
       });
       const user = result.user;
       if (user === undefined) throw new OcmError('OCM_E_INTERNAL', 'add returned no user');
+      if (result.freshened) io.err(`deleted the state an earlier ${name} left in users/${name} (--fresh)`);
+      if (result.reusedState) {
+        io.err(`note: users/${name}/state from an earlier ${name} is reused (chats, paired devices, gateway config); the old env and limits went with \`ocm remove\``);
+        io.err(`      to start ${name} empty instead: \`ocm remove ${name} && ocm add ${name} --fresh\``);
+      }
       io.err(`added ${name} on 127.0.0.1:${user.port}`);
       await hooks.afterEdit(cmd, { kind: 'add', name, start: opts.start });
       const view = await showUser(ctx, name);
