@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { DestinationStream } from 'pino';
 import { OcmError, quote } from '@ocm/core';
 import { ensureAdminToken, writeAtomic } from '@ocm/store';
 import { opsContext } from '../context.js';
@@ -31,6 +32,14 @@ async function existingRoot(cmd: Command, io: Io) {
   return ctx;
 }
 
+const FORMATS = ['auto', 'pretty', 'json'];
+
+/** One readable line per event on stderr: time, level, message, then the fields (already redacted by the logger). */
+async function readableLog(): Promise<DestinationStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss', ignore: 'pid,hostname', singleLine: true });
+}
+
 export function registerDaemonCommands(program: Command, io: Io): void {
   const daemon = program.command('daemon')
     .description('the long-running part: admin API and status page, subdomain proxy, manifest watch, nightly backups');
@@ -38,15 +47,19 @@ export function registerDaemonCommands(program: Command, io: Io): void {
   daemon.command('run', { isDefault: true })
     .description('run the daemon in the foreground until SIGTERM/SIGINT (the default)')
     .option('--log-level <level>', `one of ${LEVELS.join(', ')}`, 'info')
-    .addHelpText('after', '\nExamples:\n  ocm daemon\n  ocm --root /srv/ocm daemon --log-level debug')
-    .action(async (opts: { logLevel: string }, cmd: Command) => {
+    .option('--log-format <format>', 'auto (readable lines on a terminal, JSON otherwise), pretty or json', 'auto')
+    .addHelpText('after', '\nExamples:\n  ocm daemon\n  ocm --root /srv/ocm daemon --log-level debug\n  ocm daemon --log-format json | jq .')
+    .action(async (opts: { logLevel: string; logFormat: string }, cmd: Command) => {
       if (!LEVELS.includes(opts.logLevel)) throw new OcmError('OCM_E_USAGE', `--log-level ${quote(opts.logLevel)} is not a level`, { hint: `use one of ${LEVELS.join(', ')}` });
+      if (!FORMATS.includes(opts.logFormat)) throw new OcmError('OCM_E_USAGE', `--log-format ${quote(opts.logFormat)} is not a format`, { hint: `use one of ${FORMATS.join(', ')}` });
       const ctx = await existingRoot(cmd, io);
       favourMemoryOverSpeed();
       const { createDaemonLogger, runDaemon } = await import('@ocm/daemon');
       // Backups run in a child `ocm backup`: this very launcher, wherever the CLI was bundled to.
       const backupCommand = [process.execPath, realpathSync(process.argv[1] ?? 'ocm')];
-      await runDaemon({ root: ctx.root, engine: await makeEngine(), logger: createDaemonLogger({ level: opts.logLevel }), backupCommand });
+      const pretty = opts.logFormat === 'pretty' || (opts.logFormat === 'auto' && process.stderr.isTTY);
+      const destination = pretty ? await readableLog() : undefined;
+      await runDaemon({ root: ctx.root, engine: await makeEngine(), logger: createDaemonLogger({ level: opts.logLevel, ...(destination === undefined ? {} : { destination }) }), backupCommand });
     });
 
   daemon.command('token')
