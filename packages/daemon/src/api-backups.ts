@@ -9,7 +9,8 @@ import type { BackupJobs } from './backup-jobs.js';
 import { backupBody, backupsQuery, jobParams } from './schemas.js';
 
 export function registerBackupRoutes(app: FastifyInstance, deps: ApiDeps & { jobs: BackupJobs }): void {
-  app.post<{ Body: { names?: string[] } }>('/api/backups', { schema: { body: backupBody } }, async (request, reply) => {
+  // The status page's "Back up" uses these two with its session (and CSRF token).
+  app.post<{ Body: { names?: string[] } }>('/api/backups', { schema: { body: backupBody }, config: { access: 'session' } }, async (request, reply) => {
     const names = [...new Set(request.body.names ?? [])];
     // Refuse unknown names now, not minutes later inside the job.
     const { manifest } = await deps.root.load();
@@ -20,7 +21,7 @@ export function registerBackupRoutes(app: FastifyInstance, deps: ApiDeps & { job
     return reply.code(202).header('location', `/api/backups/jobs/${job.id}`).send(job);
   });
 
-  app.get<{ Params: { id: string } }>('/api/backups/jobs/:id', { schema: { params: jobParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/api/backups/jobs/:id', { schema: { params: jobParams }, config: { access: 'session' } }, async (request) => {
     const job = deps.jobs.get(request.params.id);
     if (job === undefined) {
       throw new OcmError('OCM_E_BACKUP_MISSING', `no backup job ${JSON.stringify(request.params.id)}`, {

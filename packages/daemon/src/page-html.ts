@@ -120,7 +120,9 @@ const meter = (label, fraction) => {
   bar.style.width = Math.min(100, Math.round(fraction * 100)) + '%';
   return el('div', { class: 'meter' }, el('span', { class: 'num' }, label), el('div', { class: 'bar' }, bar));
 };
-function notice(text) { const n = $('notice'); n.textContent = text || ''; n.hidden = !text; }
+// A refresh clears only its own complaint; what an action reported stays until the next action.
+let fromRefresh = false;
+function notice(text, refreshing) { const n = $('notice'); n.textContent = text || ''; n.hidden = !text; fromRefresh = !!refreshing; }
 
 function row(u) {
   const state = u.enabled ? u.state : u.state + ' (disabled)';
@@ -136,42 +138,74 @@ function row(u) {
   }
   const button = el('button', { type: 'button', 'data-action': 'restart' }, 'Restart');
   button.disabled = !u.enabled;
-  button.addEventListener('click', () => restart(u.name, button));
+  button.addEventListener('click', () => act(u.name, 'restart', 'Restarting\u2026'));
+  const running = u.state === 'running' || u.state === 'restarting' || u.state === 'paused';
+  const power = el('button', { type: 'button', 'data-action': running ? 'stop' : 'start' }, running ? 'Stop' : 'Start');
+  power.disabled = !u.enabled;
+  power.addEventListener('click', () => act(u.name, running ? 'stop' : 'start', running ? 'Stopping\u2026' : 'Starting\u2026'));
+  const save = el('button', { type: 'button', 'data-action': 'backup' }, 'Back up');
+  save.addEventListener('click', () => backUp(u.name, save));
   const pair = el('button', { type: 'button', 'data-action': 'devices' }, 'Devices');
   pair.disabled = u.state !== 'running';
   pair.addEventListener('click', () => showDevices(u.name));
   const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '') + (u.egress ? ' \u00b7 network ' + u.egress.policy + (u.egress.allow.length ? ' +' + u.egress.allow.length + ' allowed' : '') : '')));
   const tr = el('tr', { 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '', 'data-egress': u.egress ? u.egress.policy : '' },
     user, el('td', {}, badge(state, stateKind)), el('td', {}, badge(u.health, healthKind)),
-    el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', {}, button, ' ', pair));
+    el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', { class: 'actions' }, button, ' ', power, ' ', save, ' ', pair));
   return tr;
 }
 
-let busy = new Set();
+const busy = new Map();
 async function refresh() {
   let report;
   try {
     const r = await fetch('/api/status', { credentials: 'same-origin', headers: { accept: 'application/json' } });
     if (r.status === 401) { location.href = '/'; return; }
     report = await r.json();
-    if (!r.ok) { notice(report.message + (report.hint ? ' (' + report.hint + ')' : '')); return; }
-  } catch (e) { notice('cannot reach the daemon: ' + e.message); return; }
-  notice('');
+    if (!r.ok) { notice(report.message + (report.hint ? ' (' + report.hint + ')' : ''), true); return; }
+  } catch (e) { notice('cannot reach the daemon: ' + e.message, true); return; }
+  if (fromRefresh) notice('');
   const body = $('users');
   body.replaceChildren(...(report.users.length ? report.users.map(row) : [el('tr', {}, el('td', { colspan: '8', class: 'empty' }, 'no users yet: add one with ocm add <name>'))]));
-  for (const name of busy) { const b = body.querySelector('tr[data-user="' + CSS.escape(name) + '"] button'); if (b) { b.disabled = true; b.textContent = 'Restarting\u2026'; } }
+  for (const [name, text] of busy) {
+    const buttons = body.querySelectorAll('tr[data-user="' + CSS.escape(name) + '"] button[data-action]');
+    for (const b of buttons) b.disabled = true;
+    if (buttons[0]) buttons[0].textContent = text;
+  }
   const healthy = report.users.filter((u) => u.health === 'healthy').length;
   $('meta').textContent = report.users.length + ' users \u00b7 ' + healthy + ' healthy \u00b7 ' + report.proxy.mode + ' proxy on ' + report.proxy.listen + ' \u00b7 backups "' + report.backups.schedule + '" ' + report.backups.timezone + ' \u00b7 updated ' + new Date(report.time).toLocaleTimeString();
 }
 
-async function restart(name, button) {
-  busy.add(name);
-  button.disabled = true; button.textContent = 'Restarting\u2026';
+// restart, stop or start: one call each, audited by the daemon as the admin's.
+async function act(name, action, text) {
+  notice('');
+  busy.set(name, text);
+  await refresh();
   try {
-    const r = await fetch('/api/users/' + encodeURIComponent(name) + '/restart', { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+    const r = await fetch('/api/users/' + encodeURIComponent(name) + '/' + action, { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
     if (!r.ok) { const e = await r.json(); notice(name + ': ' + e.message); }
   } catch (e) { notice(name + ': ' + e.message); }
   busy.delete(name);
+  await refresh();
+}
+
+// A backup now: a job the daemon runs in a child process; the page follows it.
+async function backUp(name, button) {
+  button.disabled = true; button.textContent = 'Backing up\u2026';
+  let text;
+  try {
+    const r = await fetch('/api/backups', { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf, accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify({ names: [name] }) });
+    let job = await r.json();
+    if (!r.ok) throw new Error(job.message);
+    while (job.state !== 'done' && job.state !== 'failed') {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      job = await (await fetch('/api/backups/jobs/' + encodeURIComponent(job.id), { credentials: 'same-origin', headers: { accept: 'application/json' } })).json();
+    }
+    const outcome = (job.outcomes || [])[0];
+    const error = (outcome && outcome.error) || job.error;
+    text = outcome && outcome.ok ? name + ': backed up to ' + outcome.archive : name + ': backup failed' + (error ? ': ' + error.message : '');
+  } catch (e) { text = name + ': ' + e.message; }
+  notice(text);
   await refresh();
 }
 

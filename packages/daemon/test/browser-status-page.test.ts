@@ -2,7 +2,7 @@
 // right one shows every user, Restart brings a gateway back healthy, and a
 // form on another origin cannot act with the admin's session.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
@@ -16,7 +16,7 @@ import { cli, makeRoot } from './support/root.js';
 const CHROMIUM = process.env.OCM_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOT = process.env.OCM_STATUS_SCREENSHOT ?? '/tmp/ocm-status.png';
 
-test('status page in Chromium: login, users, restart, CSRF', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}`, timeout: 150_000 }, async (t) => {
+test('status page in Chromium: login, users, restart, stop, start, back up, CSRF', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}`, timeout: 150_000 }, async (t) => {
   const { root } = await makeRoot(t);
   await cli(root, 'add', 'alice');
   await cli(root, 'add', 'bob', '--memory', '512m', '--cpus', '1');
@@ -86,6 +86,34 @@ test('status page in Chromium: login, users, restart, CSRF', { skip: existsSync(
       && (await page.getAttribute(row, 'data-started')) !== before
       && !(await page.isDisabled(`${row} button`)), { timeoutMs: 60_000, intervalMs: 200, what: 'alice restarted and healthy on the page' });
     assert.notEqual(await startedOf('alice'), before);
+  });
+
+  const audited = (action: string, target: string) => readFileSync(`${root}/audit.log`, 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as { action: string; target?: string; actor: string })
+    .filter((a) => a.action === action && a.target === target);
+
+  await t.test('Stop takes bob down and Start brings him back healthy; both audited', async () => {
+    const row = 'tr[data-user="bob"]';
+    await page.click(`${row} button[data-action="stop"]`);
+    await waitFor(async () => (await page.getAttribute(row, 'data-state')) === 'exited'
+      && (await page.$(`${row} button[data-action="start"]:not([disabled])`)) !== null, { timeoutMs: 60_000, intervalMs: 200, what: 'bob stopped on the page, with a Start button' });
+    assert.equal(await page.textContent(`${row} button[data-action="start"]`), 'Start');
+    await page.click(`${row} button[data-action="start"]`);
+    await waitFor(async () => (await page.getAttribute(row, 'data-health')) === 'healthy'
+      && (await page.$(`${row} button[data-action="stop"]:not([disabled])`)) !== null, { timeoutMs: 60_000, intervalMs: 200, what: 'bob running and healthy again' });
+    assert.equal(audited('user.stop', 'bob').length, 1);
+    assert.equal(audited('user.start', 'bob').length, 1);
+  });
+
+  await t.test('Back up takes a backup of bob now, and the page says where', async () => {
+    const row = 'tr[data-user="bob"]';
+    assert.match(await page.textContent(row) ?? '', /never/);
+    await page.click(`${row} button[data-action="backup"]`);
+    let said = '';
+    await waitFor(async () => /^bob: backed up to \S+bob-\S+-manual\.tar\.gz$/.test(said = await page.textContent('#notice') ?? ''), { timeoutMs: 90_000, intervalMs: 200, what: 'the page reports the backup' })
+      .catch((error: Error) => { throw new Error(`${error.message}; the page said: ${JSON.stringify(said)}`); });
+    await waitFor(async () => /ok\s*\d+s ago/.test(await page.textContent(row) ?? ''), { timeoutMs: 30_000, intervalMs: 200, what: "bob's last backup shown as ok" });
+    assert.equal(audited('backup', 'bob').length, 1);
   });
 
   await t.test('a form on another origin cannot use the session', async () => {
