@@ -11,6 +11,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { ocm } from '../helpers/cli.js';
 import { testRoot } from '../helpers/ocm-root.js';
+import { REBUILD_HOLD } from '@ocm/netpolicy';
 import { getDocker } from '../support/docker.js';
 import { startDaemon } from './support/daemon.js';
 import { connectFrom, execNode, run, sleep } from './support/measure.js';
@@ -200,6 +201,57 @@ test('tenant network policy with real gateways', { timeout: 900_000 }, async (t)
     assert.equal(network.length, 3, JSON.stringify(network));
     assert.ok(network.every((f) => f.ok), JSON.stringify(network));
     figures.repairByUp = { whileDropped: opened.map(([, , o]) => o), afterUp: closed.map(([, , o]) => o), doctorProbe: network.find((f) => f.scope === 'alice')?.detail };
+  });
+
+  await t.test('a rebuild cut off halfway (ocm killed) refuses new connections but lets replies through; doctor says so; ocm up finishes it', async () => {
+    // What a kill between the hold and the last new rule leaves: the hold alone.
+    const answer = async (): Promise<string> => {
+      try {
+        const r = await fetch(`http://${nets.alice!.ip}:18789/healthz`, { signal: AbortSignal.timeout(5000) });
+        return `HTTP ${r.status}`;
+      } catch (error) {
+        return String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name);
+      }
+    };
+    const before = await answer();
+    assert.match(before, /^HTTP /, 'the host reaches alice\'s gateway before the cut');
+    for (const name of [chain.fwd, chain.in]) {
+      assert.equal((await run('iptables', ['-w', '-F', name])).code, 0);
+      assert.equal((await run('iptables', ['-w', '-A', name, ...REBUILD_HOLD])).code, 0);
+    }
+    const during = await answer();
+    const refused = await connectFrom(c.alice, [[nets.alice!.gateway, meterPort], [internet.address, 8443]]);
+    assert.match(during, /^HTTP /, 'replies to the host\'s own connections (proxy, health probes) still flow');
+    assert.ok(refused.every(([, , o]) => o !== 'open'), `new connections are refused while held: ${JSON.stringify(refused)}`);
+    const doctor = await ocm(['doctor', '--json'], { root });
+    assert.equal(doctor.code, 2, doctor.stderr);
+    const findings = JSON.parse(doctor.stdout) as Array<{ check: string; ok: boolean; detail: string }>;
+    assert.ok(findings.some((f) => f.check === 'policy-rules' && !f.ok && f.detail.includes('differ')), JSON.stringify(findings.filter((f) => f.check.startsWith('policy'))));
+    const up = await ocm(['up'], { root });
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, new RegExp(`rebuild-chain ${chain.in}`));
+    const after = await connectFrom(c.alice, [[nets.alice!.gateway, meterPort], [internet.address, 8443]]);
+    assert.deepEqual(after.map(([, , o]) => o), ['open', 'open'], JSON.stringify(after));
+    figures.rebuildCut = { hostToGatewayBefore: before, hostToGatewayDuring: during, newWhileHeld: refused.map(([, , o]) => o), afterUp: after.map(([, , o]) => o) };
+  });
+
+  await t.test('another deployment\'s chain on the same pool is named by doctor and left alone', async () => {
+    const foreign = `OCM-${project.slice(0, 10)}zz-IN`;
+    t.after(async () => {
+      await run('iptables', ['-w', '-D', 'INPUT', '-s', pool, '-j', foreign]);
+      await run('iptables', ['-w', '-X', foreign]);
+    });
+    assert.equal((await run('iptables', ['-w', '-N', foreign])).code, 0);
+    assert.equal((await run('iptables', ['-w', '-A', 'INPUT', '-s', pool, '-j', foreign])).code, 0);
+    const doctor = await ocm(['doctor', '--json'], { root });
+    assert.equal(doctor.code, 2, doctor.stderr);
+    const findings = JSON.parse(doctor.stdout) as Array<{ check: string; ok: boolean; detail: string; fix?: string }>;
+    const found = findings.find((f) => f.check === 'policy-foreign');
+    assert.ok(found !== undefined && !found.ok && found.detail.includes(foreign), JSON.stringify(findings.filter((f) => f.check.startsWith('policy'))));
+    assert.match(found.fix ?? '', new RegExp(`iptables -D INPUT -s ${pool.replace(/\./g, '\\.')} -j ${foreign}`));
+    const up = await ocm(['up'], { root });
+    assert.equal(up.code, 0, up.stderr);
+    assert.ok((await iptablesText('iptables')).includes(`-A INPUT -s ${pool} -j ${foreign}`), 'ocm up never removes another project\'s rules');
   });
 
   await t.test('the daemon puts a dropped jump back on its own', async () => {

@@ -87,20 +87,20 @@ export async function waitHealthy(engine: ContainerEngine, user: UserDeployment,
     const elapsedMs = Date.now() - started;
     onProgress?.({ user: user.name, elapsedMs, state, detail });
     if (elapsedMs >= timeoutMs) {
-      throw await unhealthy(engine, user, `no healthy answer on 127.0.0.1:${user.container.hostPort}/healthz within ${timeoutMs} ms`, detail);
+      throw await unhealthy(engine, user, `no healthy answer on 127.0.0.1:${user.container.hostPort}/healthz within ${timeoutMs} ms (last answer: ${detail})`, detail, true);
     }
     await sleep(Math.min(probeDelay(attempt, intervalMs), Math.max(0, timeoutMs - elapsedMs)));
   }
 }
 
-async function unhealthy(engine: ContainerEngine, user: UserDeployment, reason: string, lastProbe: string): Promise<OcmError> {
+async function unhealthy(engine: ContainerEngine, user: UserDeployment, reason: string, lastProbe: string, unanswered = false): Promise<OcmError> {
   const logTail = lastLines(await engine.logs(user.container.name, { tail: 20 }).catch(() => ''), 20);
   const excerpt = logTail.slice(-3).join(' | ').slice(0, 300);
   return new OcmError(
     'OCM_E_UNHEALTHY',
     `gateway of ${quote(user.name)} is not healthy: ${reason}${excerpt ? `; log: ${excerpt}` : ''}`,
     {
-      hint: `read the full log with \`ocm logs ${user.name}\``,
+      hint: `read the full log with \`ocm logs ${user.name}\`${unanswered ? '; `ocm doctor` checks its port and the firewall' : ''}`,
       details: { user: user.name, container: user.container.name, reason, lastProbe, logTail },
     },
   );

@@ -124,8 +124,9 @@ test('waitHealthy times out on a gateway that answers but never says ok', async 
   await waitFor(async () => (await httpJson(url)).status === 503, { what: 'fixture listening', timeoutMs: 20_000 });
   await assert.rejects(waitHealthy(engine, dave, { timeoutMs: 1_500, intervalMs: 250 }), (error: unknown) => {
     code('OCM_E_UNHEALTHY')(error);
-    assert.match((error as OcmError).message, /within 1500 ms/);
+    assert.match((error as OcmError).message, /within 1500 ms \(last answer: HTTP 503 without "ok": true\)/);
     assert.match(String((error as OcmError).details.lastProbe), /HTTP 503/);
+    assert.match(String((error as OcmError).hint), /ocm doctor/);
     return true;
   });
 });

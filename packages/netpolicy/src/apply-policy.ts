@@ -1,10 +1,11 @@
 // Brings the host's firewall in line with a planned policy, like reconcile
 // does for containers: chains that match are left alone, a chain that
-// differs is rebuilt behind a temporary reject-all (so it fails closed), the
+// differs is rebuilt behind a temporary hold that refuses new connections
+// (so it fails closed) and lets replies through, the
 // jump into it is added once at the top of DOCKER-USER / INPUT, and chains
 // the plan no longer wants are emptied and removed. Only this deployment's
 // chains and the jumps into them are ever touched, each by its exact spec.
-import { OcmError, policyChainNames, type NetworkPolicyPlan, type PolicyChain, type RuleArgs } from '@ocm/core';
+import { OcmError, cidrsOverlap, policyChainNames, type NetworkPolicyPlan, type PolicyChain, type RuleArgs } from '@ocm/core';
 import type { Iptables } from './iptables.js';
 
 export interface PolicyChange {
@@ -16,7 +17,15 @@ export interface PolicyChange {
 /** The chains that jump into ocm's own; a deployment's jumps live only here. */
 export const HOOK_CHAINS = ['DOCKER-USER', 'INPUT'] as const;
 
-const HOLD: RuleArgs = ['-m', 'comment', '--comment', 'ocm-rebuilding', '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'];
+/**
+ * Holds a chain shut while its rules are replaced: new connections are
+ * refused, but replies still flow. The host's own connections into the
+ * gateways (the published ports' proxy, health probes, nginx) are answered
+ * through the input chain; a hold that refused their replies would cut every
+ * user off from the host for the rebuild and, if ocm were killed halfway,
+ * until the next `ocm up`.
+ */
+export const REBUILD_HOLD: RuleArgs = ['-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED', '-m', 'comment', '--comment', 'ocm-rebuilding', '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'];
 
 const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((w, i) => w === b[i]);
 
@@ -31,10 +40,10 @@ async function ensureChain(ipt: Iptables, chain: PolicyChain): Promise<PolicyCha
   }
   const actual = await ipt.rules(chain.name);
   if (actual.length === chain.rules.length && actual.every((r, i) => same(r, chain.rules[i] ?? []))) return [];
-  await ipt.insert(chain.name, 1, HOLD);
+  await ipt.insert(chain.name, 1, REBUILD_HOLD);
   for (const rule of actual) await ipt.delete(chain.name, rule);
   for (const rule of chain.rules) await ipt.append(chain.name, rule);
-  await ipt.delete(chain.name, HOLD);
+  await ipt.delete(chain.name, REBUILD_HOLD);
   return [{ action: 'rebuild-chain', chain: chain.name, detail: `${actual.length} -> ${chain.rules.length} rules` }];
 }
 
@@ -101,6 +110,31 @@ export async function removePolicy(ipt: Iptables, project: string): Promise<Poli
 }
 
 export interface PolicyProblem { chain: string; problem: string }
+
+export interface ForeignJump { hook: string; chain: string; source: string }
+
+/**
+ * Jumps into another ocm chain (OCM-<project>-FWD/IN) for addresses that
+ * overlap this deployment's pool: another deployment's policy, or one left
+ * by a root deleted without `ocm down`. Its rules see our gateways' traffic
+ * before ours do and can refuse what our policy allows (or its own rebuild
+ * hold can cut our gateways off); ocm never removes another project's rules.
+ */
+export async function foreignJumps(ipt: Iptables, plan: NetworkPolicyPlan, pool: string): Promise<ForeignJump[]> {
+  const ours = new Set(plan.chainNames);
+  const found: ForeignJump[] = [];
+  for (const hook of HOOK_CHAINS) {
+    if (!(await ipt.hasChain(hook))) continue;
+    for (const rule of await ipt.rules(hook)) {
+      const target = rule.at(-2) === '-j' ? rule.at(-1) ?? '' : '';
+      if (!/^OCM-.+-(FWD|IN)$/.test(target) || ours.has(target)) continue;
+      const s = rule.indexOf('-s');
+      const source = s >= 0 ? rule[s + 1] ?? '0.0.0.0/0' : '0.0.0.0/0';
+      if (cidrsOverlap(source.includes('/') ? source : `${source}/32`, pool)) found.push({ hook, chain: target, source });
+    }
+  }
+  return found;
+}
 
 /** What differs between the host and the plan, without changing anything (doctor). */
 export async function checkPolicy(ipt: Iptables, plan: NetworkPolicyPlan): Promise<PolicyProblem[]> {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { planNetworkPolicy, validateManifest, type NetworkPolicyPlan } from '@ocm/core';
-import { HostIptables, applyPolicy, checkPolicy, hostResolvers, nameserversIn, parseRuleLine } from '@ocm/netpolicy';
+import { HostIptables, REBUILD_HOLD, applyPolicy, checkPolicy, foreignJumps, hostResolvers, nameserversIn, parseRuleLine } from '@ocm/netpolicy';
 
 const tag = `ocmt-np${process.pid % 100000}`;
 const POOL = '192.168.207.0/24';
@@ -85,4 +85,41 @@ test('apply, re-apply, repair and remove on the real firewall', { timeout: 60_00
 test('a missing iptables binary is one clear error', async () => {
   const ipt = new HostIptables({ binary: 'ocmt-np-no-such-iptables' });
   await assert.rejects(ipt.hasChain('INPUT'), (e: { code: string; hint: string }) => e.code === 'OCM_E_FIREWALL_FAILED' && e.hint.includes('policy: open'));
+});
+
+test('a rebuild holds new connections off and lets replies through, and a rebuild stopped halfway is repaired', { timeout: 60_000 }, async (t) => {
+  const ipt = new HostIptables();
+  const plan = testPlan();
+  t.after(async () => {
+    await applyPolicy(ipt, { ...plan, chains: [] });
+  });
+  await applyPolicy(ipt, plan);
+  const inp = plan.chains[1];
+  assert.ok(inp !== undefined);
+  // A kill after the hold went in and the old rules went out leaves the hold alone.
+  for (const rule of await ipt.rules(inp.name)) await ipt.delete(inp.name, rule);
+  await ipt.append(inp.name, REBUILD_HOLD);
+  assert.deepEqual((await ipt.rules(inp.name)).map((r) => r.join(' ')), [REBUILD_HOLD.join(' ')], 'iptables prints the hold as written');
+  assert.ok(REBUILD_HOLD.join(' ').includes('! --ctstate RELATED,ESTABLISHED'), 'the hold refuses only new connections');
+  assert.deepEqual((await checkPolicy(ipt, plan)).map((p) => p.chain), [inp.name]);
+  const repaired = await applyPolicy(ipt, plan);
+  assert.deepEqual(repaired.map((c) => c.action), ['rebuild-chain']);
+  assert.deepEqual(await checkPolicy(ipt, plan), []);
+});
+
+test('another deployment\'s jump on an overlapping pool is found, ours and other pools are not', { timeout: 60_000 }, async (t) => {
+  const ipt = new HostIptables();
+  const plan = testPlan();
+  const foreign = `OCM-ocmtf${process.pid % 100000}-IN`;
+  t.after(async () => {
+    for (const rule of (await ipt.rules('INPUT')).filter((r) => r.at(-1) === foreign)) await ipt.delete('INPUT', rule);
+    if (await ipt.hasChain(foreign)) await ipt.deleteChain(foreign);
+    await applyPolicy(ipt, { ...plan, chains: [] });
+  });
+  await applyPolicy(ipt, plan);
+  await ipt.newChain(foreign);
+  await ipt.append('INPUT', ['-s', '10.251.0.0/16', '-j', foreign]);
+  assert.deepEqual(await foreignJumps(ipt, plan, '10.251.0.0/16'), [{ hook: 'INPUT', chain: foreign, source: '10.251.0.0/16' }]);
+  assert.deepEqual(await foreignJumps(ipt, plan, '10.252.0.0/16'), [], 'another pool');
+  assert.deepEqual((await foreignJumps(ipt, plan, POOL)).filter((f) => f.chain.includes(tag)), [], 'our own chains are not foreign');
 });

@@ -88,15 +88,20 @@ async function policyChecks(ctx: PolicyContext & { engine: ContainerEngine }, ma
   } catch (error) {
     return [{ scope: 'network', check: 'policy-rules', ok: false, detail: (error as Error).message, fix: (error as OcmError).hint ?? 'check iptables' }];
   }
-  const { plan, problems } = checked;
+  const { plan, problems, foreign } = checked;
+  const others: Finding[] = foreign.length === 0 ? [] : [{
+    scope: 'network', check: 'policy-foreign', ok: false,
+    detail: `traffic from this deployment's pool also goes to ${[...new Set(foreign.map((f) => f.chain))].join(', ')} (${foreign.map((f) => `${f.hook} -s ${f.source}`).join(', ')}): another deployment's rules, or rules left by a root removed without \`ocm down\`; they can refuse what this policy allows`,
+    fix: `if no deployment uses them any more: ${[...foreign.map((f) => `iptables -D ${f.hook} -s ${f.source} -j ${f.chain}`), ...[...new Set(foreign.map((f) => f.chain))].map((c) => `iptables -F ${c}; iptables -X ${c}`)].join('; ')}`,
+  }];
   if (plan.mode === 'open') {
-    return [{ scope: 'network', check: 'policy', ok: problems.length === 0, detail: `warning: ${OPEN_WARNING}`, ...(problems.length === 0 ? {} : { fix: 'ocm up removes the rules left behind' }) }];
+    return [{ scope: 'network', check: 'policy', ok: problems.length === 0, detail: `warning: ${OPEN_WARNING}`, ...(problems.length === 0 ? {} : { fix: 'ocm up removes the rules left behind' }) }, ...others];
   }
   const findings: Finding[] = [{
     scope: 'network', check: 'policy-rules', ok: problems.length === 0,
     detail: problems.length === 0 ? (plan.chains.length === 0 ? 'no users, no rules' : `${plan.chains.map((c) => `${c.name} (${c.rules.length} rules, from ${c.from})`).join(', ')} in place`) : problems.map((p) => `${p.chain} ${p.problem}`).join('; '),
     ...(problems.length === 0 ? {} : { fix: 'ocm up (or a running ocm daemon) puts them back' }),
-  }];
+  }, ...others];
   if (!docker) return findings;
   for (const user of users) {
     if (!user.enabled) continue;

@@ -4,7 +4,7 @@
 // deployment's applies queue behind each other on a lock in its root.
 import net from 'node:net';
 import { planNetworkPolicy, userNetwork, type Manifest, type NetworkPolicyPlan } from '@ocm/core';
-import { HostIptables, applyPolicy, checkPolicy, hostResolvers, removePolicy, type Iptables, type PolicyChange, type PolicyProblem } from '@ocm/netpolicy';
+import { HostIptables, applyPolicy, checkPolicy, foreignJumps, hostResolvers, removePolicy, type ForeignJump, type Iptables, type PolicyChange, type PolicyProblem } from '@ocm/netpolicy';
 import type { ContainerEngine } from '@ocm/engine';
 import { withDirLock } from '@ocm/store';
 import type { OpsContext } from './context.js';
@@ -48,9 +48,10 @@ export async function removeNetworkPolicy(ctx: PolicyContext, manifest: Manifest
   return changes;
 }
 
-export async function networkPolicyProblems(ctx: PolicyContext, manifest: Manifest): Promise<{ plan: NetworkPolicyPlan; problems: PolicyProblem[] }> {
+export async function networkPolicyProblems(ctx: PolicyContext, manifest: Manifest): Promise<{ plan: NetworkPolicyPlan; problems: PolicyProblem[]; foreign: ForeignJump[] }> {
   const plan = await policyPlan(manifest);
-  return { plan, problems: await checkPolicy(firewallOf(ctx), plan) };
+  const firewall = firewallOf(ctx);
+  return { plan, problems: await checkPolicy(firewall, plan), foreign: await foreignJumps(firewall, plan, manifest.settings.network.pool) };
 }
 
 // Run inside the gateway (its image has node): one TCP connect, its outcome printed.
