@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -31,6 +32,10 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// What an interrupted earlier run left (test hosts, firewall chains, Docker
+// objects) would fail this one; the script leaves everything alone while
+// another test run is alive.
+if (!unitOnly) spawnSync(process.execPath, [fileURLToPath(new URL('./test-leftovers.mjs', import.meta.url))], { stdio: 'inherit' });
 const result = spawnSync(process.execPath, [
   '--conditions=ocm-source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files,
 ], { stdio: 'inherit' });

@@ -23,6 +23,18 @@ export interface TestHost {
   exec(cmd: string[]): Promise<{ stdout: string; stderr: string }>;
 }
 
+/**
+ * Refuses a /24 this machine already routes: a second test host there would
+ * be shadowed by the first (an interrupted run's host answers nothing, so
+ * every probe would look refused).
+ */
+export async function rangeFree(prefix: string): Promise<void> {
+  const { stdout } = await run('ip', ['route', 'show', `${prefix}.0/24`]);
+  if (stdout.trim() !== '') {
+    throw new Error(`the test range ${prefix}.0/24 is routed already (${stdout.trim()}): a test host of another run; node scripts/test-leftovers.mjs removes those of finished runs`);
+  }
+}
+
 /** A test host on `${prefix}.2/24`, with this machine at `${prefix}.1`. */
 export async function testHost(t: TestContext, prefix: string): Promise<TestHost> {
   const id = randomBytes(3).toString('hex');
@@ -36,6 +48,7 @@ export async function testHost(t: TestContext, prefix: string): Promise<TestHost
     rmSync(dir, { recursive: true, force: true });
   });
   const ip = (...args: string[]) => run('ip', args);
+  await rangeFree(prefix);
   await ip('netns', 'add', name);
   await ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', inside);
   await ip('link', 'set', inside, 'netns', name);

@@ -5,6 +5,7 @@
 // removed in t.after, even when the test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
+import { rangeFree } from '../../support/netns.js';
 import { run } from './measure.js';
 
 export interface TestHost { ns: string; address: string; hostSide: string; hostAddress: string }
@@ -29,6 +30,7 @@ export async function testHost(t: TestContext, label: string, prefix: string, po
     await run('ip', ['netns', 'del', ns]);
     await run('ip', ['link', 'del', hostSide]);
   });
+  await rangeFree(prefix);
   await must('ip', ['netns', 'add', ns]);
   await must('ip', ['link', 'add', hostSide, 'type', 'veth', 'peer', 'name', inside]);
   await must('ip', ['link', 'set', inside, 'netns', ns]);
