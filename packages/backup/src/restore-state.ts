@@ -23,6 +23,8 @@ export interface RestoreStateOptions {
   waitHealthy: () => Promise<void>;
   clock: Clock;
   expectOwner?: Owner;
+  /** Each step as it begins, in words for a progress line. */
+  onStep?: (words: string) => void;
 }
 
 export interface RestoreResult {
@@ -66,6 +68,7 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
   // Extracted (and verified in the same read) beside the live trees while the
   // gateway keeps running: a refused archive never stops it, and it is down
   // only for the swap.
+  opts.onStep?.('unpacking and verifying the archive');
   const { verify: report } = await extractBackup(opts.archive, scratch, opts.expectOwner ? { expectOwner: opts.expectOwner } : {});
   const prefixes = report.manifest.sources.filter((p) => report.manifest.entries.some((e) => e.path === p && e.type === 'directory'));
   if (!prefixes.includes('state')) {
@@ -85,8 +88,12 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
   try {
     wasRunning = await opts.control.isRunning();
     down = performance.now();
-    if (wasRunning) await opts.control.stop();
+    if (wasRunning) {
+      opts.onStep?.('stopping the gateway');
+      await opts.control.stop();
+    }
     step = 'swap the trees';
+    opts.onStep?.('putting the restored state in place');
     for (const s of swaps) {
       if (await exists(s.live)) {
         await rename(s.live, s.aside);
@@ -97,12 +104,15 @@ export async function restoreState(opts: RestoreStateOptions): Promise<RestoreRe
     }
     await fsyncDir(opts.userDir);
     step = 'rotate the gateway token';
+    opts.onStep?.('giving the gateway a new token');
     undoToken = await opts.rotateToken();
     step = 'start the container';
+    opts.onStep?.('starting the gateway');
     await opts.control.start();
     step = 'wait for the gateway to be healthy';
     await opts.waitHealthy();
   } catch (error) {
+    opts.onStep?.('putting the previous state back');
     await opts.control.stop().catch(() => undefined);
     const stuck = await swapBack(swaps, scratch);
     await fsyncDir(opts.userDir).catch(() => undefined);

@@ -8,7 +8,7 @@ import {
   backupUser, listBackups, parseArchiveName, restoreState, restoreTo, verifyAndRecord, verifyBackup,
   type BackupInfo, type BackupProgress, type Clock, type ContainerControl, type RestoreResult, type VerifyReport,
 } from '@ocm/backup';
-import { waitHealthy, type ContainerEngine } from '@ocm/engine';
+import { waitHealthy, type ContainerEngine, type HealthProgress } from '@ocm/engine';
 import { mkdir } from 'node:fs/promises';
 import { withDirLock, writeAtomic } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
@@ -175,7 +175,14 @@ export function verifyArchive(ctx: OpsContext, archive: string, clock: Clock = s
   return ours ? verifyAndRecord(archive, clock) : verifyBackup(archive);
 }
 
-export async function restoreUser(ctx: RuntimeContext, name: string, archive: string | undefined, options: { clock?: Clock } = {}): Promise<RestoreResult> {
+export interface RestoreUserOptions {
+  clock?: Clock;
+  /** Each step as it begins, in words. */
+  onStep?: (words: string) => void;
+  onHealth?: (progress: HealthProgress) => void;
+}
+
+export async function restoreUser(ctx: RuntimeContext, name: string, archive: string | undefined, options: RestoreUserOptions = {}): Promise<RestoreResult> {
   const { manifest, plan } = await currentPlan(ctx);
   const [user] = selectUsers(plan, [name]);
   if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
@@ -205,7 +212,8 @@ export async function restoreUser(ctx: RuntimeContext, name: string, archive: st
         await recreateStopped(ctx, name);
       };
     },
-    waitHealthy: () => waitHealthy(ctx.engine, user, { timeoutMs: manifest.settings.health.timeoutSeconds * 1000 }),
+    ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+    waitHealthy: () => waitHealthy(ctx.engine, user, { timeoutMs: manifest.settings.health.timeoutSeconds * 1000, ...(options.onHealth === undefined ? {} : { onProgress: options.onHealth }) }),
   }), 10 * 60_000, `a backup or restore of ${name} is running`);
   await ctx.root.audit({ actor: ctx.actor, action: 'restore', target: name, details: { archive: path } });
   return result;

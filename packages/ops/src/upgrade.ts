@@ -11,6 +11,8 @@ export interface UpgradeOpsOptions {
   onPull?: (image: string, progress: PullProgress) => void;
   onHealth?: (progress: HealthProgress) => void;
   onReport?: (report: UpgradeReport) => void;
+  /** A user's upgrade begins. */
+  onStep?: (user: string, words: string) => void;
 }
 
 function withImage(manifest: Manifest, names: ReadonlySet<string>, image: string, all: boolean): Manifest {
@@ -35,6 +37,7 @@ export async function upgrade(ctx: RuntimeContext, names: readonly string[], opt
     const rendered = await ctx.root.render(next);
     const [deployment] = selectUsers(rendered.plan, [target.name]);
     if (deployment === undefined) throw new OcmError('OCM_E_INTERNAL', `no deployment for ${target.name}`);
+    options.onStep?.(target.name, `moving to ${image}`);
     const report = await upgradeUser(ctx.engine, deployment, image, {
       timeoutMs: manifest.settings.health.timeoutSeconds * 1000,
       ...(options.onHealth === undefined ? {} : { onProgress: options.onHealth }),

@@ -8,8 +8,11 @@ import { makeEngine } from '../engine-factory.js';
 import { json, table } from '../format.js';
 import type { Io } from '../io.js';
 import { keepYoungGenerationSmall } from '../heap-policy.js';
+import { progress } from '../progress.js';
 
 const backupsOps = () => import('@ocm/ops/backups');
+
+const BACKUP_PHASES = { precopy: 'copying while the gateway runs', freeze: 'pausing the gateway for a consistent copy', archive: 'writing the archive' } as const;
 
 const mb = (bytes: number | undefined): string => (bytes === undefined ? '-' : bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(2)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`);
 
@@ -51,16 +54,18 @@ export function registerBackupCommands(program: Command, io: Io): void {
       if (names.length > 0 && opts.all === true) throw new OcmError('OCM_E_USAGE', '--all and user names do not go together', { hint: 'ocm backup --all, or ocm backup alice bob' });
       const { backupUsers } = await backupsOps();
       const engine = await makeEngine();
+      const bar = progress(io);
       const outcomes = await backupUsers({ ...ctx, engine }, names, {
         scheduled: opts.scheduled === true,
         onProgress: (user, p) => {
-          if (io.isTTY && p.totalBytes > 0) process.stderr.write(`\r\x1b[K${user}: ${p.phase} ${Math.round((100 * p.bytesRead) / p.totalBytes)}% of ${mb(p.totalBytes)}`);
+          if (p.phase === 'done') return;
+          bar.phase(user, BACKUP_PHASES[p.phase], p.totalBytes > 0 ? `${Math.round((100 * p.bytesRead) / p.totalBytes)}% of ${mb(p.totalBytes)}` : '');
         },
         onResult: (o) => {
-          if (io.isTTY) process.stderr.write('\r\x1b[K');
-          io.out(opts.json === true ? JSON.stringify(o) : summary(o));
+          bar.finish(o.user, o.ok ? 'backed up' : 'failed');
+          bar.above(() => io.out(opts.json === true ? JSON.stringify(o) : summary(o)));
         },
-      });
+      }).finally(() => bar.done());
       const failed = outcomes.filter((o) => !o.ok);
       if (failed.length > 0) {
         throw new OcmError('OCM_E_BACKUP_FAILED', `${failed.length} of ${outcomes.length} backup(s) failed: ${failed.map((o) => o.user).join(', ')}`);
@@ -133,7 +138,11 @@ export function registerBackupCommands(program: Command, io: Io): void {
         return;
       }
       if (opts.yes !== true) throw new OcmError('OCM_E_CONFIRM_REQUIRED', `restore replaces ${name}'s current state and rotates their token`, { hint: `repeat with --yes (or inspect first with --to DIR)` });
-      const result = await ops.restoreUser({ ...ctx, engine: await makeEngine() }, name, archive);
+      const bar = progress(io);
+      const result = await ops.restoreUser({ ...ctx, engine: await makeEngine() }, name, archive, {
+        onStep: (words) => bar.phase(name, words),
+        onHealth: bar.health,
+      }).finally(() => bar.done());
       io.out(`restored ${name} from ${result.archive} (taken ${result.backupCreatedAt.toISOString()}) in ${(result.durationMs / 1000).toFixed(1)} s (${name} was down ${(result.downtimeMs / 1000).toFixed(1)} s); token rotated: ocm token ${name}`);
     });
 }
