@@ -18,7 +18,7 @@ main{padding:1.25rem 1.5rem;max-width:1280px;margin:0 auto}
 table{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}
 th,td{padding:.6rem .75rem;text-align:left;border-bottom:1px solid var(--line);vertical-align:middle;white-space:nowrap}
 th{font-size:.75rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:#fafbfc}
-tr:last-child td{border-bottom:0}td.user a{color:var(--accent);text-decoration:none;font-weight:600}td.user small{display:block;color:var(--muted)}
+tr:last-child td{border-bottom:0}td.user a{color:var(--accent);text-decoration:none;font-weight:600}td.user small,td.health small{display:block;color:var(--muted)}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600;background:#eef0f3;color:var(--muted)}
 .badge.ok{background:var(--okbg);color:var(--ok)}.badge.bad{background:var(--badbg);color:var(--bad)}.badge.warn{background:var(--warnbg);color:var(--warn)}
 .meter{width:110px}.meter .bar{height:6px;background:#eef0f3;border-radius:3px;overflow:hidden;margin-top:.2rem}.meter .bar span{display:block;height:100%;background:var(--accent)}
@@ -150,7 +150,7 @@ function row(u) {
   pair.addEventListener('click', () => showDevices(u.name));
   const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '') + (u.egress ? ' \u00b7 network ' + u.egress.policy + (u.egress.allow.length ? ' +' + u.egress.allow.length + ' allowed' : '') : '')));
   const tr = el('tr', { 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '', 'data-egress': u.egress ? u.egress.policy : '' },
-    user, el('td', {}, badge(state, stateKind)), el('td', {}, badge(u.health, healthKind)),
+    user, el('td', {}, badge(state, stateKind)), el('td', { class: 'health', title: u.healthDetail || '' }, badge(u.health === 'refusing' ? 'refusing browsers' : u.health, healthKind), u.health === 'refusing' ? el('small', { class: 'why' }, u.healthDetail || '') : ''),
     el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', { class: 'actions' }, button, ' ', power, ' ', save, ' ', pair));
   return tr;
 }

@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { OcmError, type Manifest, type UserDeployment } from '@ocm/core';
 import { inspectHardening, type ContainerEngine } from '@ocm/engine';
+import { probeUsable, usableFix } from './usable.js';
 import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, type PolicyContext } from './network-policy.js';
 
 export interface Finding {
@@ -54,7 +55,7 @@ async function fileChecks(root: string, manifest: Manifest, user: UserDeployment
   return out;
 }
 
-async function containerChecks(engine: ContainerEngine, user: UserDeployment): Promise<Finding[]> {
+async function containerChecks(engine: ContainerEngine, manifest: Manifest, user: UserDeployment): Promise<Finding[]> {
   let info;
   try {
     info = await engine.inspect(user.container.name);
@@ -76,6 +77,14 @@ async function containerChecks(engine: ContainerEngine, user: UserDeployment): P
   });
   for (const f of inspectHardening(info, user)) {
     findings.push({ scope: user.name, check: f.check, ok: f.ok, detail: f.detail, ...(f.ok ? {} : { fix: `ocm up ${user.name} recreates it as rendered; never edit ocm containers by hand` }) });
+  }
+  if (running) {
+    // What alice would see: /healthz alone answers even when every browser is refused.
+    const usable = await probeUsable(manifest, user.name, user.container.hostPort);
+    findings.push({
+      scope: user.name, check: 'usable', ok: usable.health === 'healthy', detail: usable.detail,
+      ...(usable.health === 'healthy' ? {} : { fix: usable.health === 'refusing' ? usableFix(user.name, usable.detail) : `ocm logs ${user.name}; ocm restart ${user.name}` }),
+    });
   }
   return findings;
 }
@@ -163,7 +172,7 @@ export async function doctor(ctx: PolicyContext & { engine: ContainerEngine }, e
   }
   for (const user of rendered.plan.users) {
     findings.push(...(await fileChecks(ctx.root.path, manifest, user)));
-    if (docker) findings.push(...(await containerChecks(ctx.engine, user)));
+    if (docker) findings.push(...(await containerChecks(ctx.engine, manifest, user)));
   }
   findings.push(...(await policyChecks(ctx, manifest, rendered.plan.users, docker)));
   return findings;

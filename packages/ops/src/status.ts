@@ -1,15 +1,22 @@
 // `ocm status`: per user what Docker and the gateway itself say right now.
 import { OcmError, containerName, effectiveLimits, parseSize, userEgress, type EgressMode, type Manifest } from '@ocm/core';
-import { httpHealthProbe, mapLimit, type ContainerEngine } from '@ocm/engine';
+import { mapLimit, type ContainerEngine } from '@ocm/engine';
 import type { OpsContext } from './context.js';
+import { defaultProbes, probeUsable } from './usable.js';
 
 export interface UserStatus {
   name: string;
   enabled: boolean;
   /** Docker state, or "missing" when there is no container. */
   state: string;
-  /** healthy: /healthz answered ok; unhealthy: it did not; "-" when not running. */
-  health: 'healthy' | 'unhealthy' | 'starting' | '-';
+  /**
+   * healthy: /healthz answered ok and a browser's first request is served;
+   * refusing: /healthz answers but browsers are refused (see healthDetail);
+   * unhealthy: /healthz did not answer ok; "-" when not running.
+   */
+  health: 'healthy' | 'refusing' | 'unhealthy' | 'starting' | '-';
+  /** In words: what the probes got. */
+  healthDetail?: string;
   startedAt?: string;
   uptimeSeconds?: number;
   restarts: number;
@@ -26,7 +33,7 @@ export interface UserStatus {
   egress: { policy: EgressMode; allow: string[] };
 }
 
-const probe = httpHealthProbe(1500);
+const probes = defaultProbes(1500);
 
 export async function userStatus(engine: ContainerEngine, manifest: Manifest, name: string, now: Date = new Date()): Promise<UserStatus> {
   const user = manifest.users.find((u) => u.name === name);
@@ -52,9 +59,10 @@ export async function userStatus(engine: ContainerEngine, manifest: Manifest, na
   const started = new Date(state.StartedAt);
   status.startedAt = started.toISOString();
   status.uptimeSeconds = Math.max(0, Math.round((now.getTime() - started.getTime()) / 1000));
-  const [health, stats] = await Promise.all([probe(user.port), engine.stats(containerName(manifest, name)).catch(() => undefined)]);
+  const [usable, stats] = await Promise.all([probeUsable(manifest, name, user.port, probes), engine.stats(containerName(manifest, name)).catch(() => undefined)]);
   const dockerHealth = (state as { Health?: { Status?: string } }).Health?.Status;
-  status.health = health.ok ? 'healthy' : dockerHealth === 'starting' ? 'starting' : 'unhealthy';
+  status.health = usable.health === 'unhealthy' && dockerHealth === 'starting' ? 'starting' : usable.health;
+  status.healthDetail = usable.detail;
   if (stats !== undefined) {
     status.cpuPercent = Math.round(stats.cpuPercent * 10) / 10;
     status.memoryBytes = stats.memoryBytes;

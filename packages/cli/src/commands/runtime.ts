@@ -127,6 +127,11 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       if (opts.json === true) return io.out(json(statuses));
       if (statuses.length === 0) return io.out('no users yet: add one with `ocm add <name>`');
       io.out(table(['NAME', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'NETWORK', 'CPU', 'MEMORY', 'PIDS', 'PORT', 'IMAGE'], statuses.map(statusRow)));
+      // Why a running gateway is not usable, under the table: the column has no room for it.
+      const { usableFix } = await import('@ocm/ops/usable');
+      for (const s of statuses.filter((x) => x.health === 'refusing' || x.health === 'unhealthy')) {
+        io.out(`\n${s.name}: ${s.healthDetail ?? s.health}${s.health === 'refusing' ? `\n  fix: ${usableFix(s.name, s.healthDetail ?? '')}` : ''}`);
+      }
     });
 
   program.command('upgrade')
@@ -139,11 +144,11 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       const { upgrade } = await import('@ocm/ops/upgrade');
       const bar = progress(io);
       const reports = await upgrade(await runtime(cmd, io), names, {
-        ...(opts.image === undefined ? {} : { image: opts.image }), onHealth: bar.health, onPull: bar.pull,
+        ...(opts.image === undefined ? {} : { image: opts.image }), onHealth: bar.health, onPull: bar.pull, onStep: (user, words) => bar.phase(user, words),
         onReport: (r) => {
-          bar.done();
-          if (r.result === 'unchanged') return io.out(`${r.user.padEnd(16)} ${r.result.padEnd(11)} ${r.to}: already running this image; not restarted`);
-          io.out(`${r.user.padEnd(16)} ${r.result.padEnd(11)} ${r.from} -> ${r.to} (${(r.durationMs / 1000).toFixed(1)}s)${r.error === undefined ? '' : `: ${r.error.message}`}`);
+          bar.finish(r.user, r.result);
+          if (r.result === 'unchanged') return bar.above(() => io.out(`${r.user.padEnd(16)} ${r.result.padEnd(11)} ${r.to}: already running this image; not restarted`));
+          bar.above(() => io.out(`${r.user.padEnd(16)} ${r.result.padEnd(11)} ${r.from} -> ${r.to} (${(r.durationMs / 1000).toFixed(1)}s)${r.error === undefined ? '' : `: ${r.error.message}`}`));
         },
       }).finally(() => bar.done());
       const failed = reports.filter((r) => r.result === 'rolled-back');

@@ -1,0 +1,38 @@
+// "Can alice use it": /healthz first, then a browser's first request. The
+// real gateway's refusal (403 with {"error":{"type":...}}) reads as
+// "refusing", with the type and a fix; a slow page is not a verdict.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { validateManifest } from '@ocm/core';
+import { judgeUi, refusesBrowsers, type ProbeResult, type UiProbeTarget } from '@ocm/engine';
+import { probeUsable, usableFix } from '../src/usable.js';
+
+const REAL_403 = '{"error":{"message":"Proxy client attribution is required. Configure gateway.trustedProxies narrowly and make the proxy overwrite or safely rebuild forwarded client headers.","type":"proxy_attribution_required"}}';
+
+test('the answer to a browser\'s first request is judged by status and type', () => {
+  assert.deepEqual(judgeUi(200, 'text/html; charset=utf-8', '<!doctype html>'), { ok: true, detail: 'served' });
+  assert.deepEqual(judgeUi(403, 'application/json; charset=utf-8', REAL_403), { ok: false, detail: 'HTTP 403 proxy_attribution_required' });
+  assert.deepEqual(judgeUi(403, 'application/json', '{"ok":false,"error":"origin_not_allowed"}'), { ok: false, detail: 'HTTP 403 origin_not_allowed' });
+  assert.deepEqual(judgeUi(200, 'application/json', '{}'), { ok: false, detail: 'HTTP 200' });
+  assert.equal(refusesBrowsers({ ok: false, detail: 'HTTP 403 proxy_attribution_required' }), true);
+  assert.equal(refusesBrowsers({ ok: false, detail: 'HTTP 502' }), false);
+  assert.equal(refusesBrowsers({ ok: false, detail: 'ETIMEDOUT' }), false);
+});
+
+test('probeUsable: healthz down, refusing with its fix, served, and a slow page still healthy', async () => {
+  const manifest = validateManifest({ settings: { domain: 'example.com' }, users: [{ name: 'alice', port: 18800 }] });
+  const seen: UiProbeTarget[] = [];
+  const probes = (health: ProbeResult, ui: ProbeResult) => ({
+    health: () => Promise.resolve(health),
+    ui: (target: UiProbeTarget) => { seen.push(target); return Promise.resolve(ui); },
+  });
+  const ok = { ok: true, detail: 'HTTP 200 ok' };
+  assert.deepEqual(await probeUsable(manifest, 'alice', 18800, probes({ ok: false, detail: 'ECONNREFUSED' }, ok)), { health: 'unhealthy', detail: '/healthz: ECONNREFUSED' });
+  assert.equal(seen.length, 0, 'no page load while /healthz fails');
+  const refusing = await probeUsable(manifest, 'alice', 18800, probes(ok, { ok: false, detail: 'HTTP 403 proxy_attribution_required' }));
+  assert.deepEqual(refusing, { health: 'refusing', detail: 'up, but refusing browsers: HTTP 403 proxy_attribution_required' });
+  assert.match(usableFix('alice', refusing.detail), /^ocm up alice .*trustedProxies/);
+  assert.deepEqual(seen[0], { hostPort: 18800, host: 'alice.example.com', proto: 'http' });
+  assert.equal((await probeUsable(manifest, 'alice', 18800, probes(ok, { ok: true, detail: 'served' }))).health, 'healthy');
+  assert.equal((await probeUsable(manifest, 'alice', 18800, probes(ok, { ok: false, detail: 'ETIMEDOUT' }))).health, 'healthy');
+});
