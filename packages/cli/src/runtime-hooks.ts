@@ -3,6 +3,7 @@
 // container away (data stays).
 import type { Command } from 'commander';
 import { OcmError, LABEL_ROOT, LABEL_USER, type Manifest, type User } from '@ocm/core';
+import { applyChange } from '@ocm/ops/apply-change';
 import { assertAllOk, removeContainer, up } from '@ocm/ops/lifecycle';
 import { ensureNetworkPolicy } from '@ocm/ops/network-policy';
 import { preflightStart, type PreparedStart } from '@ocm/ops/preflight';
@@ -70,7 +71,9 @@ export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise
   }
   const bar = progress(io);
   try {
-    const { outcomes } = await up({ ...ctx, engine }, [event.name], { onHealth: bar.health, onEvent: bar.event, onPull: bar.pull });
+    const runtime = { ...ctx, engine };
+    const options = { onHealth: bar.health, onEvent: bar.event, onPull: bar.pull };
+    const { outcomes } = event.change === undefined ? await up(runtime, [event.name], options) : await applyChange(runtime, event.name, event.change, options);
     bar.done();
     assertAllOk(outcomes);
     for (const o of outcomes) if (o.action.kind !== 'leave') io.err(`${o.action.kind} ${'desired' in o.action ? o.action.desired.container.name : o.action.actual.name}: ${o.action.reason}`);

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   OCM_E_DEVICES_FAILED: { status: 502, hint: 'the gateway must be running and healthy; check `ocm status` and `ocm logs <name>`' },
   OCM_E_CONTAINER_MISSING: { status: 404, hint: 'run `ocm up` to create the containers the manifest describes' },
   OCM_E_NOT_OURS: { status: 409, hint: 'ocm only manages Docker objects that carry its labels; rename or remove the other object' },
+  OCM_E_CHANGE_REFUSED: { status: 422, hint: 'the user runs on with the previous settings; read the reason above (`ocm logs <name>` for a gateway that would not start)' },
   OCM_E_UPGRADE_FAILED: { status: 502, hint: 'the previous image was restored; check the new image with `ocm logs <name>`' },
   OCM_E_NGINX_INVALID: { status: 502, hint: 'the previous nginx files were restored; fix the line named and retry' },
   OCM_E_NGINX_MISSING: { status: 503, hint: 'install nginx (apt-get install nginx) or switch settings.proxy.mode to embedded' },

@@ -3,6 +3,7 @@
 // accept the status page's session (writes then need its CSRF token).
 import type { FastifyInstance } from 'fastify';
 import { OcmError, LABEL_ROOT, LABEL_USER } from '@ocm/core';
+import { swapLeftoverOf } from '@ocm/engine';
 import { restartUser, showUser, startUser, stopUser } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { logsQuery, userParams } from './schemas.js';
@@ -42,7 +43,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, deps: RuntimeRouteDe
       await showUser(ctx, name);
       const tail = Number(request.query.tail ?? '200');
       // The container ocm made for this user in this root, whatever its name scheme.
-      const [container] = await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.root.path, [LABEL_USER]: name } });
+      const container = (await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.root.path, [LABEL_USER]: name } })).find((c) => swapLeftoverOf(c.name) === undefined);
       if (container === undefined) throw new OcmError('OCM_E_CONTAINER_MISSING', `${name} has no container`, { hint: `start it with POST /api/users/${name}/start` });
       const text = await ctx.engine.logs(container.name, { tail });
       return { name, tail, lines: text === '' ? [] : text.replace(/\n$/, '').split('\n') };

@@ -4,7 +4,7 @@
 // container away, a rotated token recreates).
 import type { FastifyInstance } from 'fastify';
 import { OcmError } from '@ocm/core';
-import { addUser, assertAllOk, listUsers, preflightStart, removeContainer, removeUser, setUser, showUser, up, userToken, type AddOptions, type SetOptions } from '@ocm/ops';
+import { addUser, applyChange, assertAllOk, listUsers, preflightStart, removeContainer, removeUser, setUser, showUser, up, userToken, type AddOptions, type SetOptions } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { addUserBody, removeUserQuery, setUserBody, userParams } from './schemas.js';
 
@@ -37,7 +37,12 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const { name } = request.params;
     const result = await setUser(ctx, name, { ...request.body, hostCapacity: () => ctx.engine.capacity().catch(() => undefined) });
     deps.edited();
-    assertAllOk((await up(ctx, [name])).outcomes);
+    try {
+      await applyChange(ctx, name, result);
+    } finally {
+      // A refused change put ocm.yaml back: the routes follow it again.
+      deps.edited();
+    }
     return { user: await showUser(ctx, name), changed: result.changes.map((c) => c.path) };
   });
 

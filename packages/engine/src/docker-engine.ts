@@ -94,6 +94,10 @@ export class DockerEngine implements T.ContainerEngine {
     await this.mutate(name, 'remove', (c) => c.remove({ force: true, v: false }));
   }
 
+  async rename(name: string, newName: string): Promise<void> {
+    await this.mutate(name, 'rename', (c) => c.rename({ name: newName }));
+  }
+
   async pause(name: string): Promise<void> {
     // The cgroup freezer can time out on a busy host ("unable to freeze"); a retry usually succeeds.
     for (let attempt = 1; ; attempt++) {

@@ -92,6 +92,8 @@ export interface ContainerEngine {
   stop(name: string, options?: { timeoutSeconds?: number }): Promise<void>;
   restart(name: string, options?: { timeoutSeconds?: number }): Promise<void>;
   remove(name: string): Promise<void>;
+  /** Renames a container (running or not); OCM_E_CONTAINER_MISSING when absent. */
+  rename(name: string, newName: string): Promise<void>;
   /** Any container by name or id; OCM_E_CONTAINER_MISSING when absent. */
   inspect(name: string): Promise<Docker.ContainerInspectInfo>;
   /** Containers labelled ocm.managed=1 (plus the extra label filters). */

@@ -11,6 +11,7 @@ export { judgeHealthz, httpHealthProbe, judgeUi, httpUiProbe, refusesBrowsers, B
 export { waitHealthy, crashReason, probeDelay, type WaitHealthyOptions, type HealthProgress } from './wait-healthy.js';
 export { planReconcile, type ReconcileAction, type ReconcileKind, type ReconcileScope } from './reconcile-plan.js';
 export { applyReconcile, DEFAULT_CONCURRENCY, type ApplyOptions, type ReconcileEvent, type ReconcileOutcome } from './reconcile-apply.js';
+export { swapContainer, swapLeftoverOf, nextName, prevName, type SwapOptions } from './swap-container.js';
 export { upgradeUser, type UpgradeOptions, type UpgradeReport } from './upgrade-user.js';
 export { inspectHardening, type HardeningFinding } from './hardening.js';
 export { mapLimit } from '@ocm/core';

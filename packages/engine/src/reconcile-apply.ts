@@ -6,6 +6,7 @@ import { toOcmError } from './docker-errors.js';
 import type { ContainerEngine } from './engine-types.js';
 import { mapLimit } from '@ocm/core';
 import type { ReconcileAction, ReconcileKind } from './reconcile-plan.js';
+import { swapContainer } from './swap-container.js';
 import { waitHealthy, type WaitHealthyOptions } from './wait-healthy.js';
 
 export interface ReconcileEvent {
@@ -58,7 +59,10 @@ export async function applyReconcile(
       networkErrors.set(action, toOcmError(error, `create network for ${action.user}`));
     }
   });
-  return mapLimit(actions, concurrency, async (action) => {
+  // Leftovers of an interrupted swap go before anything starts: the state tree has one writer.
+  const leftovers = actions.filter((a) => a.kind === 'remove' && a.leftover === true);
+  const rest = actions.filter((a) => !leftovers.includes(a));
+  const run = async (action: ReconcileAction): Promise<ReconcileOutcome> => {
     const emit = (status: ReconcileEvent['status'], error?: OcmError): void =>
       options.onEvent?.({ user: action.user, kind: action.kind, status, reason: action.reason, ...(error ? { error } : {}) });
     emit('begin');
@@ -73,7 +77,9 @@ export async function applyReconcile(
       emit('failed', error);
       return { action, ok: false, error };
     }
-  });
+  };
+  const first = await mapLimit(leftovers, concurrency, run);
+  return [...first, ...(await mapLimit(rest, concurrency, run))];
 }
 
 async function perform(engine: ContainerEngine, action: ReconcileAction, options: ApplyOptions): Promise<string[]> {
@@ -92,12 +98,11 @@ async function perform(engine: ContainerEngine, action: ReconcileAction, options
       await healthy(action.desired);
       return [];
     case 'recreate':
-      // Stop before create: the state directory must only ever have one writer.
-      await engine.stop(action.actual.name, stop);
-      await engine.remove(action.actual.name);
-      await engine.ensureNetwork(action.desired.network);
-      await startNew(engine, action.desired);
-      await healthy(action.desired);
+      // Make before break (see swap-container): a refused change leaves the old container running.
+      await swapContainer(engine, action.desired, action.actual, {
+        stopTimeoutSeconds: stop.timeoutSeconds,
+        health: options.health === false ? false : options.health ?? {},
+      });
       return [];
     case 'create':
       await startNew(engine, action.desired);
@@ -107,6 +112,8 @@ async function perform(engine: ContainerEngine, action: ReconcileAction, options
       await engine.stop(action.actual.name, stop);
       await engine.remove(action.actual.name);
       const removed: string[] = [];
+      // A leftover's network is the user's own, still wanted.
+      if (action.leftover === true) return removed;
       for (const network of action.actual.networks) {
         if (await engine.removeNetworkIfUnused(network)) removed.push(network);
       }

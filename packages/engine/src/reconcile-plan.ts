@@ -2,12 +2,15 @@
 // what to do with each, so `ocm up --dry-run` and tests need no Docker.
 import { LABEL_MANAGED, type UserDeployment } from '@ocm/core';
 import type { ObservedContainer } from './engine-types.js';
+import { swapLeftoverOf } from './swap-container.js';
 
 export type ReconcileKind = 'create' | 'recreate' | 'start' | 'leave' | 'remove' | 'stop';
 
 interface ActionBase {
   user: string;
   reason: string;
+  /** A remove of a container an interrupted swap left (`<name>.next` / `.prev`) for a user still wanted. */
+  leftover?: boolean;
 }
 
 /** desired = the wanted deployment, actual = the container that exists. */
@@ -34,12 +37,17 @@ export function planReconcile(
   const byName = new Map(ours.map((c) => [c.name, c]));
   const wanted = new Set(desired.map((d) => d.container.name));
   const actions = desired.map((d) => decide(d, byName.get(d.container.name)));
+  const leftovers: ReconcileAction[] = [];
   for (const c of ours) {
-    if (!wanted.has(c.name)) {
+    if (wanted.has(c.name)) continue;
+    const of = swapLeftoverOf(c.name);
+    if (of !== undefined && wanted.has(of)) {
+      leftovers.push({ kind: 'remove', user: c.user ?? of, reason: 'left by an interrupted change', actual: c, leftover: true });
+    } else {
       actions.push({ kind: 'remove', user: c.user ?? c.name, reason: 'user is no longer in the manifest', actual: c });
     }
   }
-  return actions;
+  return [...leftovers, ...actions];
 }
 
 function decide(d: UserDeployment, c: ObservedContainer | undefined): ReconcileAction {

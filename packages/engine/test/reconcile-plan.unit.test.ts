@@ -72,3 +72,20 @@ test('a dead container is recreated, a paused or restarting one left to its owne
   );
   assert.deepEqual(summary(actions), ['recreate:tplan-alice', 'leave:tplan-bob', 'leave:tplan-carol']);
 });
+
+test('what an interrupted swap left is removed first and marked a leftover; a dropped user is not', () => {
+  const alice = userSpec(run, 'alice');
+  const bob = userSpec(run, 'bob');
+  const actions = planReconcile([alice], [
+    observed(bob),
+    observed(alice, { name: `${alice.container.name}.prev`, state: 'exited' }),
+    observed(alice, { name: `${alice.container.name}.next`, state: 'created' }),
+  ], { root: run.root });
+  assert.deepEqual(actions.map((a) => `${a.kind}:${a.user}:${a.leftover === true}`), [
+    'remove:tplan-alice:true', 'remove:tplan-alice:true', 'create:tplan-alice:false', 'remove:tplan-bob:false',
+  ]);
+  assert.equal(actions[0]!.reason, 'left by an interrupted change');
+  // A `.next` of a user no longer wanted is an ordinary removal.
+  const gone = planReconcile([], [observed(alice, { name: `${alice.container.name}.next` })], { root: run.root });
+  assert.deepEqual(gone.map((a) => `${a.kind}:${a.leftover === true}`), ['remove:false']);
+});

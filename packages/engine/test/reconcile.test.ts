@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { LABEL_ROOT, type UserDeployment } from '@ocm/core';
 import { applyReconcile, planReconcile, type ReconcileEvent } from '@ocm/engine';
 import { httpJson } from '../../../test/support/wait.js';
-import { dockerTestContext } from './docker-support.js';
+import { dockerTestContext, removeAfter } from './docker-support.js';
 import { makeUser, withHash } from './factory.js';
 
 const ctx = dockerTestContext();
@@ -81,4 +81,65 @@ test('a failing user does not stop the others, and the outcome carries the reaso
     ['erin', true, undefined],
     ['frank', false, 'OCM_E_UNHEALTHY'],
   ]);
+});
+
+async function names(user: UserDeployment): Promise<string[]> {
+  const all = await ctx.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`ocm.user=${user.name}`] }) });
+  return all.map((c) => (c.Names[0] ?? '').replace(/^\//, '')).sort();
+}
+
+test('make before break: a change Docker refuses, or one the gateway cannot start with, leaves the old container running', async (t) => {
+  const gina = await makeUser(ctx.run, 'gina');
+  removeAfter(t, ctx.docker, gina);
+  await reconcile([gina]);
+  const before = await ctx.engine.inspect(gina.container.name);
+  const { NCPU } = await ctx.docker.info() as { NCPU: number };
+
+  // Docker refuses the new container outright (more CPUs than the host has).
+  const greedy = withHash({ ...gina, container: { ...gina.container, limits: { ...gina.container.limits, cpus: NCPU + 1 } } });
+  const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.run.root } });
+  const actions = planReconcile([greedy], actual, { root: ctx.run.root });
+  assert.deepEqual(actions.map((a) => a.kind), ['recreate']);
+  const [refused] = await applyReconcile(ctx.engine, actions, { health });
+  assert.equal(refused?.ok, false);
+  assert.equal(refused?.error?.code, 'OCM_E_CHANGE_REFUSED');
+  assert.equal(refused?.error?.details['kept'], true);
+  assert.match(refused?.error?.message ?? '', /^Docker refused the new container \(.*CPU.*\); .*gina runs on with the previous settings$/);
+  let now = await ctx.engine.inspect(gina.container.name);
+  assert.equal(now.Id, before.Id, 'the same container');
+  assert.equal(now.State.StartedAt, before.State.StartedAt, 'never stopped');
+  assert.deepEqual(await names(gina), [gina.container.name], 'nothing left beside it');
+
+  // Docker accepts it, but the gateway in it never answers: the old one is put back and started.
+  const broken = withHash({ ...gina, container: { ...gina.container, env: { ...gina.container.env, OCM_FIXTURE_EXIT_IMMEDIATELY: '1' } } });
+  const [failed] = await applyReconcile(ctx.engine, planReconcile([broken], await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.run.root } }), { root: ctx.run.root }), { health });
+  assert.equal(failed?.error?.code, 'OCM_E_CHANGE_REFUSED');
+  assert.equal(failed?.error?.details['kept'], true);
+  assert.match(failed?.error?.message ?? '', /^t\w+-gina's gateway did not come up with the change \(gateway of .* is not healthy: container (exited|is restarting|restarted)/);
+  now = await ctx.engine.inspect(gina.container.name);
+  assert.equal(now.Id, before.Id, 'the old container is back under its name');
+  assert.equal(now.State.Running, true);
+  assert.equal((await httpJson<{ ok: boolean }>(`http://127.0.0.1:${gina.container.hostPort}/healthz`)).json?.ok, true);
+  assert.deepEqual(await names(gina), [gina.container.name]);
+  // The old spec is still what runs: the next reconcile of the old spec leaves it alone.
+  assert.deepEqual((await reconcile([gina])).summary, ['leave:gina']);
+});
+
+test('leftovers of an interrupted swap are removed before the user is started, and do not count as removed users', async (t) => {
+  const hank = await makeUser(ctx.run, 'hank');
+  removeAfter(t, ctx.docker, hank);
+  await reconcile([hank]);
+  // As if a swap was killed after the old container was renamed and the new one created.
+  await ctx.engine.stop(hank.container.name, { timeoutSeconds: 5 });
+  await ctx.engine.rename(hank.container.name, `${hank.container.name}.prev`);
+  await ctx.engine.create({ ...hank.container, name: `${hank.container.name}.next` }, hank.network);
+  const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.run.root } });
+  const actions = planReconcile([hank], actual, { root: ctx.run.root });
+  assert.deepEqual(actions.map((a) => [a.kind, a.leftover === true, 'actual' in a && a.actual ? a.actual.name.replace(hank.container.name, '') : '']).sort(), [
+    ['create', false, ''], ['remove', true, '.next'], ['remove', true, '.prev'],
+  ]);
+  const outcomes = await applyReconcile(ctx.engine, actions, { health });
+  for (const o of outcomes) assert.ok(o.ok, o.error?.message);
+  assert.deepEqual(await names(hank), [hank.container.name]);
+  assert.equal((await ctx.engine.inspect(hank.container.name)).State.Running, true);
 });

@@ -5,6 +5,7 @@ import {
   DEVICE_ID_PATTERN, GATEWAY_WORKDIR, LABEL_ROOT, LABEL_USER, OcmError, deviceCommandError, devicesCommand, parseDeviceList,
   type DeviceList, type PendingDevice,
 } from '@ocm/core';
+import { swapLeftoverOf } from '@ocm/engine';
 import { currentPlan, selectUsers } from './current-plan.js';
 import type { RuntimeContext } from './runtime-context.js';
 
@@ -29,7 +30,7 @@ async function runningGateway(ctx: RuntimeContext, name: string): Promise<Target
   const [user] = selectUsers(plan, [name]);
   if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
   await ctx.engine.ping();
-  const [container] = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root, [LABEL_USER]: name } });
+  const container = (await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root, [LABEL_USER]: name } })).find((c) => swapLeftoverOf(c.name) === undefined);
   if (container === undefined) throw new OcmError('OCM_E_CONTAINER_MISSING', `${name} has no container`, { hint: `start it with \`ocm start ${name}\`` });
   if (container.state !== 'running') {
     throw new OcmError('OCM_E_DEVICES_FAILED', `${name}'s gateway is ${container.state}, so it cannot pair devices`, { hint: `start it with \`ocm start ${name}\`` });

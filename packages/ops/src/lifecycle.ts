@@ -44,7 +44,7 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
   const guard = async (plan: DeploymentPlan): Promise<void> => {
     if (names.length > 0 || yes) return;
     const actual = await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root } });
-    const removed = planReconcile(plan.users, actual, { root: plan.root }).filter((a) => a.kind === 'remove').map((a) => a.user);
+    const removed = planReconcile(plan.users, actual, { root: plan.root }).filter((a) => a.kind === 'remove' && a.leftover !== true).map((a) => a.user);
     assertRemovalsConfirmed(removed, yes, { file: ctx.root.manifestPath, backup: await ctx.root.backupExists() ? ctx.root.backupPath : undefined });
   };
   const { manifest, plan, skipped } = await currentPlan(ctx, { yes, guard });

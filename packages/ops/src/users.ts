@@ -3,7 +3,7 @@
 import {
   OcmError, allocatePort, assertEnvEntry, assertUserName, checkManifestRules, parseCpus, parsePids, parseSize,
   formatSize, userOrigin, effectiveLimits, isSecretKey, validateManifest,
-  formatEgressEntry, parseEgressEntry, sameEgressEntry, userEgress, assertLimitsFitHost,
+  formatEgressEntry, parseEgressEntry, canonicalJson, sameEgressEntry, userEgress, assertLimitsFitHost,
   type HostCapacity, type Manifest, type User, type UserEgress,
 } from '@ocm/core';
 import { keptUserState, purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
@@ -140,7 +140,10 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
   });
 }
 
-export async function setUser(ctx: OpsContext, name: string, options: SetOptions): Promise<EditResult> {
+/** A set's result: also the manifest it replaced, to put back should Docker refuse the change. */
+export interface SetResult extends EditResult { previous: Manifest }
+
+export async function setUser(ctx: OpsContext, name: string, options: SetOptions): Promise<SetResult> {
   const limits = limitFields(options);
   for (const [k, v] of Object.entries(options.env ?? {})) assertEnvEntry(k, v);
   return ctx.root.locked(async () => {
@@ -161,7 +164,22 @@ export async function setUser(ctx: OpsContext, name: string, options: SetOptions
     await assertFitsHost(options, next, user);
     const changes = await commit(ctx, next);
     await ctx.root.audit({ actor: ctx.actor, action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled, allow: options.allow, disallow: options.disallow } });
-    return { manifest: next, user, changes };
+    return { manifest: next, user, changes, previous: manifest };
+  });
+}
+
+/**
+ * Put `previous` back as ocm.yaml (and its files) after the change that wrote
+ * `written` was refused by Docker; false, and nothing written, when the
+ * manifest has been edited since.
+ */
+export async function revertEdit(ctx: OpsContext, name: string, written: Manifest, previous: Manifest, reason: string): Promise<boolean> {
+  return ctx.root.locked(async () => {
+    const { manifest } = await ctx.root.load();
+    if (canonicalJson(manifest) !== canonicalJson(validateManifest(written))) return false;
+    await commit(ctx, previous);
+    await ctx.root.audit({ actor: ctx.actor, action: 'user.set.reverted', target: name, details: { reason } });
+    return true;
   });
 }
 

@@ -1,7 +1,7 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
 import { OcmError, parseEnvAssignment, type HostCapacity, type Manifest, type User } from '@ocm/core';
-import type { Prepared, UserView } from '@ocm/ops';
+import type { Prepared, SetResult, UserView } from '@ocm/ops';
 
 // Operations are imported when a command runs, so start-up loads only commander.
 const usersOps = () => import('@ocm/ops/users');
@@ -113,7 +113,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
       const { setUser } = await usersOps();
       const result = await setUser(opsContext(cmd, io), name, { ...opts, hostCapacity, ...(enabled === undefined ? {} : { enabled }) });
       io.err(describeChanges(result.changes));
-      await hooks.afterEdit(cmd, { kind: 'set', name, start: result.user?.enabled ?? true });
+      await hooks.afterEdit(cmd, { kind: 'set', name, start: result.user?.enabled ?? true, change: result });
       io.out(`updated ${name}`);
     });
 
@@ -155,6 +155,10 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     });
 }
 
-export interface EditEvent { kind: 'add' | 'remove' | 'set'; name: string; start: boolean }
+export interface EditEvent {
+  kind: 'add' | 'remove' | 'set'; name: string; start: boolean;
+  /** A set's written and previous manifest: put back if Docker refuses the change. */
+  change?: Pick<SetResult, 'manifest' | 'previous'>;
+}
 export type AfterEdit = (cmd: Command, event: EditEvent) => Promise<void>;
 export type Preflight = (cmd: Command, event: EditEvent, manifest: Manifest, user: User) => Promise<Prepared | void>;
