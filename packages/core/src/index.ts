@@ -18,3 +18,4 @@ export { parseEgressEntry, formatEgressEntry, sameEgressEntry, egressEntryProble
 export { planNetworkPolicy, policyChainNames, userEgress, BLOCKED_RANGES, type NetworkPolicyPlan, type PolicyChain, type PolicyInput, type RuleArgs, type UserEgress, type EgressMode } from './network-policy.js';
 export { manifestLoss, manifestLossError, isEmptyManifestText, assertRemovalsConfirmed, type ManifestLoss, type ManifestLossInput, type LossWording } from './manifest-loss.js';
 export { assertLimitsFitHost, defaultCpusFor, type HostCapacity } from './host-fit.js';
+export { parseListen, type ListenAddress } from './listen-address.js';

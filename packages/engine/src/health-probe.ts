@@ -1,6 +1,7 @@
 // The gateway's UI answers 200 to any path, so "healthy" means /healthz
 // returned JSON with ok === true, nothing less.
-import { get } from 'node:http';
+import { get, type ClientRequest, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
 
 export interface ProbeResult {
   ok: boolean;
@@ -69,23 +70,47 @@ export type UiProbe = (target: UiProbeTarget) => Promise<ProbeResult>;
  * (403 proxy_attribution_required) when it no longer trusts the proxy.
  */
 export function httpUiProbe(timeoutMs = 2000): UiProbe {
-  return ({ hostPort, host, proto }) =>
-    new Promise((resolve) => {
-      const headers = { host, accept: 'text/html', 'x-forwarded-for': BROWSER_CLIENT, 'x-forwarded-proto': proto };
-      const request = get({ host: '127.0.0.1', port: hostPort, path: '/', headers, agent: false }, (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          // The verdict needs the head of the body only: the UI shell, or a JSON error.
-          if (size < 65_536) chunks.push(chunk);
-          size += chunk.length;
-        });
-        response.on('end', () => resolve(judgeUi(response.statusCode ?? 0, String(response.headers['content-type'] ?? ''), Buffer.concat(chunks).toString('utf8'))));
-        response.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, detail: error.code ?? error.message }));
+  return ({ hostPort, host, proto }) => {
+    const headers = { host, accept: 'text/html', 'x-forwarded-for': BROWSER_CLIENT, 'x-forwarded-proto': proto };
+    return fetchUi((callback) => get({ host: '127.0.0.1', port: hostPort, path: '/', headers, agent: false }, callback), timeoutMs);
+  };
+}
+
+/** Where browsers reach the users: ocm's proxy (the daemon's, or nginx), as the manifest configures it. */
+export interface ProxyTarget { address: string; port: number; tls: boolean }
+
+export type ProxyUiProbe = (target: ProxyTarget, host: string) => Promise<ProbeResult & { unreachable?: boolean }>;
+
+/**
+ * What a browser gets from the proxy: GET / for HTML with the user's Host,
+ * and SNI over TLS (the certificate is not judged here). unreachable: the
+ * proxy itself did not answer (not running, or not listening there).
+ */
+export function httpProxyUiProbe(timeoutMs = 2000): ProxyUiProbe {
+  return async (target, host) => {
+    const headers = { host, accept: 'text/html' };
+    const options = { host: target.address, port: target.port, path: '/', headers, agent: false as const };
+    const result = await fetchUi((callback) => (target.tls ? httpsGet({ ...options, servername: host, rejectUnauthorized: false }, callback) : get(options, callback)), timeoutMs);
+    return /^(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|EADDRNOTAVAIL|ECONNRESET)$/.test(result.detail) ? { ...result, unreachable: true } : result;
+  };
+}
+
+function fetchUi(open: (callback: (response: IncomingMessage) => void) => ClientRequest, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const request = open((response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        // The verdict needs the head of the body only: the UI shell, or a JSON error.
+        if (size < 65_536) chunks.push(chunk);
+        size += chunk.length;
       });
-      request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-      request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, detail: error.code ?? error.message }));
+      response.on('end', () => resolve(judgeUi(response.statusCode ?? 0, String(response.headers['content-type'] ?? ''), Buffer.concat(chunks).toString('utf8'))));
+      response.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, detail: error.code ?? error.message }));
     });
+    request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, detail: error.code ?? error.message }));
+  });
 }
 
 /** Pure: a UI answer that means "up but refusing browsers" (an HTTP refusal), not a gateway still starting. */

@@ -7,7 +7,7 @@ export { demuxBuffer, createDemuxStream, lastLines, type Demuxed } from './demux
 export { toStatsSnapshot } from './container-stats.js';
 export { toObserved } from './observed.js';
 export { networkMatches } from './docker-networks.js';
-export { judgeHealthz, httpHealthProbe, judgeUi, httpUiProbe, refusesBrowsers, BROWSER_CLIENT, type HealthProbe, type ProbeResult, type UiProbe, type UiProbeTarget } from './health-probe.js';
+export { judgeHealthz, httpHealthProbe, judgeUi, httpUiProbe, httpProxyUiProbe, type ProxyTarget, type ProxyUiProbe, refusesBrowsers, BROWSER_CLIENT, type HealthProbe, type ProbeResult, type UiProbe, type UiProbeTarget } from './health-probe.js';
 export { waitHealthy, crashReason, probeDelay, type WaitHealthyOptions, type HealthProgress } from './wait-healthy.js';
 export { planReconcile, type ReconcileAction, type ReconcileKind, type ReconcileScope } from './reconcile-plan.js';
 export { applyReconcile, DEFAULT_CONCURRENCY, type ApplyOptions, type ReconcileEvent, type ReconcileOutcome } from './reconcile-apply.js';

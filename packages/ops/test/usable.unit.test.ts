@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateManifest } from '@ocm/core';
-import { judgeUi, refusesBrowsers, type ProbeResult, type UiProbeTarget } from '@ocm/engine';
-import { probeUsable, usableFix } from '../src/usable.js';
+import { judgeUi, refusesBrowsers, type ProbeResult, type ProxyTarget, type UiProbeTarget } from '@ocm/engine';
+import { probeUsable, proxyTarget, usableFix } from '../src/usable.js';
 
 const REAL_403 = '{"error":{"message":"Proxy client attribution is required. Configure gateway.trustedProxies narrowly and make the proxy overwrite or safely rebuild forwarded client headers.","type":"proxy_attribution_required"}}';
 
@@ -35,4 +35,32 @@ test('probeUsable: healthz down, refusing with its fix, served, and a slow page 
   assert.deepEqual(seen[0], { hostPort: 18800, host: 'alice.example.com', proto: 'http' });
   assert.equal((await probeUsable(manifest, 'alice', 18800, probes(ok, { ok: true, detail: 'served' }))).health, 'healthy');
   assert.equal((await probeUsable(manifest, 'alice', 18800, probes(ok, { ok: false, detail: 'ETIMEDOUT' }))).health, 'healthy');
+});
+
+test('probeUsable asks the configured proxy first, as the browser does, and says when it is not there', async () => {
+  const manifest = validateManifest({ settings: { domain: 'example.com', proxy: { listen: '0.0.0.0:8080' } }, users: [{ name: 'alice', port: 18800 }] });
+  const ok = { ok: true, detail: 'HTTP 200 ok' };
+  const seen: Array<[ProxyTarget, string]> = [];
+  const probes = (via: ProbeResult & { unreachable?: boolean }, ui: ProbeResult = { ok: true, detail: 'served' }) => ({
+    health: () => Promise.resolve(ok),
+    ui: () => Promise.resolve(ui),
+    proxy: (target: ProxyTarget, host: string) => { seen.push([target, host]); return Promise.resolve(via); },
+  });
+  assert.deepEqual(await probeUsable(manifest, 'alice', 18800, probes({ ok: true, detail: 'served' })), { health: 'healthy', detail: 'the Control UI is served through the proxy (http://127.0.0.1:8080)' });
+  assert.deepEqual(seen[0], [{ address: '127.0.0.1', port: 8080, tls: false }, 'alice.example.com']);
+  assert.deepEqual(await probeUsable(manifest, 'alice', 18800, probes({ ok: false, detail: 'HTTP 403 proxy_attribution_required' })), { health: 'refusing', detail: 'up, but refusing browsers: HTTP 403 proxy_attribution_required' });
+  const noRoute = await probeUsable(manifest, 'alice', 18800, probes({ ok: false, detail: 'HTTP 503' }));
+  assert.deepEqual(noRoute, { health: 'refusing', detail: 'up, but the proxy (http://127.0.0.1:8080) answers alice.example.com with HTTP 503' });
+  assert.match(usableFix('alice', noRoute.detail), /^the proxy has no working route to alice/);
+  // No proxy listening: the gateway is asked directly, and the detail says what a browser would meet.
+  assert.deepEqual(await probeUsable(manifest, 'alice', 18800, probes({ ok: false, detail: 'ECONNREFUSED', unreachable: true })), { health: 'healthy', detail: 'the Control UI is served; the proxy (http://127.0.0.1:8080) does not answer (ECONNREFUSED)' });
+  assert.equal((await probeUsable(manifest, 'alice', 18800, probes({ ok: false, detail: 'ECONNREFUSED', unreachable: true }, { ok: false, detail: 'HTTP 403 origin_not_allowed' }))).health, 'refusing');
+});
+
+test('proxyTarget: the embedded listen address or nginx, HTTPS when a certificate is set', () => {
+  const tls = { certificate: '/etc/ssl/c.pem', key: '/etc/ssl/k.pem' };
+  assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { listen: '127.0.0.5:9000' } } })), { address: '127.0.0.5', port: 9000, tls: false });
+  assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { listen: ':80' }, tls } })), { address: '127.0.0.1', port: 80, tls: true });
+  assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { mode: 'nginx', nginx: { httpPort: 8081 } } } })), { address: '127.0.0.1', port: 8081, tls: false });
+  assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { mode: 'nginx', nginx: { listenAddress: '10.0.0.2', httpsPort: 8443 } }, tls } })), { address: '10.0.0.2', port: 8443, tls: true });
 });

@@ -132,6 +132,9 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       for (const s of statuses.filter((x) => x.health === 'refusing' || x.health === 'unhealthy')) {
         io.out(`\n${s.name}: ${s.healthDetail ?? s.health}${s.health === 'refusing' ? `\n  fix: ${usableFix(s.name, s.healthDetail ?? '')}` : ''}`);
       }
+      // Gateways can be fine while nothing serves them to browsers: say it once.
+      const silent = statuses.map((x) => /the proxy \((.*?)\) does not answer \((.*?)\)/.exec(x.healthDetail ?? '')).find((m) => m !== null);
+      if (silent) io.out(`\nnote: nothing answers at ${silent[1]} (${silent[2]}), where browsers reach the users; \`ocm daemon\` runs the proxy (in nginx mode: start nginx)`);
     });
 
   program.command('upgrade')
