@@ -12,6 +12,7 @@ import { opsContext } from './context.js';
 import { makeEngine } from './engine-factory.js';
 import type { EditEvent } from './commands/users.js';
 import type { Io } from './io.js';
+import { syncNginx } from './nginx-sync.js';
 import { progress } from './progress.js';
 
 /**
@@ -50,6 +51,19 @@ async function policyFor(ctx: ReturnType<typeof opsContext>, io: Io): Promise<vo
 }
 
 export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise<void> {
+  let failed = true;
+  try {
+    await converge(cmd, event, io);
+    failed = false;
+  } finally {
+    // nginx follows ocm.yaml whatever Docker did (a refused set has put it back);
+    // when the edit itself failed, its error is the one to report.
+    if (failed) await syncNginx(cmd, io).catch(() => undefined);
+    else await syncNginx(cmd, io);
+  }
+}
+
+async function converge(cmd: Command, event: EditEvent, io: Io): Promise<void> {
   const ctx = opsContext(cmd, io);
   if (event.kind === 'add' && !event.start) return;
   const engine = await makeEngine();

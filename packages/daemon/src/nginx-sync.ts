@@ -5,11 +5,62 @@
 // exactly the rendered files, written by ops under the root lock with every
 // edit; writing it again would fight ops, so there nginx is only tested and
 // reloaded, and a config nginx refuses is simply not loaded.
+//
+// The CLI brings nginx in line the same way after each of its edits (with or
+// without a daemon), so the command that caused a refusal reports it. One
+// writer at a time: both hold the root's nginx lock from the write to the
+// reload, so a reload always follows the write it belongs to.
 import { basename, resolve } from 'node:path';
 import type { Manifest } from '@ocm/core';
-import { NginxApplier, createNginxControl, type NginxControl } from '@ocm/proxy';
-import type { DeploymentRoot } from '@ocm/store';
+import { NginxApplier, createNginxControl, type NginxApplyResult, type NginxControl } from '@ocm/proxy';
+import { withDirLock, type DeploymentRoot } from '@ocm/store';
 import type { Logger } from 'pino';
+
+/** The lock file (in the root) held from writing nginx's files to its reload. */
+export const NGINX_LOCK = '.nginx.lock';
+
+/** The real nginx as settings.proxy.nginx names it; -e stderr brings its errors back, also when not root. */
+export function nginxControlFor(manifest: Manifest): NginxControl {
+  const nginx = manifest.settings.proxy.nginx;
+  return createNginxControl({ binary: nginx.binary, errorLogPath: 'stderr', ...(nginx.config === undefined ? {} : { configPath: nginx.config }) });
+}
+
+/** settings.proxy.nginx.confDir, or the root's own nginx/. */
+export const nginxConfDir = (root: DeploymentRoot, manifest: Manifest): string => manifest.settings.proxy.nginx.confDir ?? `${root.path}/nginx`;
+
+/** The rendered nginx confs by file name, as nginx's conf dir should hold them. */
+export async function renderedNginxFiles(root: DeploymentRoot, manifest: Manifest): Promise<Map<string, string>> {
+  const rendered = await root.render(manifest);
+  return new Map(rendered.files.filter((f) => f.path.startsWith('nginx/') && f.path.endsWith('.conf')).map((f) => [basename(f.path), f.content]));
+}
+
+export interface NginxOnce { result: NginxApplyResult | undefined; fingerprint: string }
+
+/**
+ * Under the nginx lock: write the files (a conf dir of its own), then test and
+ * reload when they changed or `force` (always for the root's own nginx/,
+ * whose files ops already wrote). Throws nginx's refusal (OCM_E_NGINX_INVALID,
+ * files put back) or OCM_E_NGINX_MISSING.
+ */
+export async function applyNginxOnce(root: DeploymentRoot, manifest: Manifest, control: NginxControl, applier: NginxApplier | undefined, force: (fingerprint: string) => boolean): Promise<NginxOnce> {
+  return withDirLock(root.path, NGINX_LOCK, async () => {
+    const files = await renderedNginxFiles(root, manifest);
+    const fingerprint = JSON.stringify([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const result = applier === undefined ? undefined : await applier.apply(files);
+    if (!(result?.reloaded ?? false) && force(fingerprint)) {
+      await control.test();
+      await control.reload();
+      return { result: { written: result?.written ?? [], removed: result?.removed ?? [], reloaded: true }, fingerprint };
+    }
+    return { result, fingerprint };
+  }, 60_000, 'another ocm process is updating nginx');
+}
+
+/** A conf dir of its own gets an applier (write, test, reload or put back); the root's nginx/ is ops' to write. */
+export function nginxApplierFor(root: DeploymentRoot, manifest: Manifest, control: NginxControl): NginxApplier | undefined {
+  const confDir = nginxConfDir(root, manifest);
+  return resolve(confDir) === resolve(root.path, 'nginx') ? undefined : new NginxApplier({ confDir, control, batchWindowMs: 0 });
+}
 
 export interface NginxSyncOptions {
   root: DeploymentRoot;
@@ -28,32 +79,20 @@ export class NginxSync {
   #applied: string | undefined;
 
   constructor(options: NginxSyncOptions) {
-    const nginx = options.manifest.settings.proxy.nginx;
-    this.confDir = nginx.confDir ?? `${options.root.path}/nginx`;
+    this.confDir = nginxConfDir(options.root, options.manifest);
     this.#root = options.root;
     this.#log = options.logger;
-    // -e stderr: nginx's startup errors come back in the command's stderr, also when not root.
-    this.#control = options.control ?? createNginxControl({ binary: nginx.binary, errorLogPath: 'stderr', ...(nginx.config === undefined ? {} : { configPath: nginx.config }) });
-    const ownDir = resolve(this.confDir) === resolve(options.root.path, 'nginx');
-    this.#applier = ownDir ? undefined : new NginxApplier({ confDir: this.confDir, control: this.#control });
+    this.#control = options.control ?? nginxControlFor(options.manifest);
+    this.#applier = nginxApplierFor(options.root, options.manifest, this.#control);
   }
 
   /** Brings nginx in line with the manifest; failures are logged and nginx keeps its last good config. */
   async apply(manifest: Manifest): Promise<boolean> {
-    const rendered = await this.#root.render(manifest);
-    const files = new Map(rendered.files.filter((f) => f.path.startsWith('nginx/') && f.path.endsWith('.conf')).map((f) => [basename(f.path), f.content]));
-    const fingerprint = JSON.stringify([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
     try {
-      const result = this.#applier === undefined ? undefined : await this.#applier.apply(files);
-      let reloaded = result?.reloaded ?? false;
       // Also when the applier found nothing to write: nginx may have started before these files existed.
-      if (!reloaded && fingerprint !== this.#applied) {
-        await this.#control.test();
-        await this.#control.reload();
-        reloaded = true;
-      }
+      const { result, fingerprint } = await applyNginxOnce(this.#root, manifest, this.#control, this.#applier, (f) => f !== this.#applied);
       this.#applied = fingerprint;
-      if (reloaded) this.#log.info({ confDir: this.confDir, written: result?.written, removed: result?.removed }, 'nginx reloaded');
+      if (result?.reloaded === true) this.#log.info({ confDir: this.confDir, written: result.written, removed: result.removed }, 'nginx reloaded');
       return true;
     } catch (err) {
       this.#log.error({ err: (err as Error).message, confDir: this.confDir }, 'nginx was not updated; it keeps serving its previous config');

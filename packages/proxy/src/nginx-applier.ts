@@ -114,7 +114,7 @@ export class NginxApplier {
         return new OcmError(err.code, `${err.message} (previous files restored)`, { cause: err, details: err.details, hint: err.hint });
       }
       const inside = file !== undefined && !relative(this.#confDir, file).startsWith('..');
-      const where = file === undefined ? '' : `${inside ? relative(this.#confDir, file) : file}:${line ?? '?'}: `;
+      const where = file === undefined ? 'the config: ' : `${inside ? relative(this.#confDir, file) : file}:${line ?? '?'}: `;
       return new OcmError('OCM_E_NGINX_INVALID', `nginx rejected ${where}${rejected[1] ?? ''} (previous files restored)`, {
         cause: err,
         details: err.details,

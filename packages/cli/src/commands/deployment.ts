@@ -40,5 +40,7 @@ export function registerDeploymentCommands(program: Command, io: Io): void {
         throw new OcmError('OCM_E_RENDER_STALE', `${result.stale.length} rendered file(s) differ from ocm.yaml`);
       }
       io.out(describeChanges(result.changes));
+      const { syncNginx } = await import('../nginx-sync.js');
+      await syncNginx(cmd, io);
     });
 }

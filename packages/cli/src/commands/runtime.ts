@@ -53,6 +53,9 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       for (const c of policy.changes) io.err(`network policy: ${c.action} ${c.chain} (${c.detail})`);
       for (const o of outcomes) io.out(`${o.action.user.padEnd(16)} ${o.ok ? o.action.kind : `${o.action.kind} FAILED`}: ${o.ok ? o.action.reason : o.error?.message ?? ''}`);
       if (outcomes.length === 0) io.out('nothing to do');
+      const { syncNginx } = await import('../nginx-sync.js');
+      if (outcomes.every((o) => o.ok)) await syncNginx(cmd, io);
+      else await syncNginx(cmd, io).catch(() => undefined);
       assertAllOk(outcomes);
     });
 
