@@ -1,11 +1,8 @@
-// After a manifest edit, bring that user's container in line: add starts and
-// waits for health, set/token recreate only that user, remove takes the
-// container away (data stays).
+// After a manifest edit: ops' convergeEdit (the same follow-up the admin API
+// runs) with progress on stderr, then nginx in nginx mode.
 import type { Command } from 'commander';
-import { OcmError, LABEL_ROOT, LABEL_USER, type Manifest, type User } from '@ocm/core';
-import { applyChange } from '@ocm/ops/apply-change';
-import { assertAllOk, removeContainer, up } from '@ocm/ops/lifecycle';
-import { ensureNetworkPolicy } from '@ocm/ops/network-policy';
+import type { Manifest, User } from '@ocm/core';
+import { convergeEdit } from '@ocm/ops/converge-edit';
 import { preflightStart, type PreparedStart } from '@ocm/ops/preflight';
 import { showUser, type Prepared } from '@ocm/ops/users';
 import { opsContext } from './context.js';
@@ -34,22 +31,6 @@ export async function preflight(cmd: Command, event: EditEvent, manifest: Manife
   return prepared;
 }
 
-async function hasContainer(engine: Awaited<ReturnType<typeof makeEngine>>, root: string, name: string): Promise<boolean> {
-  try {
-    return (await engine.list({ labels: { [LABEL_ROOT]: root, [LABEL_USER]: name } })).length > 0;
-  } catch (error) {
-    if ((error as OcmError).code === 'OCM_E_DOCKER_UNREACHABLE') return true;
-    throw error;
-  }
-}
-
-async function policyFor(ctx: ReturnType<typeof opsContext>, io: Io): Promise<void> {
-  const { manifest } = await ctx.root.load();
-  const policy = await ensureNetworkPolicy(ctx, manifest);
-  if (policy.warning !== undefined) io.err(`warning: ${policy.warning}`);
-  for (const c of policy.changes) io.err(`network policy: ${c.action} ${c.chain} (${c.detail})`);
-}
-
 export async function afterEdit(cmd: Command, event: EditEvent, io: Io): Promise<void> {
   let failed = true;
   try {
@@ -67,40 +48,20 @@ async function converge(cmd: Command, event: EditEvent, io: Io): Promise<void> {
   const ctx = opsContext(cmd, io);
   if (event.kind === 'add' && !event.start) return;
   const engine = await makeEngine();
-  if (event.kind === 'remove') {
-    try {
-      for (const name of await removeContainer({ ...ctx, engine }, event.name)) io.err(`removed container ${name}`);
-    } catch (error) {
-      if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
-      io.err(`warning: Docker is not reachable; run \`ocm up\` later to remove ${event.name}'s container`);
-    }
-    // Their rules go with them; with the last user, the whole policy goes.
-    await policyFor(ctx, io);
-    return;
-  }
-  if (event.kind === 'set' && !(await hasContainer(engine, ctx.root.path, event.name))) {
-    await policyFor(ctx, io);
-    io.err(`${event.name} has no container yet; \`ocm up ${event.name}\` starts one`);
-    return;
-  }
   const bar = progress(io);
+  let report;
   try {
-    const runtime = { ...ctx, engine };
-    const options = { onHealth: bar.health, onEvent: bar.event, onPull: bar.pull };
-    const { outcomes } = event.change === undefined ? await up(runtime, [event.name], options) : await applyChange(runtime, event.name, event.change, options);
+    report = await convergeEdit({ ...ctx, engine }, event, { onHealth: bar.health, onEvent: bar.event, onPull: bar.pull });
+  } finally {
     bar.done();
-    assertAllOk(outcomes);
-    for (const o of outcomes) if (o.action.kind !== 'leave') io.err(`${o.action.kind} ${'desired' in o.action ? o.action.desired.container.name : o.action.actual.name}: ${o.action.reason}`);
-    if (event.kind === 'add') {
-      const view = await showUser(ctx, event.name);
-      io.err(`${event.name}'s gateway is healthy on 127.0.0.1:${view.port}`);
-    }
-  } catch (error) {
-    bar.done();
-    if (event.kind !== 'add' && (error as OcmError).code === 'OCM_E_DOCKER_UNREACHABLE') {
-      io.err(`warning: Docker is not reachable; the files are updated, run \`ocm up ${event.name}\` when it is back`);
-      return;
-    }
-    throw error;
+  }
+  for (const name of report.removed) io.err(`removed container ${name}`);
+  for (const c of report.policy?.changes ?? []) io.err(`network policy: ${c.action} ${c.chain} (${c.detail})`);
+  for (const o of report.outcomes) if (o.action.kind !== 'leave') io.err(`${o.action.kind} ${'desired' in o.action ? o.action.desired.container.name : o.action.actual.name}: ${o.action.reason}`);
+  for (const warning of report.warnings) io.err(`warning: ${warning}`);
+  for (const note of report.notes) io.err(note);
+  if (event.kind === 'add') {
+    const view = await showUser(ctx, event.name);
+    io.err(`${event.name}'s gateway is healthy on 127.0.0.1:${view.port}`);
   }
 }

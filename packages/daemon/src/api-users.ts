@@ -1,14 +1,19 @@
 // /api/users: the same manifest edits as `ocm add/set/remove/token`, through
-// the same ops functions and with the same follow-up on Docker the CLI does
-// (add starts and waits for health, set recreates, remove takes the
-// container away, a rotated token recreates).
+// the same ops functions and the same follow-up on Docker (ops convergeEdit:
+// add starts and waits for health, set recreates make before break, remove
+// takes the container away, a rotated token recreates). Its notes and
+// warnings come back in the answer.
 import type { FastifyInstance } from 'fastify';
-import { OcmError } from '@ocm/core';
-import { addUser, applyChange, assertAllOk, listUsers, preflightStart, removeContainer, removeUser, setUser, showUser, up, userToken, type AddOptions, type SetOptions } from '@ocm/ops';
+import { addUser, convergeEdit, listUsers, preflightStart, removeContainer, removeUser, setUser, showUser, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { addUserBody, removeUserQuery, setUserBody, userParams } from './schemas.js';
 
 interface NameParams { name: string }
+
+/** The follow-up's notes and warnings, when there are any. */
+function said(report: ConvergeReport): { notes?: string[]; warnings?: string[] } {
+  return { ...(report.notes.length > 0 ? { notes: report.notes } : {}), ...(report.warnings.length > 0 ? { warnings: report.warnings } : {}) };
+}
 type AddBody = AddOptions & { name: string; start?: boolean };
 
 export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -28,8 +33,8 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     };
     await addUser(ctx, name, { ...options, ...(start ? { beforeWrite, hostCapacity: () => ctx.engine.capacity().catch(() => undefined) } : {}) });
     deps.edited();
-    if (start) assertAllOk((await up(ctx, [name])).outcomes);
-    return reply.code(201).send({ user: await showUser(ctx, name), started: start });
+    const report = await convergeEdit(ctx, { kind: 'add', name, start });
+    return reply.code(201).send({ user: await showUser(ctx, name), started: start, ...said(report) });
   });
 
   app.patch<{ Params: NameParams; Body: SetOptions }>('/api/users/:name', { schema: { params: userParams, body: setUserBody } }, async (request) => {
@@ -37,13 +42,14 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const { name } = request.params;
     const result = await setUser(ctx, name, { ...request.body, hostCapacity: () => ctx.engine.capacity().catch(() => undefined) });
     deps.edited();
+    let report: ConvergeReport;
     try {
-      await applyChange(ctx, name, result);
+      report = await convergeEdit(ctx, { kind: 'set', name, start: result.user?.enabled ?? true, change: result });
     } finally {
       // A refused change put ocm.yaml back: the routes follow it again.
       deps.edited();
     }
-    return { user: await showUser(ctx, name), changed: result.changes.map((c) => c.path) };
+    return { user: await showUser(ctx, name), changed: result.changes.map((c) => c.path), ...said(report) };
   });
 
   app.delete<{ Params: NameParams; Querystring: { purge?: string; yes?: string } }>(
@@ -54,15 +60,9 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { name } = request.params;
       const result = await removeUser(ctx, name, { purge: request.query.purge === 'true', yes: request.query.yes === 'true', removeContainer: () => removeContainer(ctx, name) });
       deps.edited();
-      let containers: string[] = [];
-      let warning: string | undefined;
-      try {
-        containers = [...result.containers, ...(await removeContainer(ctx, name))];
-      } catch (error) {
-        if ((error as OcmError).code !== 'OCM_E_DOCKER_UNREACHABLE') throw error;
-        warning = `Docker is not reachable; run \`ocm up\` later to remove ${name}'s container`;
-      }
-      return { removed: name, purged: result.purged, containers, ...(warning === undefined ? {} : { warning }) };
+      const report = await convergeEdit(ctx, { kind: 'remove', name, start: false });
+      const [warning] = report.warnings;
+      return { removed: name, purged: result.purged, containers: [...result.containers, ...report.removed], ...(warning === undefined ? {} : { warning }), ...said(report) };
     },
   );
 
@@ -72,7 +72,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const { name } = request.params;
     const result = await userToken(ctx, name, true);
     deps.edited();
-    assertAllOk((await up(ctx, [name])).outcomes);
-    return reply.header('cache-control', 'no-store').send({ name, token: result.token });
+    const report = await convergeEdit(ctx, { kind: 'token', name, start: true });
+    return reply.header('cache-control', 'no-store').send({ name, token: result.token, ...said(report) });
   });
 }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { parseManifest, type Manifest } from '@ocm/core';
 import type { ScheduleFn } from '@ocm/backup';
 import { httpJson, waitFor } from '../../../test/support/wait.js';
+import { ocm } from '../../../test/helpers/cli.js';
 import { startDaemon } from './support/daemon.js';
 import { cli, makeRoot, tokenOf } from './support/root.js';
 
@@ -38,6 +39,9 @@ test('admin API: the same edits as the CLI, lifecycle, logs, token, status and b
     await cli(viaCli.root, 'add', 'alice', '--memory', '1g', '--env', 'OPENAI_API_KEY=sk-test-1', '--env', 'OCM_FIXTURE_USER=alice');
     await cli(viaCli.root, 'set', 'alice', '--cpus', '1.5', '--unset-env', 'OPENAI_API_KEY', '--env', 'FOO=bar');
     await cli(viaCli.root, 'add', 'bob', '--no-start');
+    const setBob = await ocm(['set', 'bob', '--memory', '512m'], { root: viaCli.root });
+    assert.equal(setBob.code, 0, setBob.stderr);
+    assert.match(setBob.stderr, /^bob has no container yet; `ocm up bob` starts one$/m);
     await cli(viaCli.root, 'remove', 'bob');
 
     let r = await api('POST', '/api/users', { name: 'alice', memory: '1g', env: { OPENAI_API_KEY: 'sk-test-1', OCM_FIXTURE_USER: 'alice' } });
@@ -48,6 +52,10 @@ test('admin API: the same edits as the CLI, lifecycle, logs, token, status and b
     assert.equal(r.status, 200, r.text);
     r = await api('POST', '/api/users', { name: 'bob', start: false });
     assert.equal(r.status, 201, r.text);
+    // The same follow-up as the CLI's (ops convergeEdit): a set does not start a user who has no container.
+    r = await api('PATCH', '/api/users/bob', { memory: '512m' });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual((r.json as { notes?: string[] }).notes, ['bob has no container yet; `ocm up bob` starts one']);
     r = await api('DELETE', '/api/users/bob');
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json, { removed: 'bob', purged: false, containers: [] });

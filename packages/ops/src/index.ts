@@ -2,6 +2,7 @@ export type { OpsContext } from './context.js';
 export type { RuntimeContext } from './runtime-context.js';
 export { addUser, setUser, revertEdit, removeUser, userToken, listUsers, showUser, viewUser, type AddOptions, type SetOptions, type RemoveOptions, type EditResult, type SetResult, type TokenResult, type UserView, type LimitOptions, type Prepared } from './users.js';
 export { applyChange } from './apply-change.js';
+export { convergeEdit, type EditEvent, type ConvergeReport } from './converge-edit.js';
 export { initRoot, renderRoot, type InitOptions, type RenderResult } from './deployment.js';
 export { currentPlan, selectUsers, type CurrentPlan } from './current-plan.js';
 export { up, down, startUser, stopUser, restartUser, removeContainer, thawPaused, assertAllOk, type LifecycleOptions, type UpResult } from './lifecycle.js';

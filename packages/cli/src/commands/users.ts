@@ -1,7 +1,8 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
 import { OcmError, parseEnvAssignment, type HostCapacity, type Manifest, type User } from '@ocm/core';
-import type { Prepared, SetResult, UserView } from '@ocm/ops';
+import type { Prepared, UserView } from '@ocm/ops';
+import type { EditEvent } from '@ocm/ops/converge-edit';
 
 // Operations are imported when a command runs, so start-up loads only commander.
 const usersOps = () => import('@ocm/ops/users');
@@ -150,15 +151,11 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .action(async (name: string, opts: { rotate?: boolean }, cmd: Command) => {
       const { userToken } = await usersOps();
       const result = await userToken(opsContext(cmd, io), name, opts.rotate === true);
-      if (result.rotated) await hooks.afterEdit(cmd, { kind: 'set', name, start: true });
+      if (result.rotated) await hooks.afterEdit(cmd, { kind: 'token', name, start: true });
       io.out(result.token);
     });
 }
 
-export interface EditEvent {
-  kind: 'add' | 'remove' | 'set'; name: string; start: boolean;
-  /** A set's written and previous manifest: put back if Docker refuses the change. */
-  change?: Pick<SetResult, 'manifest' | 'previous'>;
-}
+export type { EditEvent } from '@ocm/ops/converge-edit';
 export type AfterEdit = (cmd: Command, event: EditEvent) => Promise<void>;
 export type Preflight = (cmd: Command, event: EditEvent, manifest: Manifest, user: User) => Promise<Prepared | void>;
