@@ -76,8 +76,26 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** Settings that are read once at start; changing them needs a restart. */
-const RESTART_SETTINGS = ['proxy', 'tls', 'admin'] as const;
+/**
+ * Pure: what of a settings change needs a daemon restart, by name. TLS paths
+ * are reloaded live (embedded: the new pair is served; nginx: its files follow
+ * the render), and so is everything under proxy.nginx; the listen addresses,
+ * the proxy mode, and switching the embedded proxy between HTTP and HTTPS are
+ * read once at start.
+ */
+export function restartNeeded(before: Manifest['settings'], next: Manifest['settings']): string[] {
+  const out: string[] = [];
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  if (before.proxy.mode !== next.proxy.mode) out.push('settings.proxy.mode');
+  if (next.proxy.mode === 'embedded') {
+    if (before.proxy.listen !== next.proxy.listen) out.push('settings.proxy.listen');
+    if (before.proxy.localClientAddress !== next.proxy.localClientAddress) out.push('settings.proxy.localClientAddress');
+    const secure = (s: Manifest['settings']): boolean => s.tls.certificate !== undefined && s.tls.key !== undefined;
+    if (secure(before) !== secure(next)) out.push('settings.tls');
+  }
+  if (!same(before.admin, next.admin)) out.push('settings.admin');
+  return out;
+}
 
 export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   const root = typeof options.root === 'string' ? new DeploymentRoot(options.root) : options.root;
@@ -156,13 +174,16 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   async function apply(next: Manifest): Promise<void> {
     const before = current;
     current = next;
-    for (const key of RESTART_SETTINGS) {
-      if (JSON.stringify(before.settings[key]) !== JSON.stringify(next.settings[key])) {
-        log.child({ component: 'watch' }).warn({ setting: `settings.${key}` }, 'this setting changed; restart the daemon to apply it');
-      }
+    for (const setting of restartNeeded(before.settings, next.settings)) {
+      log.child({ component: 'watch' }).warn({ setting }, 'this setting changed; restart the daemon to apply it');
     }
     routes?.update(next);
+    // nginx's binary, main config or conf dir changed: from now on, that nginx.
+    if (nginx !== undefined && next.settings.proxy.mode === 'nginx' && JSON.stringify(before.settings.proxy.nginx) !== JSON.stringify(next.settings.proxy.nginx)) {
+      nginx = new NginxSync({ root, manifest: next, logger: proxyLog, ...(options.nginxControl === undefined ? {} : { control: options.nginxControl }) });
+    }
     await nginx?.apply(next);
+    await reloadTls(before, next);
     await policy.apply(next, 'manifest changed');
     const b = before.settings;
     const n = next.settings;
@@ -170,6 +191,19 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       await scheduler?.stop();
       scheduler = schedule(next);
       backupLog.info({ schedule: n.backup.schedule, timezone: n.timezone }, 'backup schedule changed');
+    }
+  }
+
+  /** Embedded HTTPS: a changed certificate or key path is served from now on (renewed files: SIGHUP). */
+  async function reloadTls(before: Manifest | undefined, next: Manifest): Promise<void> {
+    const { certificate, key } = next.settings.tls;
+    if (proxy === undefined || certificate === undefined || key === undefined || proxy.app.server.listening !== true) return;
+    if (before !== undefined && (before.settings.tls.certificate === undefined || JSON.stringify(before.settings.tls) === JSON.stringify(next.settings.tls))) return;
+    try {
+      await proxy.reloadTls({ certPath: certificate, keyPath: key });
+      proxyLog.info({ certificate }, 'TLS certificate loaded; new connections get it');
+    } catch (err) {
+      proxyLog.error({ err: (err as Error).message, certificate }, 'the TLS certificate was not changed; the previous one is still served');
     }
   }
 
@@ -248,7 +282,11 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     jobs,
     manifest: () => current,
     start,
-    reload: async () => watcher?.check(),
+    // SIGHUP: the manifest, and the certificate files read again (renewed in place, e.g. by certbot).
+    reload: async () => {
+      await watcher?.check();
+      await reloadTls(undefined, current);
+    },
     stop,
   };
 }

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { OcmError, quote } from '@ocm/core';
@@ -37,6 +38,12 @@ export interface EmbeddedProxy {
   /** WebSockets currently open, per user. */
   openWebSockets(): Map<string, number>;
   listen(options: ProxyListenOptions): Promise<ProxyAddress>;
+  /**
+   * HTTPS only: read the certificate and key again (new paths, or renewed
+   * files) and serve them to new connections; open ones keep theirs. A pair
+   * that cannot be read or does not match is refused and the current one kept.
+   */
+  reloadTls(paths: { certPath: string; keyPath: string }): Promise<void>;
   /** Stops accepting, lets in-flight work finish, then closes WebSockets with 1001. */
   close(): Promise<void>;
 }
@@ -81,10 +88,26 @@ export async function createEmbeddedProxy(options: EmbeddedProxyOptions): Promis
     await appClosed;
   }
 
+  async function reloadTls(paths: { certPath: string; keyPath: string }): Promise<void> {
+    if (built.proto !== 'https') throw new OcmError('OCM_E_INTERNAL', 'this proxy listens with plain HTTP; switching to HTTPS needs a restart');
+    const pair = await readTls(paths);
+    try {
+      // Checked on its own first: setSecureContext would take a mismatched pair and fail every handshake.
+      createSecureContext(pair);
+    } catch (err) {
+      throw new OcmError('OCM_E_PROXY_LISTEN', `the TLS certificate and key do not go together (${quote(paths.certPath)}, ${quote(paths.keyPath)}): ${(err as Error).message}`, {
+        cause: err,
+        hint: 'point settings.tls.certificate and key at a matching pair; the previous certificate is still served',
+      });
+    }
+    (built.app.server as unknown as TlsServer).setSecureContext(pair);
+  }
+
   return {
     app: built.app,
     openWebSockets: () => built.tunnels.countByUser(),
     listen,
+    reloadTls,
     close: () => (closing ??= drainAndClose()),
   };
 }
