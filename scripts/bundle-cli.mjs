@@ -20,8 +20,6 @@ const external = [
   'bufferutil', 'utf-8-validate',
   // pino starts these in a worker thread by file name (transports); ocm uses none.
   'thread-stream', 'pino-pretty',
-  // Names its temp files after its own __filename, which an ESM bundle lacks.
-  'write-file-atomic',
 ];
 
 // The templates go into the bundle precompiled: the store's

@@ -1,43 +1,13 @@
-// Durable writes: a rename is only crash-safe once the file and its directory
-// have both reached the disk.
+// Durable trees: a rename is only crash-safe once the file and its directory
+// have both reached the disk (single files: @ocm/fs writeDurable).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * temp file + fsync + rename + fsync(dir): readers see the old file or the
- * whole new one. The temp file is opened no-follow, so a link planted under
- * its name is never written through.
- */
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
-  try {
-    await handle.writeFile(data);
-    await handle.chmod(mode);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await fsyncDir(dirname(path));
-}
+// The writer and fsyncDir are @ocm/fs's, shared with the store and the proxy.
+export { fsyncDir } from '@ocm/fs';
 
 /** sha256 of a file, streamed (bounded memory whatever the size). */
 export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {

@@ -2,7 +2,8 @@
 // in the format `sha256sum -c` reads.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { isErrno, sha256File, writeFileAtomic } from './durable-fs.js';
+import { writeDurable } from '@ocm/fs';
+import { isErrno, sha256File } from './durable-fs.js';
 import { sidecarName } from './archive-name.js';
 
 const LINE = /^([0-9a-f]{64}) [ *](.+)\n?$/;
@@ -12,7 +13,7 @@ export function formatSidecar(archive: string, sha256: string): string {
 }
 
 export async function writeSidecar(archive: string, sha256: string): Promise<void> {
-  await writeFileAtomic(sidecarName(archive), formatSidecar(archive, sha256));
+  await writeDurable(sidecarName(archive), formatSidecar(archive, sha256), { mode: 0o600 });
 }
 
 /** The recorded sha256, or undefined when the sidecar is missing, malformed or names another file. */

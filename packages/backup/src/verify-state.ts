@@ -6,7 +6,8 @@ import { open, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isOcmError } from '@ocm/core';
 import { verifyStateName } from './archive-name.js';
-import { isErrno, writeFileAtomic } from './durable-fs.js';
+import { writeDurable } from '@ocm/fs';
+import { isErrno } from './durable-fs.js';
 import type { SidecarCheck } from './sidecar.js';
 import type { Clock } from './types.js';
 import { assertArchiveExists, verifyBackup, type VerifyReport } from './verify-backup.js';
@@ -30,7 +31,7 @@ const MAX_BYTES = 4096;
  */
 export async function recordVerify(archive: string, state: VerifyState): Promise<boolean> {
   try {
-    await writeFileAtomic(verifyStateName(archive), `${JSON.stringify(state)}\n`);
+    await writeDurable(verifyStateName(archive), `${JSON.stringify(state)}\n`, { mode: 0o600 });
     return true;
   } catch {
     await rm(verifyStateName(archive), { force: true }).catch(() => undefined);

@@ -10,7 +10,8 @@ import {
 } from '@ocm/backup';
 import { waitHealthy, type ContainerEngine, type HealthProgress } from '@ocm/engine';
 import { mkdir } from 'node:fs/promises';
-import { withDirLock, writeAtomic } from '@ocm/store';
+import { writeDurable } from '@ocm/fs';
+import { withDirLock } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
 import type { OpsContext } from './context.js';
 import type { RuntimeContext } from './runtime-context.js';
@@ -71,7 +72,7 @@ export function containerControl(engine: ContainerEngine, container: string): Co
 }
 
 async function recordResult(root: string, outcome: UserBackupOutcome): Promise<void> {
-  await writeAtomic(`${root}/backups/${outcome.user}/${LAST_RESULT}`, `${JSON.stringify(outcome)}\n`, { mode: 0o600 }).catch(() => undefined);
+  await writeDurable(`${root}/backups/${outcome.user}/${LAST_RESULT}`, `${JSON.stringify(outcome)}\n`, { mode: 0o600, followLink: true }).catch(() => undefined);
 }
 
 export async function lastBackupResult(root: string, user: string): Promise<UserBackupOutcome | undefined> {
@@ -208,7 +209,7 @@ export async function restoreUser(ctx: RuntimeContext, name: string, archive: st
       await recreateStopped(ctx, name);
       return async () => {
         if (before === undefined) return;
-        await ctx.root.locked(() => writeAtomic(envFile, before, { mode: 0o600 }));
+        await ctx.root.locked(() => writeDurable(envFile, before, { mode: 0o600, followLink: true }));
         await recreateStopped(ctx, name);
       };
     },

@@ -1,7 +1,6 @@
 // The conf dir as ocm sees it: files whose first line is the marker are ocm's,
 // everything else belongs to someone else and is never changed or deleted.
-import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const MANAGED_MARKER = '# managed by ocm';
@@ -58,26 +57,6 @@ export async function readConfDir(dir: string): Promise<ConfDirState> {
     state.managed.set(entry.name, { content, mode: info.mode & 0o777 });
   }
   return state;
-}
-
-/** Temp file + fsync + rename: nginx never reads a half-written file. */
-export async function writeFileAtomic(path: string, content: Buffer, mode: number): Promise<void> {
-  const slash = path.lastIndexOf('/');
-  const temp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.ocm-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.writeFile(content);
-    await handle.chmod(mode); // the umask may have narrowed the mode given to open()
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => {});
-    throw err;
-  }
 }
 
 export async function removeIfPresent(path: string): Promise<void> {

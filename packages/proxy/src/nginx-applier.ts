@@ -3,13 +3,13 @@
 // exactly as it was. Bursts of apply() calls share one test and reload.
 import { join, relative } from 'node:path';
 import { OcmError, isOcmError, quote } from '@ocm/core';
+import { writeDurable } from '@ocm/fs';
 import { Coalescer } from './coalescer.js';
 import {
   isConfFileName,
   readConfDir,
   removeIfPresent,
   withMarker,
-  writeFileAtomic,
   type ManagedFile,
 } from './managed-files.js';
 import type { NginxControl } from './nginx-control.js';
@@ -74,7 +74,7 @@ export class NginxApplier {
 
     try {
       for (const name of written) {
-        await writeFileAtomic(this.#path(name), desired.get(name) ?? Buffer.alloc(0), before.managed.get(name)?.mode ?? 0o644);
+        await writeDurable(this.#path(name), desired.get(name) ?? Buffer.alloc(0), { mode: before.managed.get(name)?.mode ?? 0o644 });
       }
       for (const name of removed) await removeIfPresent(this.#path(name));
       await this.#control.test();
@@ -92,7 +92,7 @@ export class NginxApplier {
     for (const name of touched) {
       const old = snapshot.get(name);
       if (old === undefined) await removeIfPresent(this.#path(name));
-      else await writeFileAtomic(this.#path(name), old.content, old.mode);
+      else await writeDurable(this.#path(name), old.content, { mode: old.mode });
     }
   }
 

@@ -1,7 +1,8 @@
 // The daemon's admin token: made at `ocm init`, kept 0600 in the root, never
 // logged. Compared in constant time by whoever checks it.
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { readIfExists, writeAtomic } from './atomic-write.js';
+import { writeDurable } from '@ocm/fs';
+import { readIfExists } from './read-if-exists.js';
 import { newToken } from './tokens.js';
 
 export const ADMIN_TOKEN_FILE = 'admin.token';
@@ -15,7 +16,7 @@ export async function ensureAdminToken(root: string): Promise<string> {
   const existing = await readAdminToken(root);
   if (existing !== undefined) return existing;
   const token = newToken();
-  await writeAtomic(`${root}/${ADMIN_TOKEN_FILE}`, `${token}\n`, { mode: 0o600 });
+  await writeDurable(`${root}/${ADMIN_TOKEN_FILE}`, `${token}\n`, { mode: 0o600, followLink: true });
   return token;
 }
 

@@ -3,7 +3,8 @@
 // Inside users/<name> everything goes through user-trees (no-follow handles).
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { CONFIG_FILE, mapLimit, type Rendered } from '@ocm/core';
-import { readIfExists, writeAtomic } from './atomic-write.js';
+import { writeDurable } from '@ocm/fs';
+import { readIfExists } from './read-if-exists.js';
 import { ensureUserDir, mergeUserConfig } from './user-trees.js';
 
 export interface FileChange {
@@ -44,7 +45,7 @@ export async function applyRendered(root: string, rendered: Rendered): Promise<F
     const path = `${root}/${file.path}`;
     const current = await readIfExists(path);
     if (current !== file.content) {
-      await writeAtomic(path, file.content, { mode: file.mode });
+      await writeDurable(path, file.content, { mode: file.mode, followLink: true });
       return { path: file.path, change: current === undefined ? 'created' : 'updated' };
     }
     if (((await stat(path)).mode & 0o777) !== file.mode) {

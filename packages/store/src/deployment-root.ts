@@ -5,7 +5,8 @@ import {
   mapLimit, manifestLoss, manifestLossError, MANIFEST_FILE, OcmError, parseManifest, preloadHandlebars, renderDeployment, serializeManifest,
   type Manifest, type Rendered,
 } from '@ocm/core';
-import { readIfExists, writeAtomic } from './atomic-write.js';
+import { writeDurable } from '@ocm/fs';
+import { readIfExists } from './read-if-exists.js';
 import { applyRendered, diffRendered, type FileChange, type StaleFile } from './apply-files.js';
 import { appendAudit, type AuditEntry } from './audit-log.js';
 import { rootFsError } from './fs-errors.js';
@@ -131,7 +132,7 @@ export class DeploymentRoot {
     try {
       const text = serializeManifest(manifest);
       await recordKnownUsers(this.path, manifest.users.map((u) => u.name));
-      await writeAtomic(this.manifestPath, text, { mode: 0o600 });
+      await writeDurable(this.manifestPath, text, { mode: 0o600, followLink: true });
       await keepManifestBackup(this.path, text);
     } catch (error) {
       throw rootFsError(error, this.path, `write ${MANIFEST_FILE}`);

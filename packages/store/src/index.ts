@@ -1,7 +1,7 @@
 export { DeploymentRoot, type LoadedManifest } from './deployment-root.js';
 export { resolveRoot, DEFAULT_ROOT } from './root-path.js';
 export { withRootLock, withDirLock, isDirLocked, LOCK_NAME } from './root-lock.js';
-export { writeAtomic, readIfExists } from './atomic-write.js';
+export { readIfExists } from './read-if-exists.js';
 export { applyRendered, diffRendered, type FileChange, type StaleFile } from './apply-files.js';
 export { appendAudit, defaultActor, type AuditEntry } from './audit-log.js';
 export { loadTemplates } from './templates.js';

@@ -6,7 +6,8 @@
 //                   `ocm remove` took out is no longer listed (its tombstone),
 //                   so only a loss that did not come through ocm shows.
 import { MANIFEST_FILE } from '@ocm/core';
-import { readIfExists, writeAtomicNoFollow } from './atomic-write.js';
+import { writeDurable } from '@ocm/fs';
+import { readIfExists } from './read-if-exists.js';
 
 export const MANIFEST_BACKUP_FILE = `${MANIFEST_FILE}.bak`;
 export const KNOWN_USERS_FILE = `${MANIFEST_FILE}.users`;
@@ -26,12 +27,12 @@ export async function readKnownUsers(root: string): Promise<string[] | undefined
 }
 
 export async function recordKnownUsers(root: string, names: readonly string[]): Promise<void> {
-  await writeAtomicNoFollow(`${root}/${KNOWN_USERS_FILE}`, `${JSON.stringify({ users: names })}\n`, 0o600);
+  await writeDurable(`${root}/${KNOWN_USERS_FILE}`, `${JSON.stringify({ users: names })}\n`, { mode: 0o600 });
 }
 
 /** Keep a manifest ocm wrote or acted on as ocm.yaml.bak (0600, like ocm.yaml), never through a link. */
 export async function keepManifestBackup(root: string, text: string): Promise<void> {
-  await writeAtomicNoFollow(`${root}/${MANIFEST_BACKUP_FILE}`, text, 0o600);
+  await writeDurable(`${root}/${MANIFEST_BACKUP_FILE}`, text, { mode: 0o600 });
 }
 
 export function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { DestinationStream } from 'pino';
 import { OcmError, quote } from '@ocm/core';
-import { ensureAdminToken, writeAtomic } from '@ocm/store';
+import { writeDurable } from '@ocm/fs';
+import { ensureAdminToken } from '@ocm/store';
 import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
 import { favourMemoryOverSpeed } from '../heap-policy.js';
@@ -84,7 +85,7 @@ export function registerDaemonCommands(program: Command, io: Io): void {
       await ensureAdminToken(ctx.root.path);
       try {
         await mkdir(dirname(opts.unitFile), { recursive: true });
-        await writeAtomic(opts.unitFile, unit, { mode: 0o644 });
+        await writeDurable(opts.unitFile, unit, { mode: 0o644, followLink: true });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? String(error);
         throw new OcmError('OCM_E_USAGE', `cannot write ${opts.unitFile} (${code})`, { cause: error, hint: 'run it as root, or use --print and install the unit yourself' });

@@ -1,0 +1,1 @@
+export { writeDurable, fsyncDir, type DurableWriteOptions } from './durable-write.js';
