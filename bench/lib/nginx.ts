@@ -53,13 +53,66 @@ export async function startNginx(dir: string, root: string, options: { renderedP
     }
     confDir = copy;
   }
+  return launch(dir, mainConfig(dir, join(confDir, '*.conf'), options.workers), options.port, options.workers);
+}
+
+async function launch(dir: string, config: string, port: number, workers: string): Promise<Nginx> {
   const configPath = join(dir, 'nginx.conf');
-  writeFileSync(configPath, mainConfig(dir, join(confDir, '*.conf'), options.workers));
-  const service = await startService(`nginx (${options.workers} workers, :${options.port})`, 'nginx', ['-c', configPath, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], {
+  writeFileSync(configPath, config);
+  const service = await startService(`nginx (${workers} workers, :${port})`, 'nginx', ['-c', configPath, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], {
     logFile: join(dir, 'stdout.log'),
-    ready: async () => (await listening(options.port)) && readFileSync(join(dir, 'nginx.pid'), 'utf8').trim() !== '',
+    ready: async () => (await listening(port)) && readFileSync(join(dir, 'nginx.pid'), 'utf8').trim() !== '',
     stopSignal: 'SIGQUIT',
     timeoutMs: 15_000,
   });
-  return { ...service, port: options.port, workers: options.workers };
+  return { ...service, port, workers };
+}
+
+/**
+ * What an admin gets from a tuning guide for one upstream: a pool of idle
+ * connections (keepalive 64), HTTP/1.1 and an empty Connection header towards
+ * it, and the headers the gateway needs. Same main settings as the rendered
+ * side (1 worker here, access_log off, worker_connections 1024).
+ */
+export function tunedServerConfig(options: { port: number; upstreamPort: number; host: string }): string {
+  return `upstream tuned_gateway {
+    server 127.0.0.1:${options.upstreamPort};
+    keepalive 64;
+}
+
+server {
+    listen 127.0.0.1:${options.port};
+    server_name ${options.host};
+
+    location / {
+        proxy_pass http://tuned_gateway;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }
+}
+`;
+}
+
+/** nginx with tunedServerConfig() as its only server, 1 worker. */
+export async function startTunedNginx(dir: string, options: { port: number; upstreamPort: number; host: string }): Promise<Nginx> {
+  mkdirSync(join(dir, 'temp'), { recursive: true });
+  const serverPath = join(dir, 'tuned.conf');
+  writeFileSync(serverPath, tunedServerConfig(options));
+  return launch(dir, mainConfig(dir, serverPath, '1'), options.port, '1');
+}
+
+/** The files an nginx started here reads: its main config and every conf it includes, by path. */
+export function nginxConfigFiles(dir: string): Record<string, string> {
+  const main = readFileSync(join(dir, 'nginx.conf'), 'utf8');
+  const files: Record<string, string> = { [join(dir, 'nginx.conf')]: main };
+  for (const m of main.matchAll(/^\s*include (\S+);$/gm)) {
+    const pattern = m[1] as string;
+    const folder = pattern.endsWith('/*.conf') ? pattern.slice(0, -'/*.conf'.length) : undefined;
+    const paths = folder === undefined ? [pattern] : readdirSync(folder).filter((f) => f.endsWith('.conf')).sort().map((f) => join(folder, f));
+    for (const path of paths) files[path] = readFileSync(path, 'utf8');
+  }
+  return files;
 }

@@ -111,6 +111,15 @@ export function mergedEnv(manifest: Manifest, name: string): Record<string, stri
   return { ...manifest.settings.env, ...(user?.env ?? {}) };
 }
 
+/**
+ * The nginx upstream of one user: `ocm_<project>_<user>`, hyphens as
+ * underscores. Projects (letters and digits, distinct per root) and user
+ * names (no underscores) keep it unique across users and roots.
+ */
+export function nginxUpstreamName(project: string, user: string): string {
+  return `ocm_${project}_${user.replaceAll('-', '_')}`;
+}
+
 export function renderDeployment(manifest: Manifest, input: RenderInput): Rendered {
   const t = compile(input.templates);
   const envFiles = new Map<string, string>();
@@ -133,7 +142,8 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   ];
   for (const user of plan.users) {
     files.push({ path: `users/${user.name}/env`, mode: 0o600, content: envFiles.get(user.name) as string });
-    files.push({ path: `nginx/${user.name}.conf`, mode: 0o644, content: t.nginxServer({ ...nginxView, name: user.name, host: user.host, port: user.container.hostPort }) });
+    const upstream = nginxUpstreamName(settings.project, user.name);
+    files.push({ path: `nginx/${user.name}.conf`, mode: 0o644, content: t.nginxServer({ ...nginxView, name: user.name, host: user.host, port: user.container.hostPort, upstream }) });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { plan, files };

@@ -64,11 +64,12 @@ const NGINX_LINE = [
   /^ssl_certificate(?:_key)? \/[^\s;{}'"]*;$/,
   /^add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;$/,
   /^client_max_body_size 50m;$/,
-  /^proxy_pass http:\/\/127\.0\.0\.1:\d{1,5};$/,
+  /^upstream ocm_[a-z][a-z0-9]*_[a-z][a-z0-9_]* \{$/, /^server 127\.0\.0\.1:\d{1,5};$/, /^keepalive 64;$/, /^keepalive_timeout 4s;$/,
+  /^proxy_pass http:\/\/ocm_[a-z][a-z0-9]*_[a-z][a-z0-9_]*;$/,
   /^proxy_http_version 1\.1;$/,
   /^proxy_set_header (?:Host \$host|X-Forwarded-For \$(?:remote_addr|ocm_forwarded_for)|X-Forwarded-Proto \$scheme|X-Forwarded-Host \$host|Upgrade \$http_upgrade|Connection \$ocm_connection_upgrade);$/,
   /^proxy_(?:read|send)_timeout 3600s;$/, /^proxy_(?:request_)?buffering off;$/,
-  /^map \$http_upgrade \$ocm_connection_upgrade \{$/, /^default upgrade;$/, /^'' +close;$/,
+  /^map \$http_upgrade \$ocm_connection_upgrade \{$/, /^default upgrade;$/, /^'' +"";$/,
   // Loopback clients are forwarded as a non-loopback address of the host (the gateway refuses a loopback one).
   /^map \$remote_addr \$ocm_forwarded_for \{$/, /^~\^127\\\. +"\d{1,3}(?:\.\d{1,3}){3}";$/, /^"::1" +"\d{1,3}(?:\.\d{1,3}){3}";$/, /^default +\$remote_addr;$/,
 ];
@@ -108,8 +109,12 @@ export function checkRendered(manifest: Manifest, rendered: Rendered, tokens: Re
     checkNginx(conf.path, conf.content);
     const names = conf.content.match(/server_name ([^;]+);/g) ?? [];
     assert.ok(names.length >= 1 && names.every((n) => n === `server_name ${user.name}.${manifest.settings.domain};`), `${conf.path}: ${names.join(' ')}`);
+    const upstream = `ocm_${manifest.settings.project}_${user.name.replaceAll('-', '_')}`;
     const passes = conf.content.match(/proxy_pass [^;]+;/g) ?? [];
-    assert.deepEqual(passes, [`proxy_pass http://127.0.0.1:${user.port};`]);
+    assert.deepEqual(passes, [`proxy_pass http://${upstream};`]);
+    const servers = conf.content.match(/^\s*server 127\.0\.0\.1:\d+;$/gm) ?? [];
+    assert.deepEqual(servers.map((l) => l.trim()), [`server 127.0.0.1:${user.port};`]);
+    assert.ok(conf.content.includes(`upstream ${upstream} {`), `${conf.path}: upstream ${upstream}`);
     const env = byPath.get(`users/${user.name}/env`);
     assert.ok(env !== undefined);
     assert.equal(env.mode, 0o600);
