@@ -44,7 +44,7 @@ async function thaw(opts: BackupProcessOptions, users: readonly string[]): Promi
   for (const user of users) {
     const name = containerName(manifest, user);
     try {
-      if ((await opts.engine.inspect(name)).State.Paused) {
+      if ((await opts.engine.find(name))?.state === 'paused') {
         await opts.engine.unpause(name);
         opts.logger.warn({ user }, 'thawed a user left paused by a killed backup');
       }

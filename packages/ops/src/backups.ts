@@ -50,19 +50,11 @@ const LAST_RESULT = '.last-result.json';
 
 /** Docker-backed control of one user's container for the consistency guard. */
 export function containerControl(engine: ContainerEngine, container: string): ContainerControl {
-  const inspect = async () => {
-    try {
-      return await engine.inspect(container);
-    } catch (error) {
-      if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return undefined;
-      throw error;
-    }
-  };
   return {
-    isRunning: async () => (await inspect())?.State.Status === 'running',
+    isRunning: async () => (await engine.find(container))?.state === 'running',
     runToken: async () => {
-      const info = await inspect();
-      return info === undefined ? 'missing' : `${info.Id} ${info.State.Status} ${info.State.StartedAt} ${info.RestartCount}`;
+      const info = await engine.find(container);
+      return info === undefined ? 'missing' : `${info.id} ${info.state} ${info.startedAt} ${info.restartCount}`;
     },
     pause: () => engine.pause(container),
     unpause: () => engine.unpause(container),

@@ -94,7 +94,7 @@ async function thawAbandoned(ctx: RuntimeContext, actual: ObservedContainer[]): 
     while (Date.now() < deadline && (await isDirLocked(`${ctx.root.path}/backups/${c.user}`, '.backup.lock'))) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if ((await ctx.engine.inspect(c.name)).State.Status !== 'paused') continue;
+    if ((await ctx.engine.find(c.name))?.state !== 'paused') continue;
     if (await isDirLocked(`${ctx.root.path}/backups/${c.user}`, '.backup.lock')) continue;
     await ctx.engine.unpause(c.name);
     c.state = 'running';
