@@ -6,6 +6,7 @@ import { OcmError, quote } from './errors.js';
 import type { Manifest, User } from './manifest-schema.js';
 import { parseSize } from './sizes.js';
 import { subnetFor } from './network.js';
+import { rootLayout } from './root-layout.js';
 import {
   GATEWAY_COMMAND, GATEWAY_PORT, HEALTHCHECK_TEST, STATE_TARGET, CONFIG_TARGET, pinnedEnv,
 } from './gateway-profile.js';
@@ -57,7 +58,7 @@ export function containerName(manifest: Manifest, name: string): string {
 }
 
 export function userDir(root: string, name: string): string {
-  return `${root}/users/${name}`;
+  return rootLayout(root).user(name).dir;
 }
 
 /** The user's own bridge network: a fixed /28 of the pool, indexed by the port offset. */
@@ -69,7 +70,7 @@ export function userNetwork(manifest: Manifest, user: User, labels: Record<strin
 function containerFor(manifest: Manifest, user: User, root: string, labels: Record<string, string>): ContainerSpec {
   const { settings } = manifest;
   const limits = effectiveLimits(manifest, user);
-  const dir = userDir(root, user.name);
+  const paths = rootLayout(root).user(user.name);
   return {
     name: containerName(manifest, user.name),
     hostname: user.name,
@@ -77,10 +78,10 @@ function containerFor(manifest: Manifest, user: User, root: string, labels: Reco
     command: [...GATEWAY_COMMAND],
     user: `${settings.gateway.uid}:${settings.gateway.gid}`,
     env: pinnedEnv(settings.timezone),
-    envFile: `${dir}/env`,
+    envFile: paths.env,
     mounts: [
-      { source: `${dir}/state`, target: STATE_TARGET, readOnly: false },
-      { source: `${dir}/config`, target: CONFIG_TARGET, readOnly: false },
+      { source: paths.state, target: STATE_TARGET, readOnly: false },
+      { source: paths.config, target: CONFIG_TARGET, readOnly: false },
     ],
     containerPort: GATEWAY_PORT,
     hostPort: user.port,

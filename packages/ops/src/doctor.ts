@@ -1,7 +1,7 @@
 // `ocm doctor`: check what is really on the host against what ocm.yaml says,
 // and give a fix for every finding.
 import { stat } from 'node:fs/promises';
-import { OcmError, type Manifest, type UserDeployment } from '@ocm/core';
+import { OcmError, rootLayout, type Manifest, type UserDeployment } from '@ocm/core';
 import type { ContainerEngine } from '@ocm/engine';
 import { probeUsable, usableFix } from './usable.js';
 import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, type PolicyContext } from './network-policy.js';
@@ -35,8 +35,9 @@ async function modeOf(path: string): Promise<{ mode: number; uid: number; gid: n
 async function fileChecks(root: string, manifest: Manifest, user: UserDeployment): Promise<Finding[]> {
   const out: Finding[] = [];
   const { uid, gid } = manifest.settings.gateway;
-  for (const dir of ['state', 'config']) {
-    const path = `${root}/users/${user.name}/${dir}`;
+  const paths = rootLayout(root).user(user.name);
+  for (const dir of ['state', 'config'] as const) {
+    const path = paths[dir];
     const m = await modeOf(path);
     const ok = m !== undefined && m.mode === 0o700 && m.uid === uid && m.gid === gid;
     out.push({
@@ -45,7 +46,7 @@ async function fileChecks(root: string, manifest: Manifest, user: UserDeployment
       ...(ok ? {} : { fix: m === undefined ? 'run `ocm render`' : `chown ${uid}:${gid} ${path} && chmod 700 ${path}` }),
     });
   }
-  const env = `${root}/users/${user.name}/env`;
+  const env = paths.env;
   const e = await modeOf(env);
   out.push({
     scope: user.name, check: 'env-file', ok: e?.mode === 0o600,

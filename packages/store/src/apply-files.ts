@@ -2,7 +2,7 @@
 // create user dirs with the gateway's owner and mode, merge openclaw.json.
 // Inside users/<name> everything goes through user-trees (no-follow handles).
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { CONFIG_FILE, mapLimit, type Rendered } from '@ocm/core';
+import { CONFIG_FILE, mapLimit, rootLayout, type Rendered } from '@ocm/core';
 import { writeDurable } from '@ocm/fs';
 import { readIfExists } from './read-if-exists.js';
 import { ensureUserDir, mergeUserConfig } from './user-trees.js';
@@ -25,12 +25,13 @@ const MANAGED_MARKER = '# managed by ocm';
 const PARALLEL = 16;
 
 export async function applyRendered(root: string, rendered: Rendered): Promise<FileChange[]> {
+  const layout = rootLayout(root);
   await mkdir(`${root}/nginx`, { recursive: true });
-  await mkdir(`${root}/backups`, { recursive: true, mode: 0o700 });
+  await mkdir(layout.backups, { recursive: true, mode: 0o700 });
   const dirChanges = await mapLimit(rendered.plan.users, PARALLEL, async (user) => {
     const out: FileChange[] = [];
     // In order within a user: the user's own directory before the trees inside it.
-    await mkdir(`${root}/users`, { recursive: true, mode: 0o755 });
+    await mkdir(layout.users, { recursive: true, mode: 0o755 });
     for (const [i, dir] of user.dirs.entries()) {
       const recovered = await recoverAside(dir.path);
       if (recovered !== undefined) out.push({ path: `users/${user.name}/${recovered}`, change: 'recovered' });
