@@ -151,7 +151,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   const schedule = (manifest: Manifest): BackupScheduler | undefined => {
     try {
       return startBackupSchedule({
-        ctx: runtime('schedule'), manifest, lane, logger: backupLog, run: runBackups,
+        manifest, lane, logger: backupLog, run: runBackups,
         ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
         ...(options.backupRetryDelayMs === undefined ? {} : { retryDelayMs: options.backupRetryDelayMs }),
       });

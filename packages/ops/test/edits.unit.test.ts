@@ -2,12 +2,12 @@
 // in-memory Docker and firewall: what runs, what is recorded in ocm.yaml and
 // what the firewall holds after each, including a change Docker refuses.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DeploymentRoot } from '@ocm/store';
-import { addUser, backupUsers, convergeEdit, removeUser, setUser, up, userToken, initRoot, type RuntimeContext } from '../src/index.js';
+import { addUser, backupUsers, convergeEdit, initRoot, lastBackupResult, removeUser, setUser, up, userToken, type RuntimeContext } from '../src/index.js';
 import { FakeEngine, FakeIptables } from './fakes.js';
 
 interface Fixture { ctx: RuntimeContext; engine: FakeEngine; firewall: FakeIptables; root: string }
@@ -110,10 +110,41 @@ test('remove takes the container and network away, and with the last user the wh
 test('a backup holds the gateway still and lets it go, writing only under backups/', async (t) => {
   const f = await fixture(t);
   await add(f, 'alice');
+  // A drifted file stays drifted: a backup reads ocm.yaml and renders nothing.
+  const compose = `${f.root}/docker-compose.yml`;
+  writeFileSync(compose, `${readFileSync(compose, 'utf8')}# hand edit\n`);
   f.engine.calls.length = 0;
   const [outcome] = await backupUsers(f.ctx, ['alice']);
   assert.equal(outcome?.ok, true, outcome?.error?.message);
   assert.deepEqual(f.engine.calls, ['pause ocm-alice', 'unpause ocm-alice']);
   assert.equal(f.engine.state('ocm-alice'), 'running');
   assert.match(outcome.archive ?? '', new RegExp(`^${f.root}/backups/alice/alice-.*\\.tar\\.gz$`));
+  assert.match(readFileSync(compose, 'utf8'), /# hand edit\n$/);
+  assert.deepEqual(lastLines(`${f.root}/audit.log`).map((l) => l.action), ['backup']);
 });
+
+test('a scheduled run retries a failed user once after the pause; a manual one reports at once', async (t) => {
+  const f = await fixture(t);
+  await add(f, 'alice');
+  f.engine.calls.length = 0;
+  f.engine.failPauses = 1;
+  const [manual] = await backupUsers(f.ctx, ['alice']);
+  assert.equal(manual?.ok, false);
+  assert.equal(manual?.attempts, 1);
+  assert.match(manual?.error?.message ?? '', /unable to freeze/);
+
+  f.engine.failPauses = 1;
+  const [scheduled] = await backupUsers(f.ctx, [], { scheduled: true, retryDelayMs: 10 });
+  assert.equal(scheduled?.ok, true, scheduled?.error?.message);
+  assert.equal(scheduled?.attempts, 2);
+  assert.equal(scheduled?.kind, 'scheduled');
+  assert.deepEqual(await lastBackupResult(f.root, 'alice'), scheduled, 'the outcome status shows is the one on disk');
+  await assert.rejects(backupUsers(f.ctx, ['nobody']), { code: 'OCM_E_USER_UNKNOWN' });
+});
+
+/** The audit lines written after the last `up` (the edits before it are not this test's subject). */
+function lastLines(path: string): Array<{ action: string }> {
+  const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string });
+  const from = lines.map((l) => l.action).lastIndexOf('up');
+  return lines.slice(from + 1);
+}

@@ -21,6 +21,8 @@ export class FakeEngine implements ContainerEngine {
   readonly calls: string[] = [];
   /** Makes Docker refuse a create (e.g. a memory limit it cannot give); the message is Docker's. */
   refuseCreate: ((spec: ContainerSpec) => string | undefined) | undefined;
+  /** This many pauses fail (the cgroup freezer timing out on a busy host), then they work again. */
+  failPauses = 0;
   capacityOf: HostCapacity = { cpus: 4, memoryBytes: 16 * 1024 ** 3 };
   private nextId = 1;
 
@@ -63,7 +65,14 @@ export class FakeEngine implements ContainerEngine {
   start(name: string): Promise<void> { return this.set(name, 'start', 'running'); }
   stop(name: string): Promise<void> { return this.set(name, 'stop', 'exited'); }
   restart(name: string): Promise<void> { return this.set(name, 'restart', 'running'); }
-  pause(name: string): Promise<void> { return this.set(name, 'pause', 'paused'); }
+  pause(name: string): Promise<void> {
+    if (this.failPauses > 0) {
+      this.failPauses -= 1;
+      this.calls.push(`pause-failed ${name}`);
+      return Promise.reject(new OcmError('OCM_E_DOCKER_FAILED', `Cannot pause container ${name}: unable to freeze`));
+    }
+    return this.set(name, 'pause', 'paused');
+  }
   unpause(name: string): Promise<void> { return this.set(name, 'unpause', 'running'); }
 
   remove(name: string): Promise<void> {
