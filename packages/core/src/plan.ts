@@ -57,6 +57,11 @@ export function containerName(manifest: Manifest, name: string): string {
   return `${manifest.settings.project}-${name}`;
 }
 
+/** "uid:gid" the gateways run as. */
+export function gatewayUser(manifest: Manifest): string {
+  return `${manifest.settings.gateway.uid}:${manifest.settings.gateway.gid}`;
+}
+
 export function userDir(root: string, name: string): string {
   return rootLayout(root).user(name).dir;
 }
@@ -76,7 +81,7 @@ function containerFor(manifest: Manifest, user: User, root: string, labels: Reco
     hostname: user.name,
     image: user.image ?? settings.image,
     command: [...GATEWAY_COMMAND],
-    user: `${settings.gateway.uid}:${settings.gateway.gid}`,
+    user: gatewayUser(manifest),
     env: pinnedEnv(settings.timezone),
     envFile: paths.env,
     mounts: [

@@ -1,7 +1,7 @@
-// The deployment root's tree, built in one place.
+// The deployment root's tree, built in one place, and the one marker of the files ocm owns.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planDeployment, rootLayout, validateManifest } from '@ocm/core';
+import { MANAGED_MARKER, isManagedContent, planDeployment, rootLayout, validateManifest } from '@ocm/core';
 
 test('rootLayout names every path of the tree, and the plan mounts the same ones', () => {
   const layout = rootLayout('/opt/ocm');
@@ -17,4 +17,16 @@ test('rootLayout names every path of the tree, and the plan mounts the same ones
   const [user] = planDeployment(manifest, { root: '/opt/ocm', envFiles: new Map() }).users;
   assert.equal(user?.container.envFile, alice.env);
   assert.deepEqual(user?.container.mounts.map((m) => m.source), [alice.state, alice.config]);
+});
+
+test('one managed-file marker: the marker line alone or with a description, nothing that only looks like it', () => {
+  assert.equal(isManagedContent(`${MANAGED_MARKER}\nserver {}\n`), true);
+  assert.equal(isManagedContent(`${MANAGED_MARKER}: alice's gateway\n`), true);
+  assert.equal(isManagedContent(MANAGED_MARKER), true);
+  assert.equal(isManagedContent(Buffer.from(`${MANAGED_MARKER} by hand\n`)), true);
+  assert.equal(isManagedContent(`${MANAGED_MARKER}-not\n`), false);
+  assert.equal(isManagedContent(`${MANAGED_MARKER}x: mine\n`), false);
+  assert.equal(isManagedContent(` ${MANAGED_MARKER}\n`), false);
+  assert.equal(isManagedContent('server { listen 80; }\n'), false);
+  assert.equal(isManagedContent(''), false);
 });

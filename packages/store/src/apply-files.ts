@@ -2,7 +2,7 @@
 // create user dirs with the gateway's owner and mode, merge openclaw.json.
 // Inside users/<name> everything goes through user-trees (no-follow handles).
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { CONFIG_FILE, mapLimit, rootLayout, type Rendered } from '@ocm/core';
+import { CONFIG_FILE, isManagedContent, mapLimit, rootLayout, type Rendered } from '@ocm/core';
 import { writeDurable } from '@ocm/fs';
 import { readIfExists } from './read-if-exists.js';
 import { ensureUserDir, mergeUserConfig } from './user-trees.js';
@@ -15,7 +15,6 @@ export interface FileChange {
 }
 
 const isRoot = (): boolean => process.getuid?.() === 0;
-const MANAGED_MARKER = '# managed by ocm';
 
 /**
  * Files and directories at once, this many: a no-op `ocm up` of 50 users
@@ -101,7 +100,7 @@ async function removeStaleNginx(root: string, rendered: Rendered): Promise<FileC
     const rel = `nginx/${entry}`;
     if (!entry.endsWith('.conf') || wanted.has(rel)) continue;
     const text = await readIfExists(`${root}/${rel}`);
-    if (text?.startsWith(MANAGED_MARKER) === true) {
+    if (text !== undefined && isManagedContent(text)) {
       await rm(`${root}/${rel}`, { force: true });
       removed.push({ path: rel, change: 'removed' });
     }
@@ -124,7 +123,7 @@ export async function diffRendered(root: string, rendered: Rendered): Promise<St
   const entries = await readdir(`${root}/nginx`).catch(() => [] as string[]);
   for (const entry of entries) {
     const rel = `nginx/${entry}`;
-    if (entry.endsWith('.conf') && !wanted.has(rel) && (await readIfExists(`${root}/${rel}`))?.startsWith(MANAGED_MARKER) === true) {
+    if (entry.endsWith('.conf') && !wanted.has(rel) && isManagedContent((await readIfExists(`${root}/${rel}`)) ?? '')) {
       stale.push({ path: rel, problem: 'extra' });
     }
   }
