@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { createAcmeIssuer, createCertManager, createCertStore, createChallengeTable, createSniTable, type Issuer } from '@ocm/acme';
 import { createEmbeddedProxy, StaticRouteTable, type Route } from '@ocm/proxy';
-import { startPebble } from './support/pebble.js';
+import { servedSerial, startPebble } from './support/pebble.js';
 import { startFakeGateway, type FakeGateway } from '../packages/proxy/test/fake-gateway.js';
 import { httpGet, openWs } from '../packages/proxy/test/clients.js';
 
@@ -29,15 +29,6 @@ async function opensslVerifies(port: number, servername: string, rootFile: strin
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 0, `openssl s_client for ${servername}:\n${out}`);
   return out;
-}
-
-/** The serial of the certificate served for a name, checked by node against the root. */
-async function servedSerial(port: number, servername: string, ca: Buffer): Promise<string> {
-  const socket = connect({ host: '127.0.0.1', port, servername, ca });
-  await once(socket, 'secureConnect');
-  const serial = socket.getPeerCertificate().serialNumber;
-  socket.destroy();
-  return serial;
 }
 
 async function handshakeFails(port: number, servername: string, ca: Buffer): Promise<string> {

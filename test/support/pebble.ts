@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, get } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { connect } from 'node:tls';
 import { freePort, type AfterHook } from './docker.js';
 
 export interface Pebble {
@@ -87,4 +89,13 @@ function fetchText(url: string, ca: Buffer): Promise<string> {
       res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: ${res.statusCode} ${body}`))));
     }).on('error', reject);
   });
+}
+
+/** The serial of the certificate served for a name, checked by node against the given root. */
+export async function servedSerial(port: number, servername: string, ca: Buffer): Promise<string> {
+  const socket = connect({ host: '127.0.0.1', port, servername, ca });
+  await once(socket, 'secureConnect');
+  const serial = socket.getPeerCertificate().serialNumber;
+  socket.destroy();
+  return serial;
 }

@@ -18,6 +18,8 @@ export interface CertManagerOptions {
   logger?: CertLogger;
   /** Called after a new certificate is on disk (hot-swap it into the proxy, reload nginx). */
   onCertificate?: (host: string, cert: StoredCert) => void | Promise<void>;
+  /** Called after every order, issued or failed (record the status). */
+  onSettled?: (status: HostStatus[]) => void | Promise<void>;
 }
 
 export interface HostStatus {
@@ -74,6 +76,11 @@ export function createCertManager(options: CertManagerOptions): CertManager {
       const message = acmeError(host, err).message;
       failures.set(host, { attempts: (previous?.attempts ?? 0) + 1, at: now(), message });
       options.logger?.warn({ host, err: message, attempts: (previous?.attempts ?? 0) + 1 }, 'certificate order failed');
+    }
+    try {
+      await options.onSettled?.(hosts.map(statusOf));
+    } catch (err) {
+      options.logger?.warn({ err: (err as Error).message }, 'certificate status not recorded');
     }
   }
 

@@ -5,3 +5,4 @@ export { createChallengeTable, CHALLENGE_PREFIX, type ChallengeTable } from './c
 export { createAcmeIssuer, type Issuer, type IssuerSettings } from './acme-issuer.js';
 export { createCertManager, type CertManager, type CertManagerOptions, type CertLogger, type HostStatus } from './cert-manager.js';
 export { createSniTable, type SniTable } from './sni-table.js';
+export { writeStatusFile, readStatusFile, statusFilePath, type StatusFile } from './status-file.js';
