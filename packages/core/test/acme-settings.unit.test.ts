@@ -12,11 +12,12 @@ test('acme defaults to the public directory and makes origins https on listenTls
   assert.equal(ownPorts(m).get(8443), 'settings.proxy.listenTls');
 });
 
-test('the default HTTPS port is left out of the origin; nginx mode uses httpsPort', () => {
+test('the default HTTPS port is left out of the origin', () => {
   assert.equal(userOrigin(parseManifest(acme('    listen: 0.0.0.0:80\n    listenTls: 0.0.0.0:443\n')), 'bob'), 'https://bob.your-ai.com');
-  const nginx = parseManifest(acme('    mode: nginx\n    nginx:\n      httpsPort: 8443\n'));
-  assert.equal(userOrigin(nginx, 'bob'), 'https://bob.your-ai.com:8443');
-  assert.equal(ownPorts(nginx).get(8443), 'settings.proxy.nginx.httpsPort');
+});
+
+test('nginx mode refuses ACME (not served there yet) rather than promising https origins', () => {
+  assert.throws(() => parseManifest(acme('    mode: nginx\n')), /settings\.tls\.acme: ACME certificates are served by the embedded proxy only so far/);
 });
 
 test('listenTls without certificates, or on the HTTP port, is refused in one line', () => {

@@ -133,7 +133,6 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   let nginx: NginxSync | undefined;
   const acmeLog = log.child({ component: 'acme' });
   const acme = mode === 'embedded' && acmeActive(initial.settings) ? createAcmeKeeper({ root: root.path, manifest: initial, logger: acmeLog }) : undefined;
-  if (mode === 'nginx' && acmeActive(initial.settings)) acmeLog.error('settings.tls.acme is served by the embedded proxy only for now; nginx mode needs settings.tls.certificate and key');
   if (mode === 'embedded') {
     const table = new StaticRouteTable();
     routes = new GatewayRoutes({ table, logger: proxyLog, now, ...(options.healthIntervalMs === undefined ? {} : { intervalMs: options.healthIntervalMs }) });

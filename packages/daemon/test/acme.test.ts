@@ -48,7 +48,10 @@ test('daemon: ACME certificates for users at start and added live, renewed throu
   const bob = await certified('bob.your-ai.com');
   assert.equal(await servedSerial(httpsPort, 'bob.your-ai.com', ca), bob.serial);
 
-  const status = (await (await fetch(`${admin}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { tls?: TlsHost[]; users: Array<{ name: string; url: string }> };
+  const status = (await (await fetch(`${admin}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { tls?: TlsHost[]; users: Array<{ name: string; url: string; health: string; healthDetail?: string }> };
+  const aliceStatus = status.users.find((u) => u.name === 'alice');
+  assert.equal(aliceStatus?.health, 'healthy', aliceStatus?.healthDetail);
+  assert.match(aliceStatus?.healthDetail ?? '', new RegExp(`through the proxy \\(https://127\\.0\\.0\\.1:${httpsPort}\\)`));
   assert.deepEqual(status.tls?.map((h) => h.host), ['alice.your-ai.com', 'bob.your-ai.com']);
   assert.equal(status.users.find((u) => u.name === 'alice')?.url, `https://alice.your-ai.com:${httpsPort}`);
 
