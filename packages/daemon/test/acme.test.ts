@@ -3,13 +3,36 @@
 // `ocm add bob` changes ocm.yaml (no restart), the status page and
 // /api/tls showing both, a forced renewal through the API, and `ocm tls`.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { chromium } from 'playwright-core';
 import { freePort } from '../../../test/support/docker.js';
 import { servedSerial, startPebble } from '../../../test/support/pebble.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { startDaemon } from './support/daemon.js';
 import { cli, makeRoot } from './support/root.js';
+
+/** Signs in to the status page in Chromium and reads one element's text. */
+async function statusPageShows(t: TestContext, admin: string, token: string, selector: string, text: RegExp): Promise<void> {
+  if (!existsSync(CHROMIUM)) return t.diagnostic(`no browser at ${CHROMIUM}: status page not checked`);
+  const profile = mkdtempSync(join(tmpdir(), 'ocm-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${admin}/`);
+    await page.fill('#token', token);
+    await Promise.all([page.waitForURL(`${admin}/`), page.click('button[type=submit]')]);
+    await page.waitForSelector(selector);
+    assert.match((await page.textContent(selector)) ?? '', text);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+const CHROMIUM = process.env.OCM_CHROMIUM ?? '/usr/bin/chromium';
 
 interface TlsHost { host: string; issuer?: string; serial?: string; daysLeft?: number; lastError?: string }
 
@@ -54,6 +77,8 @@ test('daemon: ACME certificates for users at start and added live, renewed throu
   assert.match(aliceStatus?.healthDetail ?? '', new RegExp(`through the proxy \\(https://127\\.0\\.0\\.1:${httpsPort}\\)`));
   assert.deepEqual(status.tls?.map((h) => h.host), ['alice.your-ai.com', 'bob.your-ai.com']);
   assert.equal(status.users.find((u) => u.name === 'alice')?.url, `https://alice.your-ai.com:${httpsPort}`);
+
+  await statusPageShows(t, admin, token, 'tr[data-user="alice"] small.cert', /^certificate \d+d left$/);
 
   const renewed = await api('/api/tls/renew', { names: ['alice'], force: true });
   assert.notEqual(renewed.hosts[0]?.serial, alice.serial);
