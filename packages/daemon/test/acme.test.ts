@@ -1,7 +1,8 @@
 // The daemon with settings.tls.acme against a real ACME CA (Pebble): alice's
 // certificate issued at start and served by SNI, bob's ordered as soon as
 // `ocm add bob` changes ocm.yaml (no restart), the status page and
-// /api/tls showing both, a forced renewal through the API, and `ocm tls`.
+// /api/tls showing both, a forced renewal through the API, `ocm tls`, and
+// bob's name served no more once he is removed.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,4 +87,10 @@ test('daemon: ACME certificates for users at start and added live, renewed throu
 
   const listed = JSON.parse(await cli(root, 'tls', '--json')) as { hosts: TlsHost[] };
   assert.deepEqual(listed.hosts.map((h) => [h.host, h.serial]), [['alice.your-ai.com', renewed.hosts[0]?.serial], ['bob.your-ai.com', bob.serial]]);
+
+  // bob removed: his name gets no certificate any more; alice is untouched.
+  await cli(root, 'remove', 'bob');
+  await waitFor(async () => (await api('/api/tls')).hosts.length === 1, { what: 'bob dropped from the certificates' });
+  await assert.rejects(servedSerial(httpsPort, 'bob.your-ai.com', ca));
+  assert.equal(await servedSerial(httpsPort, 'alice.your-ai.com', ca), renewed.hosts[0]?.serial);
 });
