@@ -1,16 +1,16 @@
 // The certificate manager against a real ACME CA (Pebble) answering HTTP-01
 // from the challenge table: issue, store 0600, verify the chain with openssl,
 // force a renewal, add a host live, and a CA that cannot be reached.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createAcmeIssuer, createCertManager, createCertStore, createChallengeTable, accountKeyPath, type StoredCert } from '@ocm/acme';
+import { createAcmeIssuer, createCertManager, createCertStore, createChallengeTable, accountKeyPath, type ChallengeTable, type StoredCert } from '@ocm/acme';
 import { startPebble } from '../../../test/support/pebble.js';
 
 const verify = (rootFile: string, chainFile: string): string => {
@@ -27,27 +27,33 @@ const verify = (rootFile: string, chainFile: string): string => {
   }
 };
 
-test('certificates from a real ACME CA: issued, stored 0600, verified, renewed, added live', async (t) => {
-  const challenges = createChallengeTable();
-  const requested: string[] = [];
-  const http = createServer((req, res) => {
-    requested.push(`${req.headers.host ?? ''}${req.url ?? ''}`);
-    const answer = challenges.answer(req.url ?? '');
-    res.writeHead(answer === undefined ? 404 : 200).end(answer ?? '');
-  }).listen(0, '127.0.0.1');
+/** An HTTP server for the CA's challenges, Pebble pointed at it, and a manager storing under a fresh root. */
+async function withPebble(t: TestContext, handler: RequestListener, challenges: ChallengeTable, onCertificate?: (host: string, cert: StoredCert) => void) {
+  const http = createServer(handler).listen(0, '127.0.0.1');
   await once(http, 'listening');
   t.after(() => http.close());
   const pebble = await startPebble(t, { httpPort: (http.address() as AddressInfo).port });
   const root = mkdtempSync(join(tmpdir(), 'ocm-acme-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const store = createCertStore(root);
-  const issued: Array<[string, StoredCert]> = [];
   const manager = createCertManager({
     store,
     issuer: createAcmeIssuer({ email: 'admin@your-ai.com', directory: pebble.directory, caFile: pebble.apiCaFile }, store, challenges),
-    onCertificate: (host, cert) => void issued.push([host, cert]),
+    ...(onCertificate === undefined ? {} : { onCertificate }),
   });
   t.after(() => manager.close());
+  return { pebble, root, store, manager };
+}
+
+test('certificates from a real ACME CA: issued, stored 0600, verified, renewed, added live', async (t) => {
+  const challenges = createChallengeTable();
+  const requested: string[] = [];
+  const issued: Array<[string, StoredCert]> = [];
+  const { pebble, root, store, manager } = await withPebble(t, (req, res) => {
+    requested.push(`${req.headers.host ?? ''}${req.url ?? ''}`);
+    const answer = challenges.answer(req.url ?? '');
+    res.writeHead(answer === undefined ? 404 : 200).end(answer ?? '');
+  }, challenges, (host, cert) => void issued.push([host, cert]));
 
   await manager.setHosts(['alice.your-ai.com']);
   await manager.idle();
@@ -112,4 +118,17 @@ test('an unreachable CA: a clear error per host, a retry time, and existing cert
   assert.equal(alice?.serial, before.serial, 'alice keeps her certificate');
   assert.equal(readFileSync(before.files.cert, 'utf8'), readFileSync(join(dir, 'cert.pem'), 'utf8'));
   assert.deepEqual(readdirSync(join(root, 'tls/acme/certs')), ['alice.your-ai.com'], 'nothing written for carol');
+});
+
+test('a CA that refuses the challenge: the reason recorded, nothing written, retried later', async (t) => {
+  // Answers every challenge with 404, as a host whose port 80 reaches something else would.
+  const { root, manager } = await withPebble(t, (_req, res) => void res.writeHead(404).end(), createChallengeTable());
+  await manager.setHosts(['dave.your-ai.com']);
+  await manager.idle();
+  const [dave] = manager.status();
+  assert.match(dave?.lastError ?? '', /^certificate for dave\.your-ai\.com: .*(unauthorized|invalid|404)/i);
+  assert.ok(!dave?.lastError?.includes('\n'), 'one line');
+  assert.ok(dave?.nextAttempt !== undefined);
+  assert.equal(manager.certificate('dave.your-ai.com'), undefined);
+  assert.deepEqual(readdirSync(join(root, 'tls/acme')), ['account.key'], 'only the account key, no half pair');
 });
