@@ -4,11 +4,12 @@
 // /api/tls showing both, a forced renewal through the API, `ocm tls`, and
 // bob's name served no more once he is removed.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, hasChromium } from '../../../test/support/browser.js';
 import { freePort } from '../../../test/support/docker.js';
 import { servedSerial, startPebble } from '../../../test/support/pebble.js';
 import { waitFor } from '../../../test/support/wait.js';
@@ -17,7 +18,7 @@ import { cli, makeRoot } from './support/root.js';
 
 /** Signs in to the status page in Chromium and reads one element's text. */
 async function statusPageShows(t: TestContext, admin: string, token: string, selector: string, text: RegExp): Promise<void> {
-  if (!existsSync(CHROMIUM)) return t.diagnostic(`no browser at ${CHROMIUM}: status page not checked`);
+  if (!hasChromium) return t.diagnostic(`no browser at ${CHROMIUM}: status page not checked`);
   const profile = mkdtempSync(join(tmpdir(), 'ocm-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] });
   try {
@@ -32,8 +33,6 @@ async function statusPageShows(t: TestContext, admin: string, token: string, sel
     rmSync(profile, { recursive: true, force: true });
   }
 }
-
-const CHROMIUM = process.env.OCM_CHROMIUM ?? '/usr/bin/chromium';
 
 interface TlsHost { host: string; issuer?: string; serial?: string; daysLeft?: number; lastError?: string }
 
