@@ -35,13 +35,19 @@ export function userHost(manifest: Manifest, name: string): string {
   return `${name}.${manifest.settings.domain}`;
 }
 
+/** Users are served over HTTPS: a certificate the admin brings, or ACME. */
+export function servesHttps(settings: Manifest['settings']): boolean {
+  return settings.tls.certificate !== undefined || settings.tls.acme !== undefined;
+}
+
 /** The origin a browser uses for a user: scheme, host and a non-default port. */
 export function userOrigin(manifest: Manifest, name: string): string {
   const { settings } = manifest;
-  const tls = settings.tls.certificate !== undefined;
+  const tls = servesHttps(settings);
   const scheme = tls ? 'https' : 'http';
+  const embeddedListen = (tls ? settings.proxy.listenTls : undefined) ?? settings.proxy.listen;
   const port = settings.proxy.publicPort ?? (settings.proxy.mode === 'embedded'
-    ? Number(settings.proxy.listen.slice(settings.proxy.listen.lastIndexOf(':') + 1))
+    ? Number(embeddedListen.slice(embeddedListen.lastIndexOf(':') + 1))
     : tls ? settings.proxy.nginx.httpsPort : settings.proxy.nginx.httpPort);
   const defaultPort = tls ? 443 : 80;
   return `${scheme}://${userHost(manifest, name)}${port === defaultPort ? '' : `:${port}`}`;

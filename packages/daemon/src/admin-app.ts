@@ -19,6 +19,7 @@ import { FailureLimiter } from './failure-limiter.js';
 import { registerPageRoutes } from './page-routes.js';
 import { SessionStore } from './sessions.js';
 import { statusReport, type StatusSources } from './status-report.js';
+import { registerTlsRoutes, type TlsControl } from './api-tls.js';
 
 export interface AdminAppOptions {
   root: DeploymentRoot;
@@ -33,6 +34,8 @@ export interface AdminAppOptions {
   status?: Omit<StatusSources, 'ctx' | 'now'>;
   /** Called after the API edited ocm.yaml. */
   edited?: () => void;
+  /** ACME certificates: GET /api/tls and POST /api/tls/renew (absent: 404). */
+  tls?: TlsControl;
   /** Requests per minute per client before 429 (default 600); failed tokens have their own, lower limit. */
   requestsPerMinute?: number;
 }
@@ -102,6 +105,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   });
   registerBackupRoutes(app, { ...deps, jobs: options.jobs });
   registerDeviceRoutes(app, deps);
+  if (options.tls !== undefined) registerTlsRoutes(app, options.tls);
   await app.ready();
   return app;
 }

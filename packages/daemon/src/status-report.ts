@@ -2,6 +2,7 @@
 // gateway, plus what only the daemon knows (route state, open WebSockets)
 // and each user's last backup with its age.
 import type { Manifest } from '@ocm/core';
+import type { HostStatus } from '@ocm/acme';
 import { lastBackupResult, listUsers, statusAll, type RuntimeContext, type UserStatus } from '@ocm/ops';
 
 export interface LastBackup {
@@ -27,6 +28,7 @@ export interface StatusReport {
   proxy: { mode: 'embedded' | 'nginx'; listen: string };
   backups: { schedule: string; timezone: string; running: boolean };
   users: UserReport[];
+  tls?: HostStatus[];
 }
 
 export interface StatusSources {
@@ -35,6 +37,8 @@ export interface StatusSources {
   routes?: () => ReadonlyMap<string, 'up' | 'down'>;
   webSockets?: () => ReadonlyMap<string, number>;
   backupRunning?: () => boolean;
+  /** ACME: each user host's certificate and last error. */
+  tls?: () => HostStatus[];
 }
 
 export async function statusReport(sources: StatusSources): Promise<StatusReport> {
@@ -59,6 +63,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
     proxy: proxyOf(manifest),
     backups: { schedule: manifest.settings.backup.schedule, timezone: manifest.settings.timezone, running: sources.backupRunning?.() ?? false },
     users,
+    ...(sources.tls === undefined ? {} : { tls: sources.tls() }),
   };
 }
 
