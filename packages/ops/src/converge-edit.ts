@@ -38,8 +38,11 @@ const dockerAway = (error: unknown): boolean => (error as OcmError).code === 'OC
 export async function convergeEdit(ctx: RuntimeContext, event: EditEvent, options: LifecycleOptions = {}): Promise<ConvergeReport> {
   const report: ConvergeReport = { outcomes: [], removed: [], notes: [], warnings: [] };
   if (event.kind === 'add' && !event.start) return report;
+  // While nobody of this root runs, the firewall is left as it is (as after
+  // `add --no-start`); with the last user gone, the whole policy goes.
   const policy = async (): Promise<void> => {
     const { manifest } = await ctx.root.load();
+    if (manifest.users.length > 0 && !(await hasContainers(ctx))) return;
     report.policy = await ensureNetworkPolicy(ctx, manifest);
     if (report.policy.warning !== undefined) report.warnings.push(report.policy.warning);
   };
@@ -50,17 +53,13 @@ export async function convergeEdit(ctx: RuntimeContext, event: EditEvent, option
       if (!dockerAway(error)) throw error;
       report.warnings.push(`Docker is not reachable; run \`ocm up\` later to remove ${event.name}'s container`);
     }
-    // Their rules go with them; with the last user, the whole policy goes.
-    // While nobody of this root runs, the firewall is left as it is.
-    const { manifest } = await ctx.root.load();
-    if (manifest.users.length === 0 || (await hasContainers(ctx))) await policy();
+    // Their rules go with them.
+    await policy();
     return report;
   }
   if ((event.kind === 'set' || event.kind === 'token') && !(await hasContainers(ctx, event.name))) {
-    // Nothing of this user runs, so nothing of theirs needs a rule; the
-    // policy is refreshed only when others run (as `add --no-start` leaves
-    // the firewall alone, so does a set before the first start).
-    if (await hasContainers(ctx)) await policy();
+    // Nothing of this user runs, so nothing of theirs needs a rule.
+    await policy();
     report.notes.push(`${event.name} has no container yet; \`ocm up ${event.name}\` starts one`);
     return report;
   }
