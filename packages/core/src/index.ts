@@ -11,7 +11,7 @@ export { subnetFor, SUBNET_SIZE, ipv4Range, cidrsOverlap } from './network.js';
 export * from './gateway-profile.js';
 export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js';
 export { parseDeviceList, deviceCommandError, DEVICE_ID_PATTERN, type DeviceList, type PendingDevice, type PairedDevice } from './devices.js';
-export { planDeployment, planUser, userLabels, userNetwork, userOrigin, userHost, userDir, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
+export { planDeployment, planUser, meteredProviders, userLabels, userNetwork, userOrigin, userHost, userDir, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
 export { mapLimit } from './map-limit.js';
 export { parseEgressEntry, formatEgressEntry, sameEgressEntry, egressEntryProblem, type EgressEntry } from './egress-entry.js';
