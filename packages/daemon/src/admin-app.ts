@@ -19,6 +19,8 @@ import { FailureLimiter } from './failure-limiter.js';
 import { registerPageRoutes } from './page-routes.js';
 import { SessionStore } from './sessions.js';
 import { statusReport, type StatusSources } from './status-report.js';
+import { registerUsageRoutes } from './api-usage.js';
+import type { UsageStore } from '@ocm/meter';
 
 export interface AdminAppOptions {
   root: DeploymentRoot;
@@ -33,6 +35,8 @@ export interface AdminAppOptions {
   status?: Omit<StatusSources, 'ctx' | 'now'>;
   /** Called after the API edited ocm.yaml. */
   edited?: () => void;
+  /** The model meter's usage store, when it runs. */
+  usage?: () => UsageStore | undefined;
   /** Requests per minute per client before 429 (default 600); failed tokens have their own, lower limit. */
   requestsPerMinute?: number;
 }
@@ -102,6 +106,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   });
   registerBackupRoutes(app, { ...deps, jobs: options.jobs });
   registerDeviceRoutes(app, deps);
+  registerUsageRoutes(app, options.usage ?? (() => undefined));
   await app.ready();
   return app;
 }

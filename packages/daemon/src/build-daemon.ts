@@ -19,6 +19,7 @@ import { ManifestWatcher } from './manifest-watcher.js';
 import { NginxSync } from './nginx-sync.js';
 import { PolicyKeeper } from './policy-keeper.js';
 import { SerialLane } from './serial-lane.js';
+import { MeterService } from './meter-service.js';
 
 export interface DaemonOptions {
   root: string | DeploymentRoot;
@@ -48,6 +49,8 @@ export interface DaemonOptions {
   backupCommand?: readonly string[];
   /** How often the network policy is re-checked and repaired (default 30 s). */
   policyIntervalMs?: number;
+  /** The model meter listens here instead of each user network's bridge address (tests). */
+  meterListen?: { host: string; port: number };
 }
 
 export interface ListenOverrides {
@@ -68,6 +71,8 @@ export interface Daemon {
   readonly scheduler: BackupScheduler | undefined;
   readonly routes: GatewayRoutes | undefined;
   readonly jobs: BackupJobs;
+  /** The model meter (listening once a provider is configured). */
+  readonly meter: MeterService;
   /** The manifest in force. */
   manifest(): Manifest;
   start(listen?: ListenOverrides): Promise<DaemonAddresses>;
@@ -122,6 +127,10 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     ? (names, runOptions) => backupUsers(runtime(runOptions?.scheduled === true ? 'schedule' : 'api'), names, { ...clock, ...runOptions })
     : backupProcess({ command: options.backupCommand, root: root.path, engine: options.engine, manifest: () => current, logger: backupLog });
   const jobs = new BackupJobs({ lane, now, run: (names) => runBackups(names) });
+  const meter = new MeterService({
+    root, manifest: () => current, logger: log.child({ component: 'meter' }),
+    ...(options.meterListen === undefined ? {} : { listenOverride: options.meterListen }),
+  });
 
   let proxy: EmbeddedProxy | undefined;
   let routes: GatewayRoutes | undefined;
@@ -169,6 +178,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       backupRunning: () => scheduler?.running === true,
     },
     edited: () => void watcher?.check(),
+    usage: () => meter.usage(),
   });
 
   async function apply(next: Manifest): Promise<void> {
@@ -185,6 +195,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     await nginx?.apply(next);
     await reloadTls(before, next);
     await policy.apply(next, 'manifest changed');
+    await meter.apply(next);
     const b = before.settings;
     const n = next.settings;
     if (b.backup.schedule !== n.backup.schedule || b.timezone !== n.timezone) {
@@ -224,6 +235,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       // Probe first, so the proxy does not answer 503 for healthy gateways in its first seconds.
       await routes?.start();
+      await meter.apply(current);
       if (nginx !== undefined) await nginx.apply(current);
       const addresses: Partial<DaemonAddresses> = {};
       if (proxy !== undefined) {
@@ -268,6 +280,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       await Promise.all([adminApp.close(), proxy?.close()]);
       await scheduler?.stop();
       await jobs.settle();
+      await meter.stop();
     })();
     return stopping;
   }
@@ -280,6 +293,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     routes,
     jobs,
+    meter,
     manifest: () => current,
     start,
     // SIGHUP: the manifest, and the certificate files read again (renewed in place, e.g. by certbot).

@@ -155,7 +155,11 @@ export function meterHandler(options: MeterOptions): (req: IncomingMessage, res:
 
 /** A meter server on one address (the daemon runs one per user network). */
 export function createMeterServer(options: MeterOptions): Server {
-  const server = createServer(meterHandler(options));
+  return serveMeter(meterHandler(options));
+}
+
+export function serveMeter(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server = createServer(handler);
   server.headersTimeout = 30_000;
   // Agent turns stream for minutes; the socket timeout, not a request one, bounds idleness.
   server.requestTimeout = 0;
