@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { meterKey, parseManifest, serializeManifest } from '@ocm/core';
+import { openUsageStore } from '@ocm/meter';
 import { ocm, snapshot, tempDir } from './helpers/cli.js';
 
 const ADMIN_KEY = 'sk-admin-never-in-a-container-0123456789';
@@ -57,4 +58,34 @@ test('budgets with ocm set, and openclaw.json pointing at the meter with the use
     assert.match(lines[1] ?? '', /^hint: /);
   }
   assert.deepEqual(snapshot(root), before, 'refusals leave the root byte-identical');
+});
+
+test('ocm usage: per user, day and model as a table, JSON or CSV; a bad date is refused', async (t) => {
+  const root = `${tempDir(t)}/root`;
+  assert.equal((await ocm(['init', '--domain', 'example.test'], { root })).code, 0);
+  let r = await ocm(['usage'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^no model usage since \d{4}-\d{2}-\d{2}$/m);
+  const store = openUsageStore(`${root}/usage.db`);
+  const call = { provider: 'openai', model: 'gpt-5', inputTokens: 800, cacheReadTokens: 200, outputTokens: 500, reasoningTokens: 0, costUsd: 0.006025 };
+  const today = new Date().toISOString().slice(0, 10);
+  store.record({ ...call, requestId: 'a', user: 'alice', at: Date.now(), day: today });
+  store.record({ ...call, requestId: 'b', user: 'alice', at: Date.now(), day: today });
+  store.record({ ...call, requestId: 'c', user: 'bob', at: Date.now(), day: today });
+  store.record({ ...call, requestId: 'old', user: 'alice', at: Date.parse('2026-01-02'), day: '2026-01-02' });
+  store.close();
+
+  r = await ocm(['usage', 'alice', '--json'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as Array<{ user: string; day: string; calls: number; totalTokens: number; costUsd: number }>;
+  assert.deepEqual(rows.map((x) => [x.user, x.day, x.calls, x.totalTokens]), [['alice', today, 2, 3000]]);
+  r = await ocm(['usage', '--csv', '--since', '2026-01-01'], { root });
+  assert.equal(r.stdout.trim().split('\n')[0], 'user,day,provider,model,calls,inputTokens,cacheReadTokens,outputTokens,totalTokens,costUsd');
+  assert.equal(r.stdout.trim().split('\n').length, 4);
+  r = await ocm(['usage'], { root });
+  assert.match(r.stdout, /^USER\s+DAY\s+MODEL/m);
+  assert.match(r.stdout, /^total: \$0\.0181 since/m);
+  r = await ocm(['usage', '--since', 'yesterday'], { root });
+  assert.notEqual(r.code, 0);
+  assert.equal(r.stderr.trim(), 'error: --since: "yesterday" is not a date\nhint: use YYYY-MM-DD, e.g. --since 2026-12-01');
 });

@@ -57,15 +57,19 @@ CREATE INDEX IF NOT EXISTS calls_user_at ON calls (user, at);
 CREATE INDEX IF NOT EXISTS calls_day ON calls (day);
 `;
 
-export function openUsageStore(file: string): UsageStore {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+/** `readonly`: for reports beside a running meter; the file must exist. */
+export function openUsageStore(file: string, options: { readonly?: boolean } = {}): UsageStore {
+  const readonly = options.readonly === true;
+  const db = new Database(file, { readonly, fileMustExist: readonly });
   db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
-  const insert = db.prepare(`INSERT OR IGNORE INTO calls VALUES (@requestId, @user, @provider, @model, @at, @day,
+  if (!readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(SCHEMA);
+  }
+  const insert = readonly ? undefined : db.prepare(`INSERT OR IGNORE INTO calls VALUES (@requestId, @user, @provider, @model, @at, @day,
     @inputTokens, @cacheReadTokens, @outputTokens, @reasoningTokens, @costUsd)`);
-  const record = db.transaction((call: CallRecord) => insert.run(call).changes === 1);
+  const record = db.transaction((call: CallRecord) => insert?.run(call).changes === 1);
   return {
     record: (call) => record(call),
     spent(users, from, to) {
