@@ -176,6 +176,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(routes === undefined ? {} : { routes: () => routes.states() }),
       ...(proxy === undefined ? {} : { webSockets: () => proxy.openWebSockets() }),
       backupRunning: () => scheduler?.running === true,
+      usage: () => meter.usage(),
     },
     edited: () => void watcher?.check(),
     usage: () => meter.usage(),

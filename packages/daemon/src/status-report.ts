@@ -3,6 +3,8 @@
 // and each user's last backup with its age.
 import type { Manifest } from '@ocm/core';
 import { lastBackupResult, listUsers, statusAll, type RuntimeContext, type UserStatus } from '@ocm/ops';
+import type { UsageStore } from '@ocm/meter';
+import { modelSpend, type ModelSpend } from './model-spend.js';
 
 export interface LastBackup {
   ok: boolean;
@@ -19,6 +21,8 @@ export interface UserReport extends UserStatus {
   route?: 'up' | 'down';
   webSockets?: number;
   lastBackup?: LastBackup;
+  /** Model spend against the user's budget, while the model meter runs. */
+  models?: ModelSpend;
 }
 
 export interface StatusReport {
@@ -35,6 +39,7 @@ export interface StatusSources {
   routes?: () => ReadonlyMap<string, 'up' | 'down'>;
   webSockets?: () => ReadonlyMap<string, number>;
   backupRunning?: () => boolean;
+  usage?: () => UsageStore | undefined;
 }
 
 export async function statusReport(sources: StatusSources): Promise<StatusReport> {
@@ -43,6 +48,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
   const now = sources.now();
   const routes = sources.routes?.();
   const sockets = sources.webSockets?.();
+  const usage = sources.usage?.();
   const users = await Promise.all(statuses.map(async (status): Promise<UserReport> => {
     const last = await lastBackupResult(sources.ctx.root.path, status.name);
     const route = routes?.get(status.name);
@@ -51,6 +57,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
       url: views.find((v) => v.name === status.name)?.url ?? '',
       ...(route === undefined ? {} : { route, webSockets: sockets?.get(status.name) ?? 0 }),
       ...(last === undefined ? {} : { lastBackup: lastBackupOf(last, now) }),
+      ...(usage === undefined ? {} : { models: modelSpend(manifest, usage, status.name, now) }),
     };
   }));
   return {

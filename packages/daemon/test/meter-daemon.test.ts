@@ -48,6 +48,11 @@ test('the daemon\'s meter: counted, reported by the admin API, capped with an au
   assert.equal(rows.length, 1);
   assert.equal(rows[0]?.calls, 2);
   assert.equal(rows[0]?.totalTokens, 3000);
+  const status = await (await fetch(`${running.admin}/api/status`, { headers: { authorization: `Bearer ${running.token}` } })).json() as { users: Array<{ name: string; models?: { todayUsd: number; monthUsd: number; dailyBudget?: number } }> };
+  const models = status.users.find((u) => u.name === 'alice')?.models;
+  assert.equal(models?.todayUsd.toFixed(9), (2 * COST).toFixed(9), 'the status report shows today\'s spend');
+  assert.equal(models?.monthUsd.toFixed(9), (2 * COST).toFixed(9));
+  assert.equal(models?.dailyBudget, COST * 1.5);
   const audit = readFileSync(`${root}/audit.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; target: string; details: { scope: string } });
   const caps = audit.filter((a) => a.action === 'budget.reached');
   assert.equal(caps.length, 1);
