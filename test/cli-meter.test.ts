@@ -40,6 +40,10 @@ test('budgets with ocm set, and openclaw.json pointing at the meter with the use
     assert.ok(!readFileSync(file, 'utf8').includes(ADMIN_KEY), `${file} holds no admin key`);
   }
 
+  r = await ocm(['show', 'alice'], { root });
+  assert.match(r.stdout, /^budget: {3}\$0\.5 a day, \$10 a month \(own\)$/m);
+  r = await ocm(['show', 'bob'], { root });
+  assert.match(r.stdout, /^budget: {3}\$2 a day \(default\)$/m);
   r = await ocm(['set', 'alice', '--no-budget'], { root });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8')).users[0]?.budget, undefined);

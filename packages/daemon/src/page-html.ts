@@ -114,7 +114,7 @@ const el = (tag, attrs, ...children) => {
 };
 const duration = (s) => s === undefined ? '\u2013' : s < 90 ? s + 's' : s < 5400 ? Math.round(s / 60) + 'm' : s < 172800 ? Math.round(s / 3600) + 'h' : Math.round(s / 86400) + 'd';
 const size = (b) => b >= 1073741824 ? (b / 1073741824).toFixed(1) + ' GiB' : Math.round(b / 1048576) + ' MiB';
-// Model spend against the budget, e.g. " · models $0.12 / $2.00 today, $1.50 / $30.00 month".
+// Model spend against the budget, e.g. " - models $0.12 / $2.00 today, $1.50 / $30.00 month".
 const usd = (n) => '$' + n.toFixed(2);
 const spend = (m) => !m ? '' : ' \u00b7 models ' + usd(m.todayUsd) + (m.dailyBudget === undefined ? '' : ' / ' + usd(m.dailyBudget)) + ' today, '
   + usd(m.monthUsd) + (m.monthlyBudget === undefined ? '' : ' / ' + usd(m.monthlyBudget)) + ' month' + (m.group ? ' (group ' + m.group + ')' : '');

@@ -3,7 +3,7 @@
 import {
   OcmError, allocatePort, assertEnvEntry, assertUserName, checkManifestRules, parseCpus, parsePids, parseSize,
   formatSize, userOrigin, effectiveLimits, isSecretKey, validateManifest,
-  formatEgressEntry, parseEgressEntry, canonicalJson, sameEgressEntry, userEgress, assertLimitsFitHost, parseUsd,
+  formatEgressEntry, parseEgressEntry, canonicalJson, sameEgressEntry, userEgress, assertLimitsFitHost, parseUsd, budgetLimits,
   type HostCapacity, type Manifest, type User, type UserEgress,
 } from '@ocm/core';
 import { keptUserState, purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
@@ -281,6 +281,14 @@ export interface UserView {
   env: Record<string, string>;
   /** The network policy in force for this user and their openings in it. */
   egress: UserEgress;
+  /** The model budget in force (own or default) and the group, once models are metered. */
+  budget?: { daily?: number; monthly?: number; own: boolean; group?: string };
+}
+
+function budgetView(manifest: Manifest, user: User): Pick<UserView, 'budget'> {
+  if (manifest.settings.models === undefined) return {};
+  const { own, group } = budgetLimits(manifest, user.name);
+  return { budget: { ...own, own: user.budget !== undefined, ...(group === undefined ? {} : { group: group.name }) } };
 }
 
 /** A user as shown by list/show and the API: secrets in env masked. */
@@ -289,7 +297,7 @@ export function viewUser(manifest: Manifest, user: User): UserView {
   const env = Object.fromEntries(Object.entries({ ...manifest.settings.env, ...user.env }).sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => [k, isSecretKey(k) ? `${v.slice(0, 3)}…(${v.length})` : v]));
   const overrides = (['cpus', 'memory', 'pids'] as const).filter((k) => user[k] !== undefined);
-  return { name: user.name, enabled: user.enabled, port: user.port, url: userOrigin(manifest, user.name), ...limits, overrides, env, egress: userEgress(manifest, user.name) };
+  return { name: user.name, enabled: user.enabled, port: user.port, url: userOrigin(manifest, user.name), ...limits, overrides, env, egress: userEgress(manifest, user.name), ...budgetView(manifest, user) };
 }
 
 export async function listUsers(ctx: OpsContext): Promise<UserView[]> {

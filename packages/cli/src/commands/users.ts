@@ -24,6 +24,11 @@ function limitOptions(cmd: Command): Command {
     .option('--pids <n>', 'process limit, e.g. 256');
 }
 
+function budgetText(b: NonNullable<UserView['budget']>): string {
+  const parts = [b.daily === undefined ? '' : `$${b.daily} a day`, b.monthly === undefined ? '' : `$${b.monthly} a month`].filter(Boolean);
+  return `${parts.length === 0 ? 'none' : parts.join(', ')}${b.own ? ' (own)' : ' (default)'}${b.group === undefined ? '' : `; group ${b.group}`}`;
+}
+
 function printUser(io: Io, user: UserView): void {
   io.out([
     `name:     ${user.name}`,
@@ -33,6 +38,7 @@ function printUser(io: Io, user: UserView): void {
     `limits:   ${user.cpus} cpus, ${user.memory} memory, ${user.pids} pids${user.overrides.length > 0 ? ` (own: ${user.overrides.join(', ')})` : ''}`,
     `env:      ${Object.keys(user.env).length === 0 ? '-' : Object.entries(user.env).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `network:  ${user.egress.mode === 'open' ? 'open (no policy)' : 'restricted: the Internet only'}${user.egress.allow.length === 0 ? '' : `; allowed: ${user.egress.allow.join(' ')}`}`,
+    ...(user.budget === undefined ? [] : [`budget:   ${budgetText(user.budget)}`]),
   ].join('\n'));
 }
 
