@@ -21,7 +21,7 @@ const BOB = '127.0.2.2';
 
 interface Setup { port: number; standIn: StandIn; store: UsageStore; config: MeterConfig; caps: string[] }
 
-async function setup(t: TestContext, limits: Partial<Record<string, BudgetLimits>> = {}, maxBodyBytes?: number): Promise<Setup> {
+async function setup(t: TestContext, limits: Partial<Record<string, BudgetLimits>> = {}, maxBodyBytes?: number, now?: () => number): Promise<Setup> {
   const standIn = await startStandIn();
   const dir = mkdtempSync(join(tmpdir(), 'ocm-meter-'));
   const store = openUsageStore(join(dir, 'usage.db'));
@@ -35,7 +35,7 @@ async function setup(t: TestContext, limits: Partial<Record<string, BudgetLimits
     users: new Map([['alice', { subnet: '127.0.1.0/28', limits: limits.alice ?? none }], ['bob', { subnet: '127.0.2.0/28', limits: limits.bob ?? none }]]),
   };
   const caps: string[] = [];
-  const server = createMeterServer({ config: () => config, secret: SECRET, store, maxBodyBytes, onCap: (user, d) => caps.push(`${user} ${d.scope}`) });
+  const server = createMeterServer({ config: () => config, secret: SECRET, store, maxBodyBytes, now, onCap: (user, d) => caps.push(`${user} ${d.scope}`) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
     server.closeAllConnections();
@@ -190,4 +190,33 @@ test('a client leaving mid-stream is still counted from the provider\'s answer',
   });
   for (let i = 0; i < 50 && s.store.report({}).length === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
   assert.equal(s.store.report({})[0]?.calls, 1);
+});
+
+test('a price change mid-month: each call is priced at the rates in force when it was written', async (t) => {
+  const s = await setup(t);
+  const key = meterKey(SECRET, 'alice');
+  await callMeter(s.port, { from: ALICE, key, path: '/openai/chat/completions', body: chat(false) });
+  const provider = s.config.providers.openai;
+  assert.ok(provider !== undefined);
+  provider.prices['gpt-5'] = { input: 2.5, output: 20, cacheRead: 0.25 };
+  await callMeter(s.port, { from: ALICE, key, path: '/openai/chat/completions', body: chat(false) });
+  assert.equal(s.store.report({})[0]?.costUsd.toFixed(9), (GPT5_COST * 3).toFixed(9), 'old rate once, double rate once');
+});
+
+test('day and month rollover in Europe/Berlin: a cap reached at 23:59 local lifts at local midnight, not UTC\'s', async (t) => {
+  // 2026-03-31 23:59:30 in Berlin (CEST) is 21:59:30 UTC; April starts there at 22:00 UTC.
+  let clock = Date.UTC(2026, 2, 31, 21, 59, 30);
+  const s = await setup(t, { alice: { own: { daily: GPT5_COST * 0.5, monthly: GPT5_COST * 1.5 }, group: undefined } }, undefined, () => clock);
+  const key = meterKey(SECRET, 'alice');
+  const call = () => callMeter(s.port, { from: ALICE, key, path: '/openai/chat/completions', body: chat(false) });
+  assert.equal((await call()).status, 200);
+  const refused = await call();
+  assert.equal(refused.status, 429);
+  assert.equal(refused.headers['retry-after'], '30', 'Retry-After: 30 s to Berlin midnight (month and day end together)');
+  clock = Date.UTC(2026, 2, 31, 22, 0, 1);
+  assert.equal((await call()).status, 200, 'a new day and a new month in Berlin');
+  assert.deepEqual(s.store.report({}).map((r) => [r.day, r.calls]), [['2026-03-31', 1], ['2026-04-01', 1]]);
+  const again = await call();
+  assert.equal(again.status, 429);
+  assert.match(again.text, /daily model budget/);
 });
