@@ -5,15 +5,18 @@ export class SseSplitter {
 
   /** Whole events (each with its trailing blank line) completed by this chunk. */
   push(chunk: string): string[] {
-    this.pending += chunk;
+    const text = this.pending + chunk;
     const events: string[] = [];
-    for (;;) {
-      const match = /\r?\n\r?\n/.exec(this.pending);
-      if (match === null) break;
+    // One pass with an index: slicing the remainder after every event would
+    // copy a large chunk once per event it holds.
+    const boundary = /\r?\n\r?\n/g;
+    let start = 0;
+    for (let match = boundary.exec(text); match !== null; match = boundary.exec(text)) {
       const end = match.index + match[0].length;
-      events.push(this.pending.slice(0, end));
-      this.pending = this.pending.slice(end);
+      events.push(text.slice(start, end));
+      start = end;
     }
+    this.pending = start === 0 ? text : text.slice(start);
     return events;
   }
 
