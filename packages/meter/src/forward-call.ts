@@ -12,6 +12,7 @@ import { usageTap } from './usage-tap.js';
 const PASSED_HEADERS = ['content-type', 'accept', 'anthropic-version', 'anthropic-beta', 'user-agent', 'openai-beta'];
 const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection', 'upgrade']);
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
+const UPSTREAM_IDLE_MS = 10 * 60_000;
 
 export interface ForwardInput {
   provider: Provider;
@@ -45,6 +46,8 @@ export function forwardCall(input: ForwardInput): void {
     input.done(usage);
   };
   const upstream = send(url, { method: 'POST', headers: upstreamHeaders(input) }, (answer) => relay(input, answer, finish));
+  // A provider silent this long is given up (a reasoning model may think for minutes between events).
+  upstream.setTimeout(UPSTREAM_IDLE_MS, () => upstream.destroy(new Error(`no answer for ${UPSTREAM_IDLE_MS / 1000} s`)));
   upstream.on('error', (error) => {
     finish(undefined);
     refuse(input.res, 502, input.provider.api, 'upstream', `the model provider could not be reached (${error.message})`);
