@@ -58,6 +58,8 @@ test('init, add, list, show, set, token, remove: the admin tour', async (t) => {
   r = await ocm(['token', 'bob', '--rotate'], { root });
   assert.notEqual(r.stdout.trim(), token);
   assert.match(readFileSync(`${root}/users/bob/env`, 'utf8'), new RegExp(`TOKEN=${r.stdout.trim()}$`, 'm'));
+  // Nobody of this root runs: like `add --no-start`, a rotation leaves the firewall alone.
+  assert.doesNotMatch(r.stderr, /network policy/, r.stderr);
 
   const before = readFileSync(`${root}/docker-compose.yml`, 'utf8');
   r = await ocm(['set', 'alice', '--memory', '4g', '--env', 'TEAM=blue'], { root });

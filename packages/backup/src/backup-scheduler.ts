@@ -1,9 +1,11 @@
-// The nightly run: node-cron fires, users are backed up in turn, and the last
-// result per user is kept for `ocm status` and the daemon's status page.
+// The nightly trigger: node-cron fires at the schedule in the time zone, and
+// the run it starts is whatever the caller gives (the daemon: ops' backup
+// loop, the same as `ocm backup --all --scheduled`). One run at a time: a
+// firing while the last run still goes is skipped and logged. What each user's
+// backup did is recorded by that loop, on disk, not here.
 import { schedule as cronSchedule, validate } from 'node-cron';
 import { OcmError } from '@ocm/core';
-import { runUsers, type UserRunResult } from './run-users.js';
-import { systemClock, type BackupLogger, type Clock } from './types.js';
+import type { BackupLogger } from './types.js';
 
 export interface ScheduledJob {
   stop(): void | Promise<void>;
@@ -13,28 +15,23 @@ export interface ScheduledJob {
 export type ScheduleFn = (expression: string, fire: () => void, options: { timezone?: string }) => ScheduledJob;
 
 export const nodeCronSchedule: ScheduleFn = (expression, fire, options) =>
-  cronSchedule(expression, fire, { ...options, name: 'ocm-backups', noOverlap: true });
+  cronSchedule(expression, fire, { ...options, name: 'ocm-backups' });
 
 export interface BackupSchedulerOptions {
   /** 5 or 6 fields (node-cron); default every night at 03:00. */
   cron?: string;
   timezone?: string;
-  /** The users to back up at each run, read when the run starts (the manifest may have changed). */
-  users: () => readonly string[] | Promise<readonly string[]>;
-  runOne: (user: string) => Promise<{ archive: string }>;
-  retryDelayMs?: number;
+  /** One whole run. */
+  run: () => Promise<void>;
   logger: BackupLogger;
-  clock?: Clock;
   schedule?: ScheduleFn;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface BackupScheduler {
-  /** Runs all users now unless a run is already going (then resolves to undefined). */
-  runNow(): Promise<UserRunResult[] | undefined>;
-  /** Last result per user, as of the most recent run that included them. */
-  status(): ReadonlyMap<string, UserRunResult>;
+  /** Starts a run now unless one is going (then resolves at once, false). */
+  runNow(): Promise<boolean>;
   readonly running: boolean;
+  /** No more firings; waits for a run that is going. */
   stop(): Promise<void>;
 }
 
@@ -45,32 +42,17 @@ export function createBackupScheduler(opts: BackupSchedulerOptions): BackupSched
       hint: 'use 5 or 6 fields, e.g. "0 3 * * *" for 03:00 every night',
     });
   }
-  const last = new Map<string, UserRunResult>();
-  let current: Promise<UserRunResult[]> | undefined;
+  let current: Promise<void> | undefined;
 
-  const runNow = async (): Promise<UserRunResult[] | undefined> => {
+  const runNow = async (): Promise<boolean> => {
     if (current) {
       opts.logger.warn({}, 'backup run skipped: the previous run is still going');
-      return undefined;
+      return false;
     }
-    const run = (async () => {
-      const users = await opts.users();
-      opts.logger.info({ users: users.length }, 'backup run started');
-      const results = await runUsers({
-        users,
-        runOne: opts.runOne,
-        retryDelayMs: opts.retryDelayMs ?? 60_000,
-        logger: opts.logger,
-        clock: opts.clock ?? systemClock,
-        ...(opts.sleep ? { sleep: opts.sleep } : {}),
-      });
-      for (const r of results) last.set(r.user, r);
-      opts.logger.info({ ok: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length }, 'backup run finished');
-      return results;
-    })();
-    current = run;
+    current = opts.run();
     try {
-      return await run;
+      await current;
+      return true;
     } finally {
       current = undefined;
     }
@@ -83,7 +65,6 @@ export function createBackupScheduler(opts: BackupSchedulerOptions): BackupSched
 
   return {
     runNow,
-    status: () => last,
     get running() {
       return current !== undefined;
     },

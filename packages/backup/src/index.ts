@@ -9,7 +9,6 @@ export { planRetention, isoWeek, utcDay, defaultRetention, DEFAULT_KEEP_MANUAL, 
 export { applyRetention, type ApplyRetentionOptions, type RetentionOutcome } from './apply-retention.js';
 export { copyBackup, type CopyResult } from './copy-backup.js';
 export { backupUser, type BackupUserOptions, type BackupUserResult } from './backup-user.js';
-export { runUsers, type RunUsersOptions, type UserRunResult } from './run-users.js';
 export {
   createBackupScheduler,
   nodeCronSchedule,

@@ -9,6 +9,7 @@ import { registerBackupCommands } from './commands/backups.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerUsageCommands } from './commands/usage.js';
+import { registerTlsCommands } from './commands/tls.js';
 
 export const VERSION = '0.1.0';
 
@@ -30,6 +31,7 @@ export function createProgram(io: Io, hooks: ProgramHooks): Command {
   registerDaemonCommands(program, io);
   registerDeviceCommands(program, io);
   registerUsageCommands(program, io);
+  registerTlsCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

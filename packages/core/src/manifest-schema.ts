@@ -54,6 +54,9 @@ const ListenAddress = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\]|l
   message: 'is not a listen address (use 127.0.0.1:8080, 0.0.0.0:80 or :8080)',
 });
 
+/** Where certificates come from when settings.tls.acme names no directory. */
+export const ACME_DEFAULT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
 const Cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/, { message: 'must be a /16 IPv4 network such as 10.231.0.0/16' });
 
 const EgressAllow = z.array(z.string().superRefine((v, ctx) => {
@@ -162,10 +165,16 @@ export const SettingsSchema = z.strictObject({
   tls: z.strictObject({
     certificate: AbsPath.optional().describe('PEM certificate (a wildcard *.<domain> works for all users)'),
     key: AbsPath.optional().describe('PEM private key'),
+    acme: z.strictObject({
+      email: z.string().regex(/^[^\s@<>"',;]{1,64}@[a-z0-9.-]{1,200}\.[a-z]{2,63}$/i, { message: 'is not an email address (e.g. admin@your-ai.com)' }).describe('contact the CA writes to about expiring certificates'),
+      directory: z.string().regex(/^https:\/\/[^\s"'<>]{1,500}$/, { message: 'is not an https URL of an ACME directory' }).default(ACME_DEFAULT_DIRECTORY).describe('ACME directory URL of the CA (staging or another CA by URL)'),
+      caFile: AbsPath.optional().describe('PEM of an extra CA trusted for the ACME server itself'),
+    }).optional().describe('certificates per user host from an ACME CA, issued and renewed by the daemon; certificate/key above take precedence'),
   }).prefault({}).describe('leave empty for plain HTTP'),
   proxy: z.strictObject({
     mode: z.enum(['embedded', 'nginx']).default('embedded').describe('embedded: ocm daemon routes subdomains; nginx: host nginx does'),
     listen: ListenAddress.default('127.0.0.1:8080').describe('embedded proxy listen address'),
+    listenTls: ListenAddress.optional().describe('embedded proxy HTTPS listen address (with settings.tls.acme; listen then answers ACME challenges and redirects to HTTPS)'),
     publicPort: Port.or(z.literal(80)).or(z.literal(443)).optional().describe('port browsers use in URLs, when not the default'),
     localClientAddress: z.string().regex(/^(?!127\.)(?!0\.)\d{1,3}(\.\d{1,3}){3}$/, { message: 'is not a non-loopback IPv4 address (e.g. 192.168.1.10)' }).optional()
       .describe('client address the gateways are told for browsers on this host (they refuse a loopback one); default: detected, the default route\'s address, else docker0\'s'),

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { OcmError, quote } from './errors.js';
 import { ManifestSchema, type Manifest } from './manifest-schema.js';
 import { loadLocated } from './yaml-lines.js';
-import { ownPorts } from './ports.js';
+import { ownPorts, portOf } from './ports.js';
 
 export const MANIFEST_FILE = 'ocm.yaml';
 export const MANIFEST_MAX_BYTES = 1024 * 1024;
@@ -117,6 +117,19 @@ export function checkManifestRules(manifest: Manifest, file = MANIFEST_FILE): vo
   const { base, max } = manifest.settings.ports;
   if (max < base) fail(`settings.ports.max: ${max} is below settings.ports.base ${base}`);
   if (max - base >= 4096) fail(`settings.ports: the range ${base}-${max} is larger than the 4096 users one network pool holds`);
+  const { tls, proxy } = manifest.settings;
+  if (tls.acme !== undefined && proxy.mode === 'embedded' && proxy.listenTls === undefined) {
+    fail('settings.tls.acme: the embedded proxy needs settings.proxy.listenTls to serve the certificates (e.g. listenTls: 0.0.0.0:443, with listen: 0.0.0.0:80 for the CA\'s challenges)');
+  }
+  if (tls.acme !== undefined && proxy.mode === 'nginx' && tls.certificate === undefined) {
+    fail('settings.tls.acme: ACME certificates are served by the embedded proxy only so far; in nginx mode set settings.tls.certificate and key (e.g. from certbot), or use proxy.mode: embedded');
+  }
+  if (proxy.listenTls !== undefined && tls.acme === undefined && tls.certificate === undefined) {
+    fail('settings.proxy.listenTls: HTTPS needs certificates (set settings.tls.acme.email, or settings.tls.certificate and key)');
+  }
+  if (proxy.listenTls !== undefined && portOf(proxy.listenTls) === portOf(proxy.listen)) {
+    fail(`settings.proxy.listenTls: ${proxy.listenTls} uses the port of settings.proxy.listen; HTTP and HTTPS need a port each (e.g. 80 and 443)`);
+  }
   const own = ownPorts(manifest);
   manifest.users.forEach((user, i) => {
     const setting = own.get(user.port);

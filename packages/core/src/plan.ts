@@ -6,6 +6,7 @@ import { OcmError, quote } from './errors.js';
 import type { Manifest, User } from './manifest-schema.js';
 import { parseSize } from './sizes.js';
 import { subnetFor } from './network.js';
+import { rootLayout } from './root-layout.js';
 import {
   GATEWAY_COMMAND, GATEWAY_PORT, HEALTHCHECK_TEST, STATE_TARGET, CONFIG_TARGET, pinnedEnv,
 } from './gateway-profile.js';
@@ -34,13 +35,19 @@ export function userHost(manifest: Manifest, name: string): string {
   return `${name}.${manifest.settings.domain}`;
 }
 
+/** Users are served over HTTPS: a certificate the admin brings, or ACME. */
+export function servesHttps(settings: Manifest['settings']): boolean {
+  return settings.tls.certificate !== undefined || settings.tls.acme !== undefined;
+}
+
 /** The origin a browser uses for a user: scheme, host and a non-default port. */
 export function userOrigin(manifest: Manifest, name: string): string {
   const { settings } = manifest;
-  const tls = settings.tls.certificate !== undefined;
+  const tls = servesHttps(settings);
   const scheme = tls ? 'https' : 'http';
+  const embeddedListen = (tls ? settings.proxy.listenTls : undefined) ?? settings.proxy.listen;
   const port = settings.proxy.publicPort ?? (settings.proxy.mode === 'embedded'
-    ? Number(settings.proxy.listen.slice(settings.proxy.listen.lastIndexOf(':') + 1))
+    ? Number(embeddedListen.slice(embeddedListen.lastIndexOf(':') + 1))
     : tls ? settings.proxy.nginx.httpsPort : settings.proxy.nginx.httpPort);
   const defaultPort = tls ? 443 : 80;
   return `${scheme}://${userHost(manifest, name)}${port === defaultPort ? '' : `:${port}`}`;
@@ -56,8 +63,13 @@ export function containerName(manifest: Manifest, name: string): string {
   return `${manifest.settings.project}-${name}`;
 }
 
+/** "uid:gid" the gateways run as. */
+export function gatewayUser(manifest: Manifest): string {
+  return `${manifest.settings.gateway.uid}:${manifest.settings.gateway.gid}`;
+}
+
 export function userDir(root: string, name: string): string {
-  return `${root}/users/${name}`;
+  return rootLayout(root).user(name).dir;
 }
 
 /** The user's own bridge network: a fixed /28 of the pool, indexed by the port offset. */
@@ -69,18 +81,18 @@ export function userNetwork(manifest: Manifest, user: User, labels: Record<strin
 function containerFor(manifest: Manifest, user: User, root: string, labels: Record<string, string>): ContainerSpec {
   const { settings } = manifest;
   const limits = effectiveLimits(manifest, user);
-  const dir = userDir(root, user.name);
+  const paths = rootLayout(root).user(user.name);
   return {
     name: containerName(manifest, user.name),
     hostname: user.name,
     image: user.image ?? settings.image,
     command: [...GATEWAY_COMMAND],
-    user: `${settings.gateway.uid}:${settings.gateway.gid}`,
+    user: gatewayUser(manifest),
     env: pinnedEnv(settings.timezone),
-    envFile: `${dir}/env`,
+    envFile: paths.env,
     mounts: [
-      { source: `${dir}/state`, target: STATE_TARGET, readOnly: false },
-      { source: `${dir}/config`, target: CONFIG_TARGET, readOnly: false },
+      { source: paths.state, target: STATE_TARGET, readOnly: false },
+      { source: paths.config, target: CONFIG_TARGET, readOnly: false },
     ],
     containerPort: GATEWAY_PORT,
     hostPort: user.port,

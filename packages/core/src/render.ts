@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import type { Manifest } from './manifest-schema.js';
 import { planDeployment } from './plan.js';
+import { rootLayout } from './root-layout.js';
 import { type DeploymentPlan, type MountSpec, type ContainerSpec } from './plan-types.js';
 
 export interface TemplateSources {
@@ -134,7 +135,7 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   const nginx = settings.proxy.nginx;
   const localClientAddress = settings.proxy.localClientAddress ?? input.localClientAddress;
   const nginxView = { tls, httpPort: nginx.httpPort, httpsPort: nginx.httpsPort, listenAddress: nginx.listenAddress, domain: settings.domain, localClientAddress };
-  const confDir = nginx.confDir ?? `${plan.root}/nginx`;
+  const confDir = rootLayout(plan.root, { nginxConfDir: nginx.confDir }).nginx;
 
   const files: RenderedFile[] = [
     { path: 'docker-compose.yml', mode: 0o644, content: t.compose({ project: settings.project, services: plan.users.filter((u) => u.enabled) }) },

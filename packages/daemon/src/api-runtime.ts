@@ -2,9 +2,8 @@
 // start/stop/restart/logs/status` do them. Status and the three actions also
 // accept the status page's session (writes then need its CSRF token).
 import type { FastifyInstance } from 'fastify';
-import { OcmError, LABEL_ROOT, LABEL_USER } from '@ocm/core';
-import { swapLeftoverOf } from '@ocm/engine';
-import { restartUser, showUser, startUser, stopUser } from '@ocm/ops';
+import { OcmError } from '@ocm/core';
+import { restartUser, showUser, startUser, stopUser, userContainer } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { logsQuery, userParams } from './schemas.js';
 import type { StatusReport } from './status-report.js';
@@ -43,7 +42,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, deps: RuntimeRouteDe
       await showUser(ctx, name);
       const tail = Number(request.query.tail ?? '200');
       // The container ocm made for this user in this root, whatever its name scheme.
-      const container = (await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.root.path, [LABEL_USER]: name } })).find((c) => swapLeftoverOf(c.name) === undefined);
+      const container = await userContainer(ctx, name);
       if (container === undefined) throw new OcmError('OCM_E_CONTAINER_MISSING', `${name} has no container`, { hint: `start it with POST /api/users/${name}/start` });
       const text = await ctx.engine.logs(container.name, { tail });
       return { name, tail, lines: text === '' ? [] : text.replace(/\n$/, '').split('\n') };

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { containerName, type Manifest } from '@ocm/core';
 import type { ContainerEngine } from '@ocm/engine';
-import type { UserBackupOutcome } from '@ocm/ops';
+import { SCHEDULED_RETRY_MS, type UserBackupOutcome } from '@ocm/ops';
 import type { Logger } from 'pino';
 
 export interface BackupProcessOptions {
@@ -22,8 +22,12 @@ export interface BackupProcessOptions {
   deadlineMs?: number;
 }
 
-/** scheduled: the nightly run (pruned by keepDaily/keepWeekly); otherwise a backup asked for by hand (keepManual). */
-export type RunBackups = (names: readonly string[], options?: { scheduled?: boolean }) => Promise<UserBackupOutcome[]>;
+/**
+ * Back up the named users (every user when empty). scheduled: the nightly run
+ * (pruned by keepDaily/keepWeekly, a failed user retried once); otherwise a
+ * backup asked for by hand (keepManual). retryDelayMs: the pause before that retry.
+ */
+export type RunBackups = (names: readonly string[], options?: { scheduled?: boolean; retryDelayMs?: number }) => Promise<UserBackupOutcome[]>;
 
 function parseOutcomes(stdout: string): UserBackupOutcome[] {
   const out: UserBackupOutcome[] = [];
@@ -44,7 +48,7 @@ async function thaw(opts: BackupProcessOptions, users: readonly string[]): Promi
   for (const user of users) {
     const name = containerName(manifest, user);
     try {
-      if ((await opts.engine.inspect(name)).State.Paused) {
+      if ((await opts.engine.find(name))?.state === 'paused') {
         await opts.engine.unpause(name);
         opts.logger.warn({ user }, 'thawed a user left paused by a killed backup');
       }
@@ -58,9 +62,14 @@ export function backupProcess(opts: BackupProcessOptions): RunBackups {
   return async (names, runOptions = {}) => {
     const manifest = opts.manifest();
     const users = names.length > 0 ? [...names] : manifest.users.map((u) => u.name);
-    const deadlineMs = opts.deadlineMs ?? users.length * manifest.settings.backup.timeoutMinutes * 60_000 + (opts.slackMs ?? 120_000);
+    const scheduled = runOptions.scheduled === true;
+    const retryMs = runOptions.retryDelayMs ?? (scheduled ? SCHEDULED_RETRY_MS : undefined);
+    // Every user may take its timeout, twice with a retry, and wait for it.
+    const perUserMs = manifest.settings.backup.timeoutMinutes * 60_000 * (retryMs === undefined ? 1 : 2) + (retryMs ?? 0);
+    const deadlineMs = opts.deadlineMs ?? users.length * perUserMs + (opts.slackMs ?? 120_000);
     const [cmd, ...args] = opts.command;
-    const child = spawn(cmd as string, [...args, '--root', opts.root, 'backup', ...(names.length > 0 ? names : ['--all']), '--json', ...(runOptions.scheduled === true ? ['--scheduled'] : [])], {
+    const flags = ['--json', ...(scheduled ? ['--scheduled'] : []), ...(runOptions.retryDelayMs === undefined ? [] : ['--retry-delay', String(runOptions.retryDelayMs / 1000)])];
+    const child = spawn(cmd as string, [...args, '--root', opts.root, 'backup', ...(names.length > 0 ? names : ['--all']), ...flags], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, OCM_ROOT: '' },
     });

@@ -16,6 +16,7 @@ import { startBackupSchedule } from './backup-schedule.js';
 import { GatewayRoutes } from './gateway-routes.js';
 import { isLoopbackHost, listenUrl, parseListen, type ListenAddress } from './listen-address.js';
 import { ManifestWatcher } from './manifest-watcher.js';
+import { acmeActive, createAcmeKeeper } from './acme-keeper.js';
 import { NginxSync } from './nginx-sync.js';
 import { PolicyKeeper } from './policy-keeper.js';
 import { SerialLane } from './serial-lane.js';
@@ -56,6 +57,8 @@ export interface DaemonOptions {
 export interface ListenOverrides {
   admin?: Partial<ListenAddress>;
   proxy?: Partial<ListenAddress>;
+  /** With ACME: the HTTPS listener (settings.proxy.listenTls); proxy is then the plain-HTTP one. */
+  proxyTls?: Partial<ListenAddress>;
 }
 
 export interface DaemonAddresses {
@@ -97,7 +100,9 @@ export function restartNeeded(before: Manifest['settings'], next: Manifest['sett
     if (before.proxy.localClientAddress !== next.proxy.localClientAddress) out.push('settings.proxy.localClientAddress');
     const secure = (s: Manifest['settings']): boolean => s.tls.certificate !== undefined && s.tls.key !== undefined;
     if (secure(before) !== secure(next)) out.push('settings.tls');
+    if (before.proxy.listenTls !== next.proxy.listenTls) out.push('settings.proxy.listenTls');
   }
+  if (!same(before.tls.acme, next.tls.acme)) out.push('settings.tls.acme');
   if (!same(before.admin, next.admin)) out.push('settings.admin');
   return out;
 }
@@ -135,6 +140,8 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   let proxy: EmbeddedProxy | undefined;
   let routes: GatewayRoutes | undefined;
   let nginx: NginxSync | undefined;
+  const acmeLog = log.child({ component: 'acme' });
+  const acme = mode === 'embedded' && acmeActive(initial.settings) ? createAcmeKeeper({ root: root.path, manifest: initial, logger: acmeLog }) : undefined;
   if (mode === 'embedded') {
     const table = new StaticRouteTable();
     routes = new GatewayRoutes({ table, logger: proxyLog, now, ...(options.healthIntervalMs === undefined ? {} : { intervalMs: options.healthIntervalMs }) });
@@ -149,6 +156,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       onUpstreamAnswer: (route) => routes?.served(route.user),
       ...(options.drainGraceMs === undefined ? {} : { drainGraceMs: options.drainGraceMs }),
       ...(certificate !== undefined && key !== undefined ? { tls: { certPath: certificate, keyPath: key } } : {}),
+      ...(acme === undefined ? {} : { sni: (name: string) => acme.sni.lookup(name), challenges: (path: string) => acme.challenges.answer(path) }),
     };
     proxy = await createEmbeddedProxy(proxyOptions);
   } else {
@@ -160,7 +168,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   const schedule = (manifest: Manifest): BackupScheduler | undefined => {
     try {
       return startBackupSchedule({
-        ctx: runtime('schedule'), manifest, lane, logger: backupLog, run: runBackups,
+        manifest, lane, logger: backupLog, run: runBackups,
         ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
         ...(options.backupRetryDelayMs === undefined ? {} : { retryDelayMs: options.backupRetryDelayMs }),
       });
@@ -177,7 +185,9 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(proxy === undefined ? {} : { webSockets: () => proxy.openWebSockets() }),
       backupRunning: () => scheduler?.running === true,
       usage: () => meter.usage(),
+      ...(acme === undefined ? {} : { tls: () => acme.status() }),
     },
+    ...(acme === undefined ? {} : { tls: acme }),
     edited: () => void watcher?.check(),
     usage: () => meter.usage(),
   });
@@ -195,6 +205,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     await nginx?.apply(next);
     await reloadTls(before, next);
+    await acme?.apply(next);
     await policy.apply(next, 'manifest changed');
     await meter.apply(next);
     const b = before.settings;
@@ -241,7 +252,15 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       const addresses: Partial<DaemonAddresses> = {};
       if (proxy !== undefined) {
         const wanted = parseListen(current.settings.proxy.listen, 'settings.proxy.listen');
-        addresses.proxy = await proxy.listen({ host: listen.proxy?.host ?? wanted.host, port: listen.proxy?.port ?? wanted.port });
+        const plain = { host: listen.proxy?.host ?? wanted.host, port: listen.proxy?.port ?? wanted.port };
+        if (acme === undefined) addresses.proxy = await proxy.listen(plain);
+        else {
+          // One address for both listeners (the usual 0.0.0.0:80 and 0.0.0.0:443): HTTPS on listenTls, HTTP on listen's port.
+          const tls = parseListen(current.settings.proxy.listenTls ?? '', 'settings.proxy.listenTls');
+          addresses.proxy = await proxy.listen({ host: listen.proxyTls?.host ?? tls.host, port: listen.proxyTls?.port ?? tls.port, redirectHttpPort: plain.port });
+          // Orders start once the HTTP listener can answer the CA's challenges.
+          await acme.apply(current);
+        }
       }
       if (nginx !== undefined) addresses.nginxConfDir = nginx.confDir;
       const wanted = parseListen(current.settings.admin.listen, 'settings.admin.listen');
@@ -278,6 +297,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       await policy.stop();
       await routes?.stop();
       // Both listeners stop accepting at once; in-flight requests finish, WebSockets get 1001.
+      acme?.close();
       await Promise.all([adminApp.close(), proxy?.close()]);
       await scheduler?.stop();
       await jobs.settle();

@@ -11,7 +11,7 @@
 // writer at a time: both hold the root's nginx lock from the write to the
 // reload, so a reload always follows the write it belongs to.
 import { basename, resolve } from 'node:path';
-import type { Manifest } from '@ocm/core';
+import { rootLayout, type Manifest } from '@ocm/core';
 import { NginxApplier, createNginxControl, type NginxApplyResult, type NginxControl } from '@ocm/proxy';
 import { withDirLock, type DeploymentRoot } from '@ocm/store';
 import type { Logger } from 'pino';
@@ -26,7 +26,7 @@ export function nginxControlFor(manifest: Manifest): NginxControl {
 }
 
 /** settings.proxy.nginx.confDir, or the root's own nginx/. */
-export const nginxConfDir = (root: DeploymentRoot, manifest: Manifest): string => manifest.settings.proxy.nginx.confDir ?? `${root.path}/nginx`;
+export const nginxConfDir = (root: DeploymentRoot, manifest: Manifest): string => rootLayout(root.path, { nginxConfDir: manifest.settings.proxy.nginx.confDir }).nginx;
 
 /** The rendered nginx confs by file name, as nginx's conf dir should hold them. */
 export async function renderedNginxFiles(root: DeploymentRoot, manifest: Manifest): Promise<Map<string, string>> {

@@ -152,11 +152,20 @@ function row(u) {
   const pair = el('button', { type: 'button', 'data-action': 'devices' }, 'Devices');
   pair.disabled = u.state !== 'running';
   pair.addEventListener('click', () => showDevices(u.name));
-  const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '') + (u.egress ? ' \u00b7 network ' + u.egress.policy + (u.egress.allow.length ? ' +' + u.egress.allow.length + ' allowed' : '') : '') + spend(u.models)));
+  const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '') + (u.egress ? ' \u00b7 network ' + u.egress.policy + (u.egress.allow.length ? ' +' + u.egress.allow.length + ' allowed' : '') : '') + spend(u.models)), certNote(u.name));
   const tr = el('tr', { 'data-models': u.models ? u.models.todayUsd.toFixed(4) : '', 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '', 'data-egress': u.egress ? u.egress.policy : '' },
     user, el('td', {}, badge(state, stateKind)), el('td', { class: 'health', title: u.healthDetail || '' }, badge(u.health === 'refusing' ? 'refusing browsers' : u.health, healthKind), u.health === 'refusing' ? el('small', { class: 'why' }, u.healthDetail || '') : ''),
     el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', { class: 'actions' }, button, ' ', power, ' ', save, ' ', pair));
   return tr;
+}
+
+// ACME: each user's certificate, or why the last order failed.
+let certs = [];
+function certNote(name) {
+  const c = certs.find((h) => h.host.startsWith(name + '.'));
+  if (!c) return '';
+  if (c.lastError) return el('small', { class: 'why cert', title: c.lastError }, 'certificate: ' + c.lastError);
+  return el('small', { class: 'cert', title: c.issuer ? c.issuer + ', until ' + c.notAfter : '' }, c.daysLeft === undefined ? 'certificate pending' : 'certificate ' + c.daysLeft + 'd left');
 }
 
 const busy = new Map();
@@ -169,6 +178,7 @@ async function refresh() {
     if (!r.ok) { notice(report.message + (report.hint ? ' (' + report.hint + ')' : ''), true); return; }
   } catch (e) { notice('cannot reach the daemon: ' + e.message, true); return; }
   if (fromRefresh) notice('');
+  certs = report.tls || [];
   const body = $('users');
   body.replaceChildren(...(report.users.length ? report.users.map(row) : [el('tr', {}, el('td', { colspan: '8', class: 'empty' }, 'no users yet: add one with ocm add <name>'))]));
   for (const [name, text] of busy) {

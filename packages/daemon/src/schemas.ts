@@ -73,6 +73,12 @@ export const backupBody = {
   properties: { names: { type: 'array', maxItems: 1000, items: NAME } },
 } as const;
 
+export const tlsRenewBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { names: { type: 'array', maxItems: 1000, items: NAME }, force: { type: 'boolean' } },
+} as const;
+
 export const backupsQuery = {
   type: 'object',
   additionalProperties: false,

@@ -2,6 +2,7 @@
 // gateway, plus what only the daemon knows (route state, open WebSockets)
 // and each user's last backup with its age.
 import type { Manifest } from '@ocm/core';
+import type { HostStatus } from '@ocm/acme';
 import { lastBackupResult, listUsers, statusAll, type RuntimeContext, type UserStatus } from '@ocm/ops';
 import type { UsageStore } from '@ocm/meter';
 import { modelSpend, type ModelSpend } from './model-spend.js';
@@ -31,6 +32,7 @@ export interface StatusReport {
   proxy: { mode: 'embedded' | 'nginx'; listen: string };
   backups: { schedule: string; timezone: string; running: boolean };
   users: UserReport[];
+  tls?: HostStatus[];
 }
 
 export interface StatusSources {
@@ -40,6 +42,8 @@ export interface StatusSources {
   webSockets?: () => ReadonlyMap<string, number>;
   backupRunning?: () => boolean;
   usage?: () => UsageStore | undefined;
+  /** ACME: each user host's certificate and last error. */
+  tls?: () => HostStatus[];
 }
 
 export async function statusReport(sources: StatusSources): Promise<StatusReport> {
@@ -66,6 +70,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
     proxy: proxyOf(manifest),
     backups: { schedule: manifest.settings.backup.schedule, timezone: manifest.settings.timezone, running: sources.backupRunning?.() ?? false },
     users,
+    ...(sources.tls === undefined ? {} : { tls: sources.tls() }),
   };
 }
 

@@ -15,7 +15,6 @@ import {
 import { readCookie, sessionCookie } from '../src/cookies.js';
 import { validationError } from '../src/errors.js';
 import { startBackupSchedule } from '../src/backup-schedule.js';
-import type { RuntimeContext } from '@ocm/ops';
 
 const quietLogger = (lines: string[] = []) => createDaemonLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } });
 
@@ -144,20 +143,20 @@ test('BackupJobs: queued, then done or failed with the error kept', async () => 
   assert.ok(jobs.get(crashed.id)?.finishedAt !== undefined);
 });
 
-test('the nightly schedule asks for scheduled backups, kept apart from the admin\'s manual ones', async () => {
+test('the nightly schedule hands every user to one scheduled run, in the lane', async () => {
   const manifest = manifestWith([{ name: 'alice', port: 18801 }, { name: 'bob', port: 18802 }]);
-  const ctx = { root: { load: async () => ({ manifest }) } } as unknown as RuntimeContext;
-  const calls: Array<[readonly string[], { scheduled: boolean }]> = [];
+  const calls: Array<[readonly string[], { scheduled?: boolean; retryDelayMs?: number } | undefined]> = [];
+  const lane = new SerialLane();
   const scheduler = startBackupSchedule({
-    ctx, manifest, lane: new SerialLane(), logger: quietLogger(), schedule: () => ({ stop: () => undefined }),
+    manifest, lane, logger: quietLogger(), schedule: () => ({ stop: () => undefined }), retryDelayMs: 500,
     run: async (names, options) => {
       calls.push([names, options]);
-      return names.map((user) => ({ user, ok: true, time: new Date(0).toISOString(), attempts: 1, archive: `/b/${user}.tar.gz` }));
+      return ['alice', 'bob'].map((user) => ({ user, ok: user === 'alice', time: new Date(0).toISOString(), attempts: user === 'alice' ? 1 : 2, ...(user === 'bob' ? { error: { code: 'OCM_E_BACKUP_FAILED', message: 'disk full' } } : {}) }));
     },
   });
-  await scheduler.runNow();
+  assert.equal(await scheduler.runNow(), true);
   await scheduler.stop();
-  assert.deepEqual(calls, [[['alice'], { scheduled: true }], [['bob'], { scheduled: true }]]);
+  assert.deepEqual(calls, [[[], { scheduled: true, retryDelayMs: 500 }]]);
 });
 
 function manifestWith(users: Array<{ name: string; port: number; enabled?: boolean }>): Manifest {

@@ -12,7 +12,8 @@ import { runExec } from './docker-exec.js';
 import { assertSubnetFree, ensureNetwork, removeNetworkIfUnused } from './docker-networks.js';
 import { pullImage } from './docker-pull.js';
 import type * as T from './engine-types.js';
-import { toObserved } from './observed.js';
+import { inspectHardening } from './hardening.js';
+import { toDetails, toObserved } from './observed.js';
 import { readEnvFile } from './read-env-file.js';
 
 export interface DockerEngineOptions {
@@ -114,8 +115,13 @@ export class DockerEngine implements T.ContainerEngine {
     await this.mutate(name, 'unpause', (c) => c.unpause());
   }
 
-  inspect(name: string): Promise<Docker.ContainerInspectInfo> {
-    return docker(`inspect ${name}`, () => this.docker.getContainer(name).inspect(), containerMissing(name));
+  async find(name: string): Promise<T.ContainerDetails | undefined> {
+    const info = await this.inspectIfAny(name);
+    return info === undefined ? undefined : toDetails(info);
+  }
+
+  async hardening(name: string, expected?: T.HardeningExpectation): Promise<T.HardeningFinding[]> {
+    return inspectHardening(await this.inspect(name), expected);
   }
 
   async list(options: T.ListOptions = {}): Promise<T.ObservedContainer[]> {
@@ -174,6 +180,20 @@ export class DockerEngine implements T.ContainerEngine {
     return pullImage(this.docker, image, onProgress);
   }
 
+  /** Docker's own view of a container stays in here; OCM_E_CONTAINER_MISSING when absent. */
+  private inspect(name: string): Promise<Docker.ContainerInspectInfo> {
+    return docker(`inspect ${name}`, () => this.docker.getContainer(name).inspect(), containerMissing(name));
+  }
+
+  private async inspectIfAny(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.inspect(name);
+    } catch (error) {
+      if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return undefined;
+      throw error;
+    }
+  }
+
   /** Inspect, refusing containers ocm did not create. */
   private async requireOurs(name: string): Promise<Docker.ContainerInspectInfo> {
     const info = await this.inspect(name);
@@ -198,7 +218,7 @@ export class DockerEngine implements T.ContainerEngine {
 
   /** A name clash on create: say whose container holds the name. */
   private async clash(spec: ContainerSpec, cause: unknown): Promise<OcmError> {
-    const info = await this.inspect(spec.name).catch(() => undefined);
+    const info = await this.inspectIfAny(spec.name).catch(() => undefined);
     const labels = info?.Config.Labels ?? {};
     if (labels[LABEL_MANAGED] !== '1') {
       return new OcmError('OCM_E_NOT_OURS', `a container named ${quote(spec.name)} exists and was not created by ocm`, {

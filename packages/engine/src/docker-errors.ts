@@ -72,3 +72,9 @@ export async function docker<T>(
 export function containerMissing(name: string): { code: ErrorCode; message: string } {
   return { code: 'OCM_E_CONTAINER_MISSING', message: `container ${quote(name)} does not exist` };
 }
+
+/** The error for a container that was expected and is not there. */
+export function noSuchContainer(name: string): OcmError {
+  const { code, message } = containerMissing(name);
+  return new OcmError(code, message);
+}

@@ -1,8 +1,7 @@
 // The one seam between ocm and Docker: everything the CLI, daemon and backups
 // need from the engine, so the flow reads without dockerode in the way.
 import type { Readable } from 'node:stream';
-import type Docker from 'dockerode';
-import type { ContainerSpec, HostCapacity, NetworkSpec } from '@ocm/core';
+import type { ContainerSpec, HostCapacity, NetworkSpec, UserDeployment } from '@ocm/core';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -22,6 +21,29 @@ export interface ObservedContainer {
   labels: Record<string, string>;
   /** Names of the networks the container is attached to. */
   networks: string[];
+}
+
+/** What ops needs of one container, in ocm's own words (never dockerode's inspect format). */
+export interface ContainerDetails {
+  id: string;
+  /** Container name without the leading slash. */
+  name: string;
+  /** The image reference it was created from. */
+  image: string;
+  /** The image id (sha256:...) it runs. */
+  imageId: string;
+  state: ContainerState;
+  /** Exit code of the last run (0 while it never exited). */
+  exitCode: number;
+  oomKilled: boolean;
+  /** ISO time of the last start ('0001-01-01T00:00:00Z' when never started). */
+  startedAt: string;
+  restartCount: number;
+  /** Docker's own healthcheck status, when the image has one. */
+  health: string | undefined;
+  labels: Record<string, string>;
+  /** Host ports bound per container port, e.g. { '18789/tcp': ['18800'] }. */
+  hostPorts: Record<string, string[]>;
 }
 
 export interface ContainerStatsSnapshot {
@@ -54,6 +76,15 @@ export interface ListOptions {
   /** Extra label filters (AND), e.g. { 'ocm.root': '/opt/ocm' }. ocm.managed=1 always applies. */
   labels?: Record<string, string>;
 }
+
+export interface HardeningFinding {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The parts of a user's deployment its container's hardening is checked against. */
+export type HardeningExpectation = Pick<UserDeployment, 'container' | 'network'>;
 
 export interface EnsureNetworkResult {
   id: string;
@@ -94,8 +125,14 @@ export interface ContainerEngine {
   remove(name: string): Promise<void>;
   /** Renames a container (running or not); OCM_E_CONTAINER_MISSING when absent. */
   rename(name: string, newName: string): Promise<void>;
-  /** Any container by name or id; OCM_E_CONTAINER_MISSING when absent. */
-  inspect(name: string): Promise<Docker.ContainerInspectInfo>;
+  /** Any container by name or id; undefined when there is none. */
+  find(name: string): Promise<ContainerDetails | undefined>;
+  /**
+   * What Docker reports of the container's hardening, checked against the
+   * user's deployment (or, without one, that limits are set at all);
+   * OCM_E_CONTAINER_MISSING when absent.
+   */
+  hardening(name: string, expected?: HardeningExpectation): Promise<HardeningFinding[]>;
   /** Containers labelled ocm.managed=1 (plus the extra label filters). */
   list(options?: ListOptions): Promise<ObservedContainer[]>;
   logs(name: string, options: LogOptions & { follow: true }): Promise<Readable>;

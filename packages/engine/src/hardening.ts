@@ -1,15 +1,7 @@
 // `ocm doctor` re-checks what upstream's own supervisor asserts, from what
 // Docker reports rather than from what we asked for.
 import type Docker from 'dockerode';
-import type { UserDeployment } from '@ocm/core';
-
-export interface HardeningFinding {
-  check: string;
-  ok: boolean;
-  detail: string;
-}
-
-type Expected = Pick<UserDeployment, 'container' | 'network'>;
+import type { HardeningExpectation as Expected, HardeningFinding } from './engine-types.js';
 type Bindings = Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null | undefined;
 
 /** Pure: one finding per check, ok or not. Without `expected`, limits only need to be set. */

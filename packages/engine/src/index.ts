@@ -5,7 +5,7 @@ export { parseEnvFile } from './env-file.js';
 export { readEnvFile } from './read-env-file.js';
 export { demuxBuffer, createDemuxStream, lastLines, type Demuxed } from './demux.js';
 export { toStatsSnapshot } from './container-stats.js';
-export { toObserved } from './observed.js';
+export { toObserved, toDetails } from './observed.js';
 export { networkMatches } from './docker-networks.js';
 export { judgeHealthz, httpHealthProbe, judgeUi, httpUiProbe, httpProxyUiProbe, type ProxyTarget, type ProxyUiProbe, refusesBrowsers, BROWSER_CLIENT, type HealthProbe, type ProbeResult, type UiProbe, type UiProbeTarget } from './health-probe.js';
 export { waitHealthy, crashReason, probeDelay, type WaitHealthyOptions, type HealthProgress } from './wait-healthy.js';
@@ -13,5 +13,5 @@ export { planReconcile, type ReconcileAction, type ReconcileKind, type Reconcile
 export { applyReconcile, DEFAULT_CONCURRENCY, type ApplyOptions, type ReconcileEvent, type ReconcileOutcome } from './reconcile-apply.js';
 export { swapContainer, swapLeftoverOf, nextName, prevName, type SwapOptions } from './swap-container.js';
 export { upgradeUser, type UpgradeOptions, type UpgradeReport } from './upgrade-user.js';
-export { inspectHardening, type HardeningFinding } from './hardening.js';
+export { inspectHardening } from './hardening.js';
 export { mapLimit } from '@ocm/core';

@@ -65,8 +65,7 @@ export async function swapContainer(
     throw refused(desired, toOcmError(caught, `create ${name}`), 'Docker refused the new container');
   }
   const wasLive = LIVE.has(actual.state);
-  const bindings = (await engine.inspect(name)).HostConfig.PortBindings as Record<string, Array<{ HostPort?: string }> | undefined> | undefined;
-  const oldPort = Number(bindings?.[`${desired.container.containerPort}/tcp`]?.[0]?.HostPort);
+  const oldPort = Number((await engine.find(name))?.hostPorts[`${desired.container.containerPort}/tcp`]?.[0]);
   await engine.stop(name, stop);
   await engine.rename(name, prevName(name));
   try {

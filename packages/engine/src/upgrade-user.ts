@@ -1,7 +1,7 @@
 // Upgrades migrate state at start and a bad image crash-loops, so move one
 // user at a time, gate on health, and put the old image back on failure.
 import { LABEL_MANAGED, LABEL_SPEC_HASH, OcmError, quote, type ContainerSpec, type UserDeployment } from '@ocm/core';
-import { toOcmError } from './docker-errors.js';
+import { noSuchContainer, toOcmError } from './docker-errors.js';
 import type { ContainerEngine } from './engine-types.js';
 import { waitHealthy, type WaitHealthyOptions } from './wait-healthy.js';
 
@@ -33,23 +33,24 @@ export async function upgradeUser(
 ): Promise<UpgradeReport> {
   const started = Date.now();
   const name = user.container.name;
-  const old = await engine.inspect(name);
-  if (old.Config.Labels?.[LABEL_MANAGED] !== '1') {
+  const old = await engine.find(name);
+  if (old === undefined) throw noSuchContainer(name);
+  if (old.labels[LABEL_MANAGED] !== '1') {
     throw new OcmError('OCM_E_NOT_OURS', `container ${quote(name)} was not created by ocm; not upgrading it`);
   }
   if (!(await engine.imageExists(newImage))) {
     throw new OcmError('OCM_E_IMAGE_MISSING', `image ${quote(newImage)} is not on this host`, { details: { image: newImage } });
   }
-  const from = old.Config.Image;
+  const from = old.image;
   const fromId = await engine.imageId(from);
   const report = { user: user.name, from, to: newImage };
   // The same tag still naming the image she runs: an upgrade would only restart her.
-  if (from === newImage && fromId === old.Image && old.State.Running) {
+  if (from === newImage && fromId === old.imageId && old.state === 'running') {
     return { ...report, result: 'unchanged', durationMs: Date.now() - started };
   }
   // If the tag moved (e.g. latest was re-pulled), only the old image id brings back the old gateway.
-  const rollbackImage = fromId === old.Image ? from : old.Image;
-  const oldHash = old.Config.Labels[LABEL_SPEC_HASH];
+  const rollbackImage = fromId === old.imageId ? from : old.imageId;
+  const oldHash = old.labels[LABEL_SPEC_HASH];
 
   try {
     await replace(engine, user, { ...user.container, image: newImage }, options);
@@ -81,11 +82,7 @@ export async function upgradeUser(
 /** Stop and remove whatever holds the name (single writer to state), then create and start spec. */
 async function replace(engine: ContainerEngine, user: UserDeployment, spec: ContainerSpec, options: UpgradeOptions): Promise<void> {
   const stop = { timeoutSeconds: options.stopTimeoutSeconds ?? 10 };
-  const existing = await engine.inspect(spec.name).catch((error: unknown) => {
-    if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return undefined;
-    throw error;
-  });
-  if (existing) {
+  if ((await engine.find(spec.name)) !== undefined) {
     await engine.stop(spec.name, stop);
     await engine.remove(spec.name);
   }

@@ -1,10 +1,10 @@
 // Starting a container proves nothing; wait until the gateway answers, but
 // give up when it exits or keeps restarting, and show why from its log.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type Docker from 'dockerode';
 import { OcmError, quote, type UserDeployment } from '@ocm/core';
 import { lastLines } from './demux.js';
-import type { ContainerEngine } from './engine-types.js';
+import { noSuchContainer } from './docker-errors.js';
+import type { ContainerDetails, ContainerEngine } from './engine-types.js';
 import { httpHealthProbe, type HealthProbe } from './health-probe.js';
 
 export interface HealthProgress {
@@ -33,16 +33,15 @@ export interface WaitHealthyOptions {
 }
 
 /** Pure: a reason to stop waiting because the container is not going to answer, or undefined. */
-export function crashReason(info: Docker.ContainerInspectInfo, baselineRestarts: number, maxRestarts = 0): string | undefined {
-  const s = info.State;
-  const exit = `exit code ${s.ExitCode}${s.OOMKilled ? ', OOM-killed' : ''}`;
-  const restarts = info.RestartCount - baselineRestarts;
-  if (s.Status === 'exited' || s.Status === 'dead') return `container exited (${exit})`;
+export function crashReason(info: ContainerDetails, baselineRestarts: number, maxRestarts = 0): string | undefined {
+  const exit = `exit code ${info.exitCode}${info.oomKilled ? ', OOM-killed' : ''}`;
+  const restarts = info.restartCount - baselineRestarts;
+  if (info.state === 'exited' || info.state === 'dead') return `container exited (${exit})`;
   if (restarts > maxRestarts) return `container restarted ${restarts} time${restarts === 1 ? '' : 's'} while starting (last ${exit})`;
-  if (s.Restarting && restarts >= maxRestarts) return `container is restarting (last ${exit})`;
-  if (s.Status === 'created') return 'container was never started';
-  if (s.Paused) return 'container is paused';
-  if (s.Status === 'removing') return 'container is being removed';
+  if (info.state === 'restarting' && restarts >= maxRestarts) return `container is restarting (last ${exit})`;
+  if (info.state === 'created') return 'container was never started';
+  if (info.state === 'paused') return 'container is paused';
+  if (info.state === 'removing') return 'container is being removed';
   return undefined;
 }
 
@@ -74,10 +73,11 @@ export async function waitHealthy(engine: ContainerEngine, user: UserDeployment,
   let inspectedAt = -Infinity;
   for (let attempt = 0; ; attempt += 1) {
     if (Date.now() - inspectedAt >= 1000) {
-      const info = await engine.inspect(name);
+      const info = await engine.find(name);
+      if (info === undefined) throw noSuchContainer(name);
       inspectedAt = Date.now();
-      state = info.State.Status;
-      baseline ??= info.RestartCount;
+      state = info.state;
+      baseline ??= info.restartCount;
       const crashed = crashReason(info, baseline, maxRestarts);
       if (crashed) throw await unhealthy(engine, user, crashed, detail);
     }

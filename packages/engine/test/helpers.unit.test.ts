@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { test } from 'node:test';
 import type Docker from 'dockerode';
-import { createDemuxStream, crashReason, demuxBuffer, probeDelay, judgeHealthz, lastLines, mapLimit, toStatsSnapshot } from '@ocm/engine';
+import { createDemuxStream, crashReason, demuxBuffer, probeDelay, judgeHealthz, lastLines, mapLimit, toDetails, toStatsSnapshot } from '@ocm/engine';
 
 function frame(kind: 1 | 2, payload: string): Buffer {
   const body = Buffer.from(payload);
@@ -39,8 +39,16 @@ test('judgeHealthz wants JSON ok === true, not just a 200', () => {
 });
 
 test('crashReason stops the wait on exit, restart, or a restart count that moved', () => {
-  const info = (state: Partial<Docker.ContainerInspectInfo['State']>, restarts = 0): Docker.ContainerInspectInfo =>
-    ({ State: { Status: 'running', Running: true, Restarting: false, Paused: false, OOMKilled: false, ExitCode: 0, ...state }, RestartCount: restarts }) as Docker.ContainerInspectInfo;
+  // Through toDetails, as the engine reads Docker's inspect.
+  const info = (state: Partial<Docker.ContainerInspectInfo['State']>, restarts = 0) => toDetails({
+    Id: 'c1', Name: '/ocm-alice', Image: 'sha256:1', RestartCount: restarts,
+    Config: { Image: 'gw:1', Labels: {} }, HostConfig: { PortBindings: { '18789/tcp': [{ HostIp: '127.0.0.1', HostPort: '18800' }] } },
+    State: { Status: 'running', Running: true, Restarting: false, Paused: false, OOMKilled: false, ExitCode: 0, StartedAt: '2026-12-05T00:00:00Z', ...state },
+  } as unknown as Docker.ContainerInspectInfo);
+  assert.deepEqual({ ...info({}), labels: undefined }, {
+    id: 'c1', name: 'ocm-alice', image: 'gw:1', imageId: 'sha256:1', state: 'running', exitCode: 0, oomKilled: false,
+    startedAt: '2026-12-05T00:00:00Z', restartCount: 0, health: undefined, labels: undefined, hostPorts: { '18789/tcp': ['18800'] },
+  });
   assert.equal(crashReason(info({}), 0), undefined);
   assert.match(crashReason(info({ Status: 'exited', ExitCode: 137, OOMKilled: true }), 0)!, /exit code 137, OOM-killed/);
   assert.match(crashReason(info({ Status: 'restarting', Restarting: true, ExitCode: 1 }), 0)!, /restarting/);

@@ -14,7 +14,7 @@ test('a memory hog is OOM-killed and restarted while another user keeps answerin
   const calm = await makeUser(ctx.run, 'calm');
   const outcomes = await applyReconcile(ctx.engine, planReconcile([hog, calm], []), { health: { timeoutMs: 20_000, intervalMs: 250 } });
   assert.ok(outcomes.every((o) => o.ok), outcomes.map((o) => o.error?.message).join('; '));
-  const hogId = (await ctx.engine.inspect(hog.container.name)).Id;
+  const hogId = (await ctx.docker.getContainer(hog.container.name).inspect()).Id;
 
   const events = await ctx.docker.getEvents({ filters: { container: [hogId], event: ['oom', 'die', 'start'] } });
   const seen: Array<{ status: string; exitCode?: string }> = [];
@@ -34,7 +34,7 @@ test('a memory hog is OOM-killed and restarted while another user keeps answerin
       async () => {
         calmChecks++;
         if ((await httpJson<{ ok?: boolean }>(calmUrl, { timeoutMs: 2_000 }).catch(() => undefined))?.json?.ok !== true) calmFailures++;
-        const info = await ctx.engine.inspect(hog.container.name);
+        const info = await ctx.docker.getContainer(hog.container.name).inspect();
         return info.RestartCount >= 1 && seen.some((e) => e.status === 'oom') && seen.some((e) => e.status === 'start');
       },
       { what: 'hog OOM-killed and restarted', timeoutMs: 30_000, intervalMs: 250 },
@@ -43,7 +43,7 @@ test('a memory hog is OOM-killed and restarted while another user keeps answerin
     (events as unknown as { destroy(): void }).destroy();
   }
   assert.ok(seen.some((e) => e.status === 'die' && e.exitCode === '137'), JSON.stringify(seen));
-  const info = await ctx.engine.inspect(hog.container.name);
+  const info = await ctx.docker.getContainer(hog.container.name).inspect();
   assert.equal(info.Id, hogId, 'restarted in place by the restart policy, not recreated');
   await waitHealthy(ctx.engine, hog, { timeoutMs: 20_000, intervalMs: 250 });
   assert.equal(calmFailures, 0, `calm failed ${calmFailures} of ${calmChecks} checks`);

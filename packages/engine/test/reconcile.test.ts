@@ -22,7 +22,7 @@ async function reconcile(users: UserDeployment[]) {
 }
 
 async function identity(user: UserDeployment): Promise<string> {
-  const info = await ctx.engine.inspect(user.container.name);
+  const info = await ctx.docker.getContainer(user.container.name).inspect();
   return `${info.Id}@${info.State.StartedAt}`;
 }
 
@@ -46,13 +46,13 @@ test('reconcile creates, leaves unchanged containers alone, recreates a changed 
   assert.equal(await identity(alice), before.alice);
   assert.equal(await identity(carol), before.carol);
   assert.notEqual(await identity(bigger), before.bob);
-  assert.equal((await ctx.engine.inspect(bob.container.name)).HostConfig.Memory, 300 * 1024 ** 2);
+  assert.equal((await ctx.docker.getContainer(bob.container.name).inspect()).HostConfig.Memory, 300 * 1024 ** 2);
   assert.equal((await httpJson<{ ok: boolean }>(`http://127.0.0.1:${bob.container.hostPort}/healthz`)).json?.ok, true);
 
   const dropped = await reconcile([alice, bigger]);
   assert.deepEqual(dropped.summary, ['leave:alice', 'leave:bob', 'remove:carol']);
   assert.deepEqual(dropped.outcomes.find((o) => o.action.kind === 'remove')?.removedNetworks, [carol.network.name]);
-  await assert.rejects(ctx.engine.inspect(carol.container.name), { code: 'OCM_E_CONTAINER_MISSING' });
+  assert.equal(await ctx.engine.find(carol.container.name), undefined);
   assert.equal((await ctx.docker.listNetworks({ filters: { name: [carol.network.name] } })).some((n) => n.Name === carol.network.name), false);
   // The engine never touches user data: carol's state and env file are still there.
   assert.ok(existsSync(carol.container.mounts[0]!.source));
@@ -64,12 +64,12 @@ test('reconcile creates, leaves unchanged containers alone, recreates a changed 
 test('disabling a user stops their container; enabling starts the same one again', async () => {
   const dave = await makeUser(ctx.run, 'dave');
   await reconcile([dave]);
-  const id = (await ctx.engine.inspect(dave.container.name)).Id;
+  const id = (await ctx.docker.getContainer(dave.container.name).inspect()).Id;
   assert.deepEqual((await reconcile([{ ...dave, enabled: false }])).summary, ['stop:dave']);
-  assert.equal((await ctx.engine.inspect(dave.container.name)).State.Running, false);
+  assert.equal((await ctx.docker.getContainer(dave.container.name).inspect()).State.Running, false);
   assert.deepEqual((await reconcile([{ ...dave, enabled: false }])).summary, ['leave:dave']);
   assert.deepEqual((await reconcile([dave])).summary, ['start:dave']);
-  assert.equal((await ctx.engine.inspect(dave.container.name)).Id, id);
+  assert.equal((await ctx.docker.getContainer(dave.container.name).inspect()).Id, id);
 });
 
 test('a failing user does not stop the others, and the outcome carries the reason', async () => {
@@ -92,7 +92,7 @@ test('make before break: a change Docker refuses, or one the gateway cannot star
   const gina = await makeUser(ctx.run, 'gina');
   removeAfter(t, ctx.docker, gina);
   await reconcile([gina]);
-  const before = await ctx.engine.inspect(gina.container.name);
+  const before = await ctx.docker.getContainer(gina.container.name).inspect();
   const { NCPU } = await ctx.docker.info() as { NCPU: number };
 
   // Docker refuses the new container outright (more CPUs than the host has).
@@ -105,7 +105,7 @@ test('make before break: a change Docker refuses, or one the gateway cannot star
   assert.equal(refused?.error?.code, 'OCM_E_CHANGE_REFUSED');
   assert.equal(refused?.error?.details['kept'], true);
   assert.match(refused?.error?.message ?? '', /^Docker refused the new container \(.*CPU.*\); .*gina runs on with the previous settings$/);
-  let now = await ctx.engine.inspect(gina.container.name);
+  let now = await ctx.docker.getContainer(gina.container.name).inspect();
   assert.equal(now.Id, before.Id, 'the same container');
   assert.equal(now.State.StartedAt, before.State.StartedAt, 'never stopped');
   assert.deepEqual(await names(gina), [gina.container.name], 'nothing left beside it');
@@ -116,7 +116,7 @@ test('make before break: a change Docker refuses, or one the gateway cannot star
   assert.equal(failed?.error?.code, 'OCM_E_CHANGE_REFUSED');
   assert.equal(failed?.error?.details['kept'], true);
   assert.match(failed?.error?.message ?? '', /^t\w+-gina's gateway did not come up with the change \(gateway of .* is not healthy: container (exited|is restarting|restarted)/);
-  now = await ctx.engine.inspect(gina.container.name);
+  now = await ctx.docker.getContainer(gina.container.name).inspect();
   assert.equal(now.Id, before.Id, 'the old container is back under its name');
   assert.equal(now.State.Running, true);
   assert.equal((await httpJson<{ ok: boolean }>(`http://127.0.0.1:${gina.container.hostPort}/healthz`)).json?.ok, true);
@@ -141,5 +141,5 @@ test('leftovers of an interrupted swap are removed before the user is started, a
   const outcomes = await applyReconcile(ctx.engine, actions, { health });
   for (const o of outcomes) assert.ok(o.ok, o.error?.message);
   assert.deepEqual(await names(hank), [hank.container.name]);
-  assert.equal((await ctx.engine.inspect(hank.container.name)).State.Running, true);
+  assert.equal((await ctx.docker.getContainer(hank.container.name).inspect()).State.Running, true);
 });

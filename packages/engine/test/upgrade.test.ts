@@ -27,7 +27,7 @@ test('an image that never becomes healthy is rolled back and the user keeps answ
   await buildDerivedImage(ctx.docker, broken, ['ENV OCM_FIXTURE_NEVER_HEALTHY=1']);
   const alice = await deploy('alice');
   removeAfter(t, ctx.docker, alice);
-  const old = await ctx.engine.inspect(alice.container.name);
+  const old = await ctx.docker.getContainer(alice.container.name).inspect();
 
   const report = await upgradeUser(ctx.engine, alice, broken, { timeoutMs: 2_000, intervalMs: 250 });
   assert.equal(report.result, 'rolled-back');
@@ -37,7 +37,7 @@ test('an image that never becomes healthy is rolled back and the user keeps answ
   assert.match(report.error.message, /rolled back/);
   assert.equal((report.error.cause as { code?: string }).code, 'OCM_E_UNHEALTHY');
 
-  const now = await ctx.engine.inspect(alice.container.name);
+  const now = await ctx.docker.getContainer(alice.container.name).inspect();
   assert.notEqual(now.Id, old.Id);
   assert.equal(now.Image, old.Image);
   assert.equal(now.Config.Image, FIXTURE_IMAGE);
@@ -52,7 +52,7 @@ test('a healthy new image replaces the old container', async (t) => {
   const report = await upgradeUser(ctx.engine, bob, next, health);
   assert.equal(report.result, 'upgraded');
   assert.equal(report.error, undefined);
-  const now = await ctx.engine.inspect(bob.container.name);
+  const now = await ctx.docker.getContainer(bob.container.name).inspect();
   assert.equal(now.Config.Image, next);
   assert.ok(now.Config.Env.includes('OCM_FIXTURE_FLAVOUR=next'));
   assert.equal(await healthz(bob.container.hostPort), true);
@@ -61,9 +61,9 @@ test('a healthy new image replaces the old container', async (t) => {
 test('an image that is not on the host is refused before the running container is touched', async (t) => {
   const carol = await deploy('carol');
   removeAfter(t, ctx.docker, carol);
-  const before = await ctx.engine.inspect(carol.container.name);
+  const before = await ctx.docker.getContainer(carol.container.name).inspect();
   await assert.rejects(upgradeUser(ctx.engine, carol, 'ocm-fixture-gateway:does-not-exist', health), { code: 'OCM_E_IMAGE_MISSING' });
-  const after = await ctx.engine.inspect(carol.container.name);
+  const after = await ctx.docker.getContainer(carol.container.name).inspect();
   assert.equal(after.Id, before.Id);
   assert.equal(after.State.StartedAt, before.State.StartedAt);
 });
@@ -75,11 +75,11 @@ test('when the tag itself moved to a bad image, rollback uses the old image id',
   const dave = await makeUser(ctx.run, 'dave', { image: moving });
   removeAfter(t, ctx.docker, dave);
   assert.ok((await applyReconcile(ctx.engine, planReconcile([dave], []), { health }))[0]?.ok);
-  const goodId = (await ctx.engine.inspect(dave.container.name)).Image;
+  const goodId = (await ctx.docker.getContainer(dave.container.name).inspect()).Image;
   // What `docker pull` of a bad release under the same tag does.
   await ctx.docker.getImage(broken).tag({ repo: 'ocm-fixture-gateway', tag: `moving-${RUN_ID}` });
   const report = await upgradeUser(ctx.engine, dave, moving, { timeoutMs: 2_000, intervalMs: 250 });
   assert.equal(report.result, 'rolled-back');
-  assert.equal((await ctx.engine.inspect(dave.container.name)).Image, goodId);
+  assert.equal((await ctx.docker.getContainer(dave.container.name).inspect()).Image, goodId);
   assert.equal(await healthz(dave.container.hostPort), true);
 });

@@ -1,15 +1,14 @@
 // Backups as operations: one user after another, each archived with the
 // configured consistency mode, verified, copied and pruned by the backup
 // package; the outcome of the last run per user is kept for status pages.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { OcmError, containerName, isOcmError, parseSize, userDir, type Manifest } from '@ocm/core';
+import { BACKUP_LOCK, OcmError, containerName, isOcmError, parseSize, rootLayout, type Manifest } from '@ocm/core';
 import {
   backupUser, listBackups, parseArchiveName, restoreState, restoreTo, verifyAndRecord, verifyBackup,
   type BackupInfo, type BackupProgress, type Clock, type ContainerControl, type RestoreResult, type VerifyReport,
 } from '@ocm/backup';
 import { waitHealthy, type ContainerEngine, type HealthProgress } from '@ocm/engine';
-import { mkdir } from 'node:fs/promises';
 import { writeDurable } from '@ocm/fs';
 import { withDirLock } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
@@ -39,30 +38,25 @@ export interface BackupRunOptions {
   clock?: Clock;
   onProgress?: (user: string, progress: BackupProgress) => void;
   onResult?: (outcome: UserBackupOutcome) => void;
-  /** Retry a failed user once after this delay (default: no retry from the CLI, 60 s from the daemon). */
+  /** Retry a failed user once after this delay (default: SCHEDULED_RETRY_MS for a scheduled run, no retry for a manual one). */
   retryDelayMs?: number;
   /** The nightly run (daemon schedule, cron line): pruned by keepDaily/keepWeekly. Otherwise a manual backup, pruned by keepManual. */
   scheduled?: boolean;
 }
 
 const systemClock: Clock = { now: () => new Date() };
+
+/** A nightly run nobody watches tries a failed user once more after this; by hand, the admin sees the failure at once. */
+export const SCHEDULED_RETRY_MS = 60_000;
 const LAST_RESULT = '.last-result.json';
 
 /** Docker-backed control of one user's container for the consistency guard. */
 export function containerControl(engine: ContainerEngine, container: string): ContainerControl {
-  const inspect = async () => {
-    try {
-      return await engine.inspect(container);
-    } catch (error) {
-      if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return undefined;
-      throw error;
-    }
-  };
   return {
-    isRunning: async () => (await inspect())?.State.Status === 'running',
+    isRunning: async () => (await engine.find(container))?.state === 'running',
     runToken: async () => {
-      const info = await inspect();
-      return info === undefined ? 'missing' : `${info.Id} ${info.State.Status} ${info.State.StartedAt} ${info.RestartCount}`;
+      const info = await engine.find(container);
+      return info === undefined ? 'missing' : `${info.id} ${info.state} ${info.startedAt} ${info.restartCount}`;
     },
     pause: () => engine.pause(container),
     unpause: () => engine.unpause(container),
@@ -72,12 +66,12 @@ export function containerControl(engine: ContainerEngine, container: string): Co
 }
 
 async function recordResult(root: string, outcome: UserBackupOutcome): Promise<void> {
-  await writeDurable(`${root}/backups/${outcome.user}/${LAST_RESULT}`, `${JSON.stringify(outcome)}\n`, { mode: 0o600, followLink: true }).catch(() => undefined);
+  await writeDurable(`${rootLayout(root).user(outcome.user).backups}/${LAST_RESULT}`, `${JSON.stringify(outcome)}\n`, { mode: 0o600, followLink: true }).catch(() => undefined);
 }
 
 export async function lastBackupResult(root: string, user: string): Promise<UserBackupOutcome | undefined> {
   try {
-    return JSON.parse(await readFile(`${root}/backups/${user}/${LAST_RESULT}`, 'utf8')) as UserBackupOutcome;
+    return JSON.parse(await readFile(`${rootLayout(root).user(user).backups}/${LAST_RESULT}`, 'utf8')) as UserBackupOutcome;
   } catch {
     return undefined;
   }
@@ -91,8 +85,8 @@ async function backupOne(ctx: RuntimeContext, manifest: Manifest, name: string, 
   const result = await backupUser({
     user: name,
     kind,
-    userDir: userDir(ctx.root.path, name),
-    backupsDir: `${ctx.root.path}/backups`,
+    userDir: rootLayout(ctx.root.path).user(name).dir,
+    backupsDir: rootLayout(ctx.root.path).backups,
     control: containerControl(ctx.engine, containerName(manifest, name)),
     mode: settings.consistency,
     clock,
@@ -111,26 +105,32 @@ async function backupOne(ctx: RuntimeContext, manifest: Manifest, name: string, 
   };
 }
 
-/** Back up the named users (all when empty), strictly one after another. */
+/**
+ * Back up the named users (all when empty), strictly one after another: the
+ * one loop every backup runs through (`ocm backup`, the daemon's schedule and
+ * API, a cron line), with its retry, its per-user lock and its recorded
+ * result. It reads ocm.yaml and writes nothing outside backups/.
+ */
 export async function backupUsers(ctx: RuntimeContext, names: readonly string[], options: BackupRunOptions = {}): Promise<UserBackupOutcome[]> {
-  const { manifest, plan } = await currentPlan(ctx);
-  const users = selectUsers(plan, names);
+  const { manifest } = await ctx.root.load();
+  const users = selectUsers(manifest.users, names);
   const outcomes: UserBackupOutcome[] = [];
   for (const user of users) {
     let outcome: UserBackupOutcome | undefined;
-    const attempts = options.retryDelayMs === undefined ? 1 : 2;
+    const retryDelayMs = options.retryDelayMs ?? (options.scheduled === true ? SCHEDULED_RETRY_MS : undefined);
+    const attempts = retryDelayMs === undefined ? 1 : 2;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         // The daemon's schedule and a system cron job may overlap: one backup per user at a time.
-        const dir = `${ctx.root.path}/backups/${user.name}`;
+        const dir = rootLayout(ctx.root.path).user(user.name).backups;
         await mkdir(dir, { recursive: true, mode: 0o700 });
-        const done = await withDirLock(dir, '.backup.lock', () => backupOne(ctx, manifest, user.name, options), 10 * 60_000, `a backup of ${user.name} is already running`);
+        const done = await withDirLock(dir, BACKUP_LOCK, () => backupOne(ctx, manifest, user.name, options), 10 * 60_000, `a backup of ${user.name} is already running`);
         outcome = { ...done, attempts: attempt };
         break;
       } catch (error) {
         const e = isOcmError(error) ? error : new OcmError('OCM_E_BACKUP_FAILED', `backup of ${user.name} failed: ${(error as Error).message}`, { cause: error });
         outcome = { user: user.name, ok: false, time: (options.clock ?? systemClock).now().toISOString(), attempts: attempt, error: { code: e.code, message: e.message } };
-        if (attempt < attempts) await new Promise((r) => setTimeout(r, options.retryDelayMs));
+        if (attempt < attempts) await new Promise((r) => setTimeout(r, retryDelayMs));
       }
     }
     const final = outcome as UserBackupOutcome;
@@ -146,20 +146,20 @@ export async function listUserBackups(ctx: OpsContext, name?: string, check = fa
   const { manifest } = await ctx.root.load();
   if (name !== undefined && !manifest.users.some((u) => u.name === name)) {
     // Archives of removed users stay listable: only refuse names with no archives at all.
-    const found = await listBackups(`${ctx.root.path}/backups`, name);
+    const found = await listBackups(rootLayout(ctx.root.path).backups, name);
     if (found.length === 0) throw new OcmError('OCM_E_USER_UNKNOWN', `no user or backups named ${JSON.stringify(name)}`);
-    return check ? listBackups(`${ctx.root.path}/backups`, name, { check }) : found;
+    return check ? listBackups(rootLayout(ctx.root.path).backups, name, { check }) : found;
   }
-  return listBackups(`${ctx.root.path}/backups`, name, { check });
+  return listBackups(rootLayout(ctx.root.path).backups, name, { check });
 }
 
 /** An archive by path, or a user's newest archive. */
 export async function resolveArchive(ctx: OpsContext, name: string, archive?: string): Promise<string> {
   if (archive !== undefined) {
     if (archive.includes('/')) return archive;
-    return `${ctx.root.path}/backups/${name}/${archive}`;
+    return `${rootLayout(ctx.root.path).user(name).backups}/${archive}`;
   }
-  const all = await listBackups(`${ctx.root.path}/backups`, name);
+  const all = await listBackups(rootLayout(ctx.root.path).backups, name);
   const newest = all.sort((a, b) => b.time.getTime() - a.time.getTime())[0];
   if (newest === undefined) throw new OcmError('OCM_E_BACKUP_MISSING', `${name} has no backups yet`, { hint: `make one with \`ocm backup ${name}\`` });
   return newest.archive;
@@ -172,7 +172,7 @@ export async function resolveArchive(ctx: OpsContext, name: string, archive?: st
  */
 export function verifyArchive(ctx: OpsContext, archive: string, clock: Clock = systemClock): Promise<VerifyReport> {
   const parsed = parseArchiveName(basename(archive));
-  const ours = parsed !== undefined && dirname(resolve(archive)) === resolve(ctx.root.path, 'backups', parsed.user);
+  const ours = parsed !== undefined && dirname(resolve(archive)) === resolve(rootLayout(ctx.root.path).user(parsed.user).backups);
   return ours ? verifyAndRecord(archive, clock) : verifyBackup(archive);
 }
 
@@ -190,17 +190,17 @@ export async function restoreUser(ctx: RuntimeContext, name: string, archive: st
   const path = await resolveArchive(ctx, name, archive);
   const { uid, gid } = manifest.settings.gateway;
   // A restore must never race a backup of the same user (daemon schedule, cron).
-  const lockDir = `${ctx.root.path}/backups/${name}`;
+  const lockDir = rootLayout(ctx.root.path).user(name).backups;
   await mkdir(lockDir, { recursive: true, mode: 0o700 });
-  const result = await withDirLock(lockDir, '.backup.lock', () => restoreState({
+  const result = await withDirLock(lockDir, BACKUP_LOCK, () => restoreState({
     archive: path,
-    userDir: userDir(ctx.root.path, name),
+    userDir: rootLayout(ctx.root.path).user(name).dir,
     control: containerControl(ctx.engine, user.container.name),
     clock: options.clock ?? systemClock,
     expectOwner: { uid, gid },
     // Restoring is time travel: the token the gateway knew at backup time must not come back.
     rotateToken: async () => {
-      const envFile = `${userDir(ctx.root.path, name)}/env`;
+      const envFile = rootLayout(ctx.root.path).user(name).env;
       const before = await readFile(envFile, 'utf8').catch(() => undefined);
       await ctx.root.locked(async () => {
         const { manifest: fresh } = await ctx.root.load();

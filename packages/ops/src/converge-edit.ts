@@ -51,11 +51,16 @@ export async function convergeEdit(ctx: RuntimeContext, event: EditEvent, option
       report.warnings.push(`Docker is not reachable; run \`ocm up\` later to remove ${event.name}'s container`);
     }
     // Their rules go with them; with the last user, the whole policy goes.
-    await policy();
+    // While nobody of this root runs, the firewall is left as it is.
+    const { manifest } = await ctx.root.load();
+    if (manifest.users.length === 0 || (await hasContainers(ctx))) await policy();
     return report;
   }
-  if ((event.kind === 'set' || event.kind === 'token') && !(await hasContainer(ctx, event.name))) {
-    await policy();
+  if ((event.kind === 'set' || event.kind === 'token') && !(await hasContainers(ctx, event.name))) {
+    // Nothing of this user runs, so nothing of theirs needs a rule; the
+    // policy is refreshed only when others run (as `add --no-start` leaves
+    // the firewall alone, so does a set before the first start).
+    if (await hasContainers(ctx)) await policy();
     report.notes.push(`${event.name} has no container yet; \`ocm up ${event.name}\` starts one`);
     return report;
   }
@@ -72,10 +77,11 @@ export async function convergeEdit(ctx: RuntimeContext, event: EditEvent, option
   return report;
 }
 
-/** Whether the user has a container (Docker unreachable counts as yes: the follow-up says so). */
-async function hasContainer(ctx: RuntimeContext, name: string): Promise<boolean> {
+/** Whether the user (or, without a name, anyone of this root) has a container; Docker unreachable counts as yes: the follow-up says so. */
+async function hasContainers(ctx: RuntimeContext, name?: string): Promise<boolean> {
   try {
-    return (await ctx.engine.list({ labels: { [LABEL_ROOT]: ctx.root.path, [LABEL_USER]: name } })).length > 0;
+    const labels = { [LABEL_ROOT]: ctx.root.path, ...(name === undefined ? {} : { [LABEL_USER]: name }) };
+    return (await ctx.engine.list({ labels })).length > 0;
   } catch (error) {
     if (dockerAway(error)) return true;
     throw error;

@@ -25,11 +25,12 @@ export async function currentPlan(ctx: OpsContext, options: CurrentPlanOptions =
   });
 }
 
-/** The named users' deployments (all when names is empty); unknown names refused. */
-export function selectUsers(plan: DeploymentPlan, names: readonly string[]): UserDeployment[] {
-  if (names.length === 0) return plan.users;
+/** The named users' deployments (or manifest entries: anything with a name), all when names is empty; unknown names refused. */
+export function selectUsers<T extends { name: string } = UserDeployment>(from: DeploymentPlan | readonly T[], names: readonly string[]): T[] {
+  const users = ('users' in from ? from.users : from) as readonly T[];
+  if (names.length === 0) return [...users];
   return names.map((name) => {
-    const user = plan.users.find((u) => u.name === name);
+    const user = users.find((u) => u.name === name);
     if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`, { details: { name } });
     return user;
   });

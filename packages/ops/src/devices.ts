@@ -2,12 +2,12 @@
 // `openclaw devices` CLI inside that user's running container, as the gateway
 // user, and speaks of the result in its own words. Every decision is audited.
 import {
-  DEVICE_ID_PATTERN, GATEWAY_WORKDIR, LABEL_ROOT, LABEL_USER, OcmError, deviceCommandError, devicesCommand, parseDeviceList,
+  DEVICE_ID_PATTERN, GATEWAY_WORKDIR, OcmError, gatewayUser, deviceCommandError, devicesCommand, parseDeviceList,
   type DeviceList, type PendingDevice,
 } from '@ocm/core';
-import { swapLeftoverOf } from '@ocm/engine';
-import { currentPlan, selectUsers } from './current-plan.js';
+import { selectUsers } from './current-plan.js';
 import type { RuntimeContext } from './runtime-context.js';
+import { userContainer } from './user-container.js';
 
 export type DeviceDecision =
   | { action: 'approve'; requestId: string }
@@ -26,16 +26,16 @@ export interface DeviceDecisionResult {
 interface Target { name: string; container: string; uid: string }
 
 async function runningGateway(ctx: RuntimeContext, name: string): Promise<Target> {
-  const { plan } = await currentPlan(ctx);
-  const [user] = selectUsers(plan, [name]);
-  if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
+  // Pairing reads ocm.yaml and writes nothing of the root.
+  const { manifest } = await ctx.root.load();
+  selectUsers(manifest.users, [name]);
   await ctx.engine.ping();
-  const container = (await ctx.engine.list({ labels: { [LABEL_ROOT]: plan.root, [LABEL_USER]: name } })).find((c) => swapLeftoverOf(c.name) === undefined);
+  const container = await userContainer(ctx, name);
   if (container === undefined) throw new OcmError('OCM_E_CONTAINER_MISSING', `${name} has no container`, { hint: `start it with \`ocm start ${name}\`` });
   if (container.state !== 'running') {
     throw new OcmError('OCM_E_DEVICES_FAILED', `${name}'s gateway is ${container.state}, so it cannot pair devices`, { hint: `start it with \`ocm start ${name}\`` });
   }
-  return { name, container: container.name, uid: user.container.user };
+  return { name, container: container.name, uid: gatewayUser(manifest) };
 }
 
 async function gatewayDevices(ctx: RuntimeContext, target: Target, args: string[]): Promise<string> {

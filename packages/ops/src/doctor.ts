@@ -1,8 +1,8 @@
 // `ocm doctor`: check what is really on the host against what ocm.yaml says,
 // and give a fix for every finding.
 import { stat } from 'node:fs/promises';
-import { OcmError, type Manifest, type UserDeployment } from '@ocm/core';
-import { inspectHardening, type ContainerEngine } from '@ocm/engine';
+import { OcmError, rootLayout, type Manifest, type UserDeployment } from '@ocm/core';
+import type { ContainerEngine } from '@ocm/engine';
 import { probeUsable, usableFix } from './usable.js';
 import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, type PolicyContext } from './network-policy.js';
 
@@ -35,8 +35,9 @@ async function modeOf(path: string): Promise<{ mode: number; uid: number; gid: n
 async function fileChecks(root: string, manifest: Manifest, user: UserDeployment): Promise<Finding[]> {
   const out: Finding[] = [];
   const { uid, gid } = manifest.settings.gateway;
-  for (const dir of ['state', 'config']) {
-    const path = `${root}/users/${user.name}/${dir}`;
+  const paths = rootLayout(root).user(user.name);
+  for (const dir of ['state', 'config'] as const) {
+    const path = paths[dir];
     const m = await modeOf(path);
     const ok = m !== undefined && m.mode === 0o700 && m.uid === uid && m.gid === gid;
     out.push({
@@ -45,7 +46,7 @@ async function fileChecks(root: string, manifest: Manifest, user: UserDeployment
       ...(ok ? {} : { fix: m === undefined ? 'run `ocm render`' : `chown ${uid}:${gid} ${path} && chmod 700 ${path}` }),
     });
   }
-  const env = `${root}/users/${user.name}/env`;
+  const env = paths.env;
   const e = await modeOf(env);
   out.push({
     scope: user.name, check: 'env-file', ok: e?.mode === 0o600,
@@ -56,26 +57,23 @@ async function fileChecks(root: string, manifest: Manifest, user: UserDeployment
 }
 
 async function containerChecks(engine: ContainerEngine, manifest: Manifest, user: UserDeployment): Promise<Finding[]> {
-  let info;
-  try {
-    info = await engine.inspect(user.container.name);
-  } catch (error) {
-    if ((error as OcmError).code !== 'OCM_E_CONTAINER_MISSING') throw error;
+  const info = await engine.find(user.container.name);
+  if (info === undefined) {
     return user.enabled ? [{ scope: user.name, check: 'container', ok: false, detail: `${user.container.name} does not exist`, fix: `ocm up ${user.name}` }] : [];
   }
-  const running = info.State.Status === 'running';
+  const running = info.state === 'running';
   const findings: Finding[] = [{
     scope: user.name, check: 'container', ok: running || !user.enabled,
-    detail: `${user.container.name} is ${info.State.Status} (restarts: ${info.RestartCount})`,
+    detail: `${user.container.name} is ${info.state} (restarts: ${info.restartCount})`,
     ...(running || !user.enabled ? {} : { fix: `ocm start ${user.name}; if it fails, ocm logs ${user.name}` }),
   }];
-  const current = info.Config.Labels?.['ocm.spec-hash'] === user.specHash;
+  const current = info.labels['ocm.spec-hash'] === user.specHash;
   findings.push({
     scope: user.name, check: 'spec-current', ok: current,
     detail: current ? 'container matches ocm.yaml' : 'container was created from an older ocm.yaml',
     ...(current ? {} : { fix: `ocm up ${user.name}` }),
   });
-  for (const f of inspectHardening(info, user)) {
+  for (const f of await engine.hardening(user.container.name, user)) {
     findings.push({ scope: user.name, check: f.check, ok: f.ok, detail: f.detail, ...(f.ok ? {} : { fix: `ocm up ${user.name} recreates it as rendered; never edit ocm containers by hand` }) });
   }
   if (running) {
@@ -114,7 +112,7 @@ async function policyChecks(ctx: PolicyContext & { engine: ContainerEngine }, ma
   if (!docker) return findings;
   for (const user of users) {
     if (!user.enabled) continue;
-    const running = await ctx.engine.inspect(user.container.name).then((i) => i.State.Status === 'running', () => false);
+    const running = await ctx.engine.find(user.container.name).then((i) => i?.state === 'running', () => false);
     if (!running) continue;
     const probe = await probeHostFromUser(ctx.engine, manifest, user.name, user.container.name).catch((error: Error) => ({ user: user.name, target: '-', outcome: `probe failed: ${error.message}` }));
     const refused = probe.outcome !== 'open' && !probe.outcome.startsWith('probe failed');

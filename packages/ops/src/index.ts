@@ -11,6 +11,7 @@ export { upgrade, type UpgradeOpsOptions } from './upgrade.js';
 export { doctor, type Finding, type DoctorExtras } from './doctor.js';
 export { ensureImages } from './images.js';
 export { preflightStart, type PreparedStart } from './preflight.js';
+export { userContainer } from './user-container.js';
 export { listDevices, decideDevice, type DeviceDecision, type DeviceDecisionResult } from './devices.js';
-export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, type UserBackupOutcome, type BackupRunOptions } from './backups.js';
+export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, SCHEDULED_RETRY_MS, type UserBackupOutcome, type BackupRunOptions } from './backups.js';
 export { ensureNetworkPolicy, removeNetworkPolicy, networkPolicyProblems, probeHostFromUser, policyPlan, OPEN_WARNING, type PolicyContext, type PolicyResult, type ProbeOutcome } from './network-policy.js';

@@ -1,6 +1,6 @@
 // up, down, start, stop, restart: Docker brought in line with ocm.yaml
 // through the engine's reconcile. Data directories are never touched here.
-import { OcmError, LABEL_ROOT, assertRemovalsConfirmed, type DeploymentPlan, type UserDeployment } from '@ocm/core';
+import { OcmError, LABEL_ROOT, BACKUP_LOCK, assertRemovalsConfirmed, rootLayout, type DeploymentPlan, type UserDeployment } from '@ocm/core';
 import {
   applyReconcile, planReconcile, waitHealthy,
   type HealthProgress, type ObservedContainer, type PullProgress, type ReconcileEvent, type ReconcileOutcome,
@@ -91,11 +91,12 @@ async function thawAbandoned(ctx: RuntimeContext, actual: ObservedContainer[]): 
     // A live backup holds its freeze for seconds and then thaws itself; a dead
     // one's lock turns stale after 10 s. Wait for either, then decide.
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && (await isDirLocked(`${ctx.root.path}/backups/${c.user}`, '.backup.lock'))) {
+    const backups = rootLayout(ctx.root.path).user(c.user).backups;
+    while (Date.now() < deadline && (await isDirLocked(backups, BACKUP_LOCK))) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if ((await ctx.engine.inspect(c.name)).State.Status !== 'paused') continue;
-    if (await isDirLocked(`${ctx.root.path}/backups/${c.user}`, '.backup.lock')) continue;
+    if ((await ctx.engine.find(c.name))?.state !== 'paused') continue;
+    if (await isDirLocked(backups, BACKUP_LOCK)) continue;
     await ctx.engine.unpause(c.name);
     c.state = 'running';
     await ctx.root.audit({ actor: ctx.actor, action: 'unpause', target: c.user, details: { reason: 'left paused by an interrupted backup' } });

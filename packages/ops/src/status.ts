@@ -46,22 +46,15 @@ export async function userStatus(engine: ContainerEngine, manifest: Manifest, na
     cpuLimit: limits.cpus, memoryLimitBytes: parseSize(limits.memory), pidsLimit: limits.pids,
     port: user.port, image: user.image ?? manifest.settings.image,
   };
-  let info;
-  try {
-    info = await engine.inspect(containerName(manifest, name));
-  } catch (error) {
-    if ((error as OcmError).code === 'OCM_E_CONTAINER_MISSING') return base;
-    throw error;
-  }
-  const state = info.State;
-  const status: UserStatus = { ...base, state: state.Status, restarts: info.RestartCount, image: info.Config.Image, oomKilled: state.OOMKilled };
-  if (state.Status !== 'running') return status;
-  const started = new Date(state.StartedAt);
+  const info = await engine.find(containerName(manifest, name));
+  if (info === undefined) return base;
+  const status: UserStatus = { ...base, state: info.state, restarts: info.restartCount, image: info.image, oomKilled: info.oomKilled };
+  if (info.state !== 'running') return status;
+  const started = new Date(info.startedAt);
   status.startedAt = started.toISOString();
   status.uptimeSeconds = Math.max(0, Math.round((now.getTime() - started.getTime()) / 1000));
   const [usable, stats] = await Promise.all([probeUsable(manifest, name, user.port, probes), engine.stats(containerName(manifest, name)).catch(() => undefined)]);
-  const dockerHealth = (state as { Health?: { Status?: string } }).Health?.Status;
-  status.health = usable.health === 'unhealthy' && dockerHealth === 'starting' ? 'starting' : usable.health;
+  status.health = usable.health === 'unhealthy' && info.health === 'starting' ? 'starting' : usable.health;
   status.healthDetail = usable.detail;
   if (stats !== undefined) {
     status.cpuPercent = Math.round(stats.cpuPercent * 10) / 10;

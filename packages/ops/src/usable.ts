@@ -26,8 +26,10 @@ export function proxyTarget(manifest: Manifest): ProxyTarget {
   const secure = tls.certificate !== undefined && tls.key !== undefined;
   const local = (host: string): string => (host === '' || host === '0.0.0.0' || host === '*' ? '127.0.0.1' : host === '::' ? '::1' : host.replace(/^\[(.*)\]$/, '$1'));
   if (proxy.mode === 'nginx') return { address: local(proxy.nginx.listenAddress), port: secure ? proxy.nginx.httpsPort : proxy.nginx.httpPort, tls: secure };
-  const listen = parseListen(proxy.listen, 'settings.proxy.listen');
-  return { address: local(listen.host), port: listen.port, tls: secure };
+  // With ACME the embedded proxy serves browsers on listenTls; listen only redirects there.
+  const acme = tls.acme !== undefined && !secure && proxy.listenTls !== undefined;
+  const listen = acme ? parseListen(proxy.listenTls ?? '', 'settings.proxy.listenTls') : parseListen(proxy.listen, 'settings.proxy.listen');
+  return { address: local(listen.host), port: listen.port, tls: secure || acme };
 }
 
 /** Pure: the proxy as an admin would type it. */

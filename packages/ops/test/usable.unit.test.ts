@@ -61,6 +61,8 @@ test('proxyTarget: the embedded listen address or nginx, HTTPS when a certificat
   const tls = { certificate: '/etc/ssl/c.pem', key: '/etc/ssl/k.pem' };
   assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { listen: '127.0.0.5:9000' } } })), { address: '127.0.0.5', port: 9000, tls: false });
   assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { listen: ':80' }, tls } })), { address: '127.0.0.1', port: 80, tls: true });
+  const acme = { email: 'admin@your-ai.com' };
+  assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { listen: ':80', listenTls: ':443' }, tls: { acme } } })), { address: '127.0.0.1', port: 443, tls: true });
   assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { mode: 'nginx', nginx: { httpPort: 8081 } } } })), { address: '127.0.0.1', port: 8081, tls: false });
   assert.deepEqual(proxyTarget(validateManifest({ settings: { proxy: { mode: 'nginx', nginx: { listenAddress: '10.0.0.2', httpsPort: 8443 } }, tls } })), { address: '10.0.0.2', port: 8443, tls: true });
 });

@@ -2,6 +2,7 @@
 // routing, the HTTP forwarder, the WebSocket upgrade path and the proxy's own pages.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { SecureContext } from 'node:tls';
 import { parseHostHeader } from './host-header.js';
 import { registerHttpForwarder } from './http-forwarder.js';
 import { badHostPage, errorPage, notConfiguredPage, notRunningPage, type ProxyPage } from './pages.js';
@@ -10,11 +11,20 @@ import type { Route, RouteSource } from './route-source.js';
 import { TunnelRegistry } from './tunnel-registry.js';
 import { createUpgradeHandler } from './upgrade-handler.js';
 
+/** The certificate for a TLS server name, or undefined to refuse the handshake. */
+export type SniLookup = (servername: string) => SecureContext | undefined;
+
+// Browsers that once reached a user over HTTPS never fall back to plain HTTP (a year, as the nginx template says).
+const HSTS = 'max-age=31536000; includeSubDomains';
+
 export interface BuildProxyOptions {
   routes: RouteSource;
   logger?: FastifyBaseLogger;
-  /** PEM contents; when given the app serves HTTPS. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * HTTPS: one PEM pair for every host, or a certificate per server name
+   * (SNI); a name the lookup does not know gets no handshake.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer } | { sni: SniLookup };
   /** Upstream idle limit for HTTP (default 1 h, like nginx's proxy_read_timeout 3600s). */
   upstreamTimeoutMs?: number;
   /** How long a gateway may take to answer a WebSocket handshake (default 30 s). */
@@ -69,6 +79,8 @@ export async function buildProxy(options: BuildProxyOptions): Promise<BuiltProxy
       isDraining: () => draining,
     }),
   );
+
+  if (proto === 'https') app.addHook('onSend', async (_request, reply) => void reply.header('strict-transport-security', HSTS));
 
   app.addHook('onRequest', async (request, reply) => {
     // Absolute-form targets (GET http://other/...) would let the URL, not the Host header, pick the upstream.
@@ -149,9 +161,19 @@ function createApp(options: BuildProxyOptions): FastifyInstance {
   const server = { headersTimeout: options.headersTimeoutMs ?? 30_000, connectionsCheckingInterval: 1_000 };
   if (options.tls) {
     // An HTTPS fastify instance has a different type parameter but the same API for everything used here.
-    return Fastify({ ...common, ...logging, https: { ...server, cert: options.tls.cert, key: options.tls.key } });
+    const { tls } = options;
+    const keys = 'sni' in tls ? { SNICallback: sniCallback(tls.sni) } : { cert: tls.cert, key: tls.key };
+    return Fastify({ ...common, ...logging, https: { ...server, ...keys } });
   }
   return Fastify({ ...common, ...logging, http: server });
+}
+
+function sniCallback(lookup: SniLookup) {
+  return (servername: string, callback: (err: Error | null, context?: SecureContext) => void): void => {
+    const context = lookup(servername);
+    if (context === undefined) callback(new Error(`no certificate for ${JSON.stringify(servername.slice(0, 100))}`));
+    else callback(null, context);
+  };
 }
 
 function sendPage(reply: FastifyReply, page: ProxyPage): FastifyReply {

@@ -8,12 +8,16 @@ import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { OcmError, quote } from '@ocm/core';
-import { buildProxy, type BuildProxyOptions } from './build-proxy.js';
-import { createHttpsRedirectServer } from './https-redirect.js';
+import { buildProxy, type BuildProxyOptions, type SniLookup } from './build-proxy.js';
+import { createHttpsRedirectServer, type ChallengeAnswers } from './https-redirect.js';
 
 export interface EmbeddedProxyOptions extends Omit<BuildProxyOptions, 'tls'> {
   /** PEM files; when given the proxy listens with HTTPS. */
   tls?: { certPath: string; keyPath: string };
+  /** A certificate per server name instead (ACME); the table is swapped under a running listener. */
+  sni?: SniLookup;
+  /** HTTP-01 answers the plain-HTTP listener serves (path -> key authorization). */
+  challenges?: ChallengeAnswers;
   /** How long close() lets requests and WebSockets finish before saying 1001 (default 10 s). */
   drainGraceMs?: number;
 }
@@ -49,7 +53,7 @@ export interface EmbeddedProxy {
 }
 
 export async function createEmbeddedProxy(options: EmbeddedProxyOptions): Promise<EmbeddedProxy> {
-  const tls = options.tls ? await readTls(options.tls) : undefined;
+  const tls = options.tls ? await readTls(options.tls) : options.sni ? { sni: options.sni } : undefined;
   const built = await buildProxy({ ...options, tls });
   const graceMs = options.drainGraceMs ?? 10_000;
   let redirect: Server | undefined;
@@ -65,7 +69,7 @@ export async function createEmbeddedProxy(options: EmbeddedProxyOptions): Promis
     const port = (built.app.server.address() as AddressInfo).port;
     const address: ProxyAddress = { host, port, proto: built.proto };
     if (built.proto === 'https' && listenOptions.redirectHttpPort !== undefined) {
-      redirect = createHttpsRedirectServer(options.routes, () => port);
+      redirect = createHttpsRedirectServer(options.routes, () => port, options.challenges);
       try {
         redirect.listen(listenOptions.redirectHttpPort, host);
         await once(redirect, 'listening');

@@ -12,7 +12,7 @@ export {
   forwardedClient,
 } from './forward-headers.js';
 export { notConfiguredPage, notRunningPage, badHostPage, errorPage, type ProxyPage } from './pages.js';
-export { buildProxy, type BuildProxyOptions, type BuiltProxy } from './build-proxy.js';
+export { buildProxy, type BuildProxyOptions, type BuiltProxy, type SniLookup } from './build-proxy.js';
 export {
   createEmbeddedProxy,
   type EmbeddedProxy,

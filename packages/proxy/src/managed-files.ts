@@ -2,8 +2,9 @@
 // everything else belongs to someone else and is never changed or deleted.
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MANAGED_MARKER, isManagedContent } from '@ocm/core';
 
-export const MANAGED_MARKER = '# managed by ocm';
+export { MANAGED_MARKER, isManagedContent };
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,100}\.conf$/;
 const TEMP = /^\..+\.ocm-[0-9]+-[0-9a-f]+\.tmp$/;
@@ -28,12 +29,6 @@ export function isConfFileName(name: string): boolean {
 /** The content as written: the marker first, added when the renderer left it out. */
 export function withMarker(content: string): Buffer {
   return Buffer.from(isManagedContent(content) ? content : `${MANAGED_MARKER}\n${content}`, 'utf8');
-}
-
-export function isManagedContent(content: string | Buffer): boolean {
-  const head = (typeof content === 'string' ? content : content.toString('utf8')).slice(0, MANAGED_MARKER.length + 2);
-  // The marker alone, or followed by a description (`# managed by ocm: alice's gateway`).
-  return head === MANAGED_MARKER || /^[:\s]/.test(head.slice(MANAGED_MARKER.length, MANAGED_MARKER.length + 1)) && head.startsWith(MANAGED_MARKER);
 }
 
 export async function readConfDir(dir: string): Promise<ConfDirState> {

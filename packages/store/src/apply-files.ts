@@ -2,7 +2,7 @@
 // create user dirs with the gateway's owner and mode, merge openclaw.json.
 // Inside users/<name> everything goes through user-trees (no-follow handles).
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { CONFIG_FILE, mapLimit, meterKey, type GatewayConfigKeys, type Rendered, type UserDeployment } from '@ocm/core';
+import { CONFIG_FILE, isManagedContent, mapLimit, meterKey, rootLayout, type GatewayConfigKeys, type Rendered, type UserDeployment } from '@ocm/core';
 import { writeDurable } from '@ocm/fs';
 import { readIfExists } from './read-if-exists.js';
 import { ensureUserDir, mergeUserConfig } from './user-trees.js';
@@ -23,7 +23,6 @@ export interface FileChange {
 }
 
 const isRoot = (): boolean => process.getuid?.() === 0;
-const MANAGED_MARKER = '# managed by ocm';
 
 /**
  * Files and directories at once, this many: a no-op `ocm up` of 50 users
@@ -33,12 +32,13 @@ const MANAGED_MARKER = '# managed by ocm';
 const PARALLEL = 16;
 
 export async function applyRendered(root: string, rendered: Rendered): Promise<FileChange[]> {
+  const layout = rootLayout(root);
   await mkdir(`${root}/nginx`, { recursive: true });
-  await mkdir(`${root}/backups`, { recursive: true, mode: 0o700 });
+  await mkdir(layout.backups, { recursive: true, mode: 0o700 });
   const dirChanges = await mapLimit(rendered.plan.users, PARALLEL, async (user) => {
     const out: FileChange[] = [];
     // In order within a user: the user's own directory before the trees inside it.
-    await mkdir(`${root}/users`, { recursive: true, mode: 0o755 });
+    await mkdir(layout.users, { recursive: true, mode: 0o755 });
     for (const [i, dir] of user.dirs.entries()) {
       const recovered = await recoverAside(dir.path);
       if (recovered !== undefined) out.push({ path: `users/${user.name}/${recovered}`, change: 'recovered' });
@@ -111,7 +111,7 @@ async function removeStaleNginx(root: string, rendered: Rendered): Promise<FileC
     const rel = `nginx/${entry}`;
     if (!entry.endsWith('.conf') || wanted.has(rel)) continue;
     const text = await readIfExists(`${root}/${rel}`);
-    if (text?.startsWith(MANAGED_MARKER) === true) {
+    if (text !== undefined && isManagedContent(text)) {
       await rm(`${root}/${rel}`, { force: true });
       removed.push({ path: rel, change: 'removed' });
     }
@@ -134,7 +134,7 @@ export async function diffRendered(root: string, rendered: Rendered): Promise<St
   const entries = await readdir(`${root}/nginx`).catch(() => [] as string[]);
   for (const entry of entries) {
     const rel = `nginx/${entry}`;
-    if (entry.endsWith('.conf') && !wanted.has(rel) && (await readIfExists(`${root}/${rel}`))?.startsWith(MANAGED_MARKER) === true) {
+    if (entry.endsWith('.conf') && !wanted.has(rel) && isManagedContent((await readIfExists(`${root}/${rel}`)) ?? '')) {
       stale.push({ path: rel, problem: 'extra' });
     }
   }

@@ -2,6 +2,7 @@
 // callers pass names and field names, not values.
 import { appendFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { rootLayout } from '@ocm/core';
 
 export interface AuditEntry {
   action: string;
@@ -20,5 +21,5 @@ export function defaultActor(): string {
 
 export async function appendAudit(root: string, entry: AuditEntry, now: Date = new Date()): Promise<void> {
   const line = JSON.stringify({ time: now.toISOString(), actor: entry.actor ?? defaultActor(), action: entry.action, target: entry.target, ...(entry.details === undefined ? {} : { details: entry.details }) });
-  await appendFile(`${root}/audit.log`, `${line}\n`, { mode: 0o600 });
+  await appendFile(rootLayout(root).audit, `${line}\n`, { mode: 0o600 });
 }

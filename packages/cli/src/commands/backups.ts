@@ -1,6 +1,6 @@
 // backup, backups, backup verify, restore.
 import { realpathSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { OcmError } from '@ocm/core';
 import type { UserBackupOutcome } from '@ocm/ops';
 import { opsContext } from '../context.js';
@@ -31,6 +31,14 @@ function verifiedCell(v: { ok: boolean; at: string; reason?: string } | null): s
   return `FAILED: ${reason.length > 60 ? `${reason.slice(0, 59)}…` : reason}`;
 }
 
+function retryDelay(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds > 3600) {
+    throw new OcmError('OCM_E_USAGE', `--retry-delay: ${JSON.stringify(text)} is not a number of seconds from 0 to 3600`, { hint: 'e.g. --retry-delay 60' });
+  }
+  return seconds;
+}
+
 export function registerBackupCommands(program: Command, io: Io): void {
   const backup = program.command('backup')
     .description("archive users' state and config now (gzip tar, checksummed, verified, retained)")
@@ -39,8 +47,9 @@ export function registerBackupCommands(program: Command, io: Io): void {
     .option('--print-cron', 'print a system crontab line for hosts without the daemon')
     .option('--scheduled', 'a nightly run (daemon, cron line): kept by keepDaily/keepWeekly; without it the archive is a manual one, kept by keepManual')
     .option('--json', 'one JSON outcome per user and line (what the daemon reads)')
+    .addOption(new Option('--retry-delay <seconds>', 'pause before the one retry of a failed user (default: 60 with --scheduled, no retry without)').argParser(retryDelay))
     .addHelpText('after', '\nExamples:\n  ocm backup alice\n  ocm backup --all\n  ocm backup --print-cron | sudo tee /etc/cron.d/ocm')
-    .action(async (names: string[], opts: { all?: boolean; printCron?: boolean; scheduled?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (names: string[], opts: { all?: boolean; printCron?: boolean; scheduled?: boolean; json?: boolean; retryDelay?: number }, cmd: Command) => {
       keepYoungGenerationSmall();
       const ctx = opsContext(cmd, io);
       if (opts.printCron === true) {
@@ -57,6 +66,7 @@ export function registerBackupCommands(program: Command, io: Io): void {
       const bar = progress(io);
       const outcomes = await backupUsers({ ...ctx, engine }, names, {
         scheduled: opts.scheduled === true,
+        ...(opts.retryDelay === undefined ? {} : { retryDelayMs: opts.retryDelay * 1000 }),
         onProgress: (user, p) => {
           if (p.phase === 'done') return;
           bar.phase(user, BACKUP_PHASES[p.phase], p.totalBytes > 0 ? `${Math.round((100 * p.bytesRead) / p.totalBytes)}% of ${mb(p.totalBytes)}` : '');
