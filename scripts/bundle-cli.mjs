@@ -20,6 +20,8 @@ const external = [
   'bufferutil', 'utf-8-validate',
   // pino starts these in a worker thread by file name (transports); ocm uses none.
   'thread-stream', 'pino-pretty',
+  // A native add-on: its binding is found next to its own package files.
+  'better-sqlite3',
 ];
 
 // The templates go into the bundle precompiled: the store's

@@ -8,6 +8,7 @@ import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerBackupCommands } from './commands/backups.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDeviceCommands } from './commands/devices.js';
+import { registerUsageCommands } from './commands/usage.js';
 import { registerTlsCommands } from './commands/tls.js';
 
 export const VERSION = '0.1.0';
@@ -29,6 +30,7 @@ export function createProgram(io: Io, hooks: ProgramHooks): Command {
   registerBackupCommands(program, io);
   registerDaemonCommands(program, io);
   registerDeviceCommands(program, io);
+  registerUsageCommands(program, io);
   registerTlsCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;

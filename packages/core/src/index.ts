@@ -4,7 +4,7 @@ export * from './plan-types.js';
 export { assertUserName, nameProblem, RESERVED_NAMES, NAME_MAX_LENGTH } from './names.js';
 export { parseSize, formatSize, sizeProblem, parseCpus, cpusProblem, parsePids } from './sizes.js';
 export { assertEnvEntry, parseEnvAssignment, isSecretKey, envKeyProblem, envValueProblem, RESERVED_ENV_KEYS } from './env-vars.js';
-export { ManifestSchema, UserSchema, SettingsSchema, ACME_DEFAULT_DIRECTORY, type Manifest, type ManifestInput, type Settings, type User } from './manifest-schema.js';
+export { ManifestSchema, UserSchema, SettingsSchema, ModelsSchema, ProviderSchema, BudgetSchema, ACME_DEFAULT_DIRECTORY, type Manifest, type ManifestInput, type Settings, type User, type Models, type Provider, type Budget } from './manifest-schema.js';
 export { parseManifest, serializeManifest, validateManifest, checkManifestRules, formatPath, MANIFEST_FILE, MANIFEST_MAX_BYTES } from './manifest.js';
 export { allocatePort, ownPorts } from './ports.js';
 export { subnetFor, SUBNET_SIZE, ipv4Range, cidrsOverlap } from './network.js';
@@ -13,7 +13,7 @@ export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js
 export { parseDeviceList, deviceCommandError, DEVICE_ID_PATTERN, type DeviceList, type PendingDevice, type PairedDevice } from './devices.js';
 export { MANAGED_MARKER, isManagedContent } from './managed-marker.js';
 export { rootLayout, BACKUP_LOCK, type RootLayout, type UserPaths } from './root-layout.js';
-export { planDeployment, planUser, userLabels, userNetwork, userOrigin, servesHttps, userHost, userDir, gatewayUser, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
+export { planDeployment, planUser, meteredProviders, userLabels, userNetwork, userOrigin, servesHttps, userHost, userDir, gatewayUser, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
 export { mapLimit } from './map-limit.js';
 export { parseEgressEntry, formatEgressEntry, sameEgressEntry, egressEntryProblem, type EgressEntry } from './egress-entry.js';
@@ -21,3 +21,6 @@ export { planNetworkPolicy, policyChainNames, userEgress, BLOCKED_RANGES, type N
 export { manifestLoss, manifestLossError, isEmptyManifestText, assertRemovalsConfirmed, type ManifestLoss, type ManifestLossInput, type LossWording } from './manifest-loss.js';
 export { assertLimitsFitHost, defaultCpusFor, type HostCapacity } from './host-fit.js';
 export { parseListen, type ListenAddress } from './listen-address.js';
+export { budgetWindows, localDay, timeZoneProblem, type BudgetWindow, type BudgetWindows } from './budget-window.js';
+export { callCost, budgetLimits, budgetDecision, parseUsd, type CallUsage, type BudgetLimits, type Spent, type CapScope, type BudgetDecision } from './model-budget.js';
+export { meterKey, meterKeyUser } from './meter-key.js';

@@ -64,6 +64,44 @@ const EgressAllow = z.array(z.string().superRefine((v, ctx) => {
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${show(v)} ${problem}` });
 })).max(256);
 
+// Money in US dollars; budgets and prices are plain numbers so YAML stays readable.
+const Usd = z.number().min(0).max(1_000_000);
+
+export const BudgetSchema = z.strictObject({
+  daily: Usd.optional().describe('US dollars a day, counted from midnight in settings.timezone'),
+  monthly: Usd.optional().describe('US dollars a calendar month in settings.timezone'),
+});
+
+const ModelId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:\-/]{0,127}$/, { message: 'is not a model id (letters, digits, ".", "_", ":", "-" and "/")' });
+
+const Price = z.strictObject({
+  input: Usd.describe('US dollars per million input tokens'),
+  output: Usd.describe('US dollars per million output tokens (reasoning included)'),
+  cacheRead: Usd.optional().describe('US dollars per million cached input tokens; default the input price'),
+});
+
+// The admin's own provider key: it stays in ocm.yaml and the meter's memory, never in a container.
+const ApiKey = z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, { message: 'must be one line of printable characters without spaces' });
+
+export const ProviderSchema = z.strictObject({
+  api: z.enum(['openai-completions', 'anthropic-messages']).describe('the wire format of the provider'),
+  baseUrl: z.string().regex(/^https?:\/\/[A-Za-z0-9.\-[\]:]+(\/[A-Za-z0-9._~\-/]*)?$/, { message: 'is not an http(s) URL (e.g. https://api.openai.com/v1)' })
+    .describe('the provider\'s API root, e.g. https://api.openai.com/v1'),
+  apiKey: ApiKey.describe('the admin\'s provider key; only the meter sends it'),
+  models: z.array(ModelId).min(1).max(256).describe('models the gateways may use through this provider'),
+  prices: z.record(ModelId, Price).default({}).describe('USD per million tokens, per model; a call to an unpriced model costs 0'),
+});
+
+export const ModelsSchema = z.strictObject({
+  listenPort: Port.default(18790).describe('port the model meter listens on, at each user network\'s bridge gateway address'),
+  providers: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'is not a provider id (lowercase letters, digits and hyphens)' }), ProviderSchema)
+    .default({}).describe('providers the gateways reach only through the meter'),
+  budget: BudgetSchema.optional().describe('default budget of each user without their own'),
+  groups: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'is not a group name (lowercase letters, digits and hyphens)' }), BudgetSchema.extend({
+    members: z.array(z.string()).min(1).max(4096).describe('user names sharing this budget'),
+  })).default({}).describe('budgets shared by several users, on top of each one\'s own'),
+});
+
 export const LimitsSchema = z.strictObject({
   cpus: Cpus.default(2).describe('CPUs each gateway may use (fractions allowed)'),
   memory: Size.default('2g').describe('memory limit per gateway; it is OOM-killed and restarted above it'),
@@ -85,6 +123,7 @@ export const UserSchema = z.strictObject({
   egress: z.strictObject({
     allow: EgressAllow.default([]).describe('addresses or CIDRs, with an optional port, this gateway may reach although the policy refuses them'),
   }).optional().describe('this user\'s own openings in the network policy (`ocm set <name> --allow`)'),
+  budget: BudgetSchema.optional().describe('this user\'s model budget; overrides settings.models.budget (`ocm set <name> --daily-budget`)'),
 });
 
 // Extra Docker labels for monitoring or ownership; ocm's own and compose's are off limits.
@@ -162,6 +201,8 @@ export const SettingsSchema = z.strictObject({
     maxBytes: Size.default('8g').describe('most bytes one user\'s files may hold (a sparse file counts at its full length); checked before the user is frozen'),
     timeoutMinutes: z.number().int().min(1).max(1440).default(60).describe('one user\'s backup or restore is given up (and the user thawed) after this long'),
   }).prefault({}),
+  // Optional, so manifests that never meter models stay as they are.
+  models: ModelsSchema.optional().describe('the model meter: provider keys, prices and budgets'),
   health: z.strictObject({
     timeoutSeconds: z.number().int().min(1).max(3600).default(120).describe('how long to wait for a gateway to become healthy'),
   }).prefault({}),
@@ -177,3 +218,6 @@ export type Manifest = z.output<typeof ManifestSchema>;
 export type ManifestInput = z.input<typeof ManifestSchema>;
 export type Settings = Manifest['settings'];
 export type User = Manifest['users'][number];
+export type Models = z.output<typeof ModelsSchema>;
+export type Provider = z.output<typeof ProviderSchema>;
+export type Budget = z.output<typeof BudgetSchema>;

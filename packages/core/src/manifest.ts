@@ -1,6 +1,7 @@
 // Manifest text <-> validated Manifest. Parsing refuses unknown keys, YAML
 // bombs and oversized files; serializing is deterministic so every edit is a
 // minimal, reviewable diff.
+import { timeZoneProblem } from './budget-window.js';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { OcmError, quote } from './errors.js';
@@ -88,6 +89,28 @@ export function validateManifest(input: unknown, lineOf?: (p: ReadonlyArray<Prop
 }
 
 /** Cross-field rules the schema cannot express: unique names and ports, port range. */
+/** Prices name listed models; group members are users, each in one group at most. */
+function checkModelRules(manifest: Manifest, users: ReadonlyMap<string, number>, fail: (text: string) => never): void {
+  const models = manifest.settings.models;
+  if (models === undefined) return;
+  const zoneProblem = timeZoneProblem(manifest.settings.timezone);
+  if (zoneProblem !== undefined) fail(`settings.timezone: ${JSON.stringify(manifest.settings.timezone)} ${zoneProblem}; budgets reset at its midnight`);
+  for (const [id, provider] of Object.entries(models.providers)) {
+    for (const model of Object.keys(provider.prices)) {
+      if (!provider.models.includes(model)) fail(`settings.models.providers.${id}.prices: ${JSON.stringify(model)} is not in its models list (add it there or remove its price)`);
+    }
+  }
+  const groupOf = new Map<string, string>();
+  for (const [group, budget] of Object.entries(models.groups)) {
+    for (const member of budget.members) {
+      if (!users.has(member)) fail(`settings.models.groups.${group}.members: ${JSON.stringify(member)} is not a user`);
+      const other = groupOf.get(member);
+      if (other !== undefined) fail(`settings.models.groups.${group}.members: ${JSON.stringify(member)} is already in group ${JSON.stringify(other)}`);
+      groupOf.set(member, group);
+    }
+  }
+}
+
 export function checkManifestRules(manifest: Manifest, file = MANIFEST_FILE): void {
   const names = new Map<string, number>();
   const ports = new Map<number, string>();
@@ -118,6 +141,7 @@ export function checkManifestRules(manifest: Manifest, file = MANIFEST_FILE): vo
     ports.set(user.port, user.name);
     if (user.port < base || user.port > max) fail(`users[${i}].port: ${user.port} is outside settings.ports (${base}-${max})`);
   });
+  checkModelRules(manifest, names, fail);
   function fail(text: string): never {
     throw new OcmError('OCM_E_MANIFEST_INVALID', `${file}: ${text}`);
   }

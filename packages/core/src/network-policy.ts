@@ -73,6 +73,14 @@ export function userEgress(manifest: Manifest, name: string): UserEgress {
   return { name, subnet, mode, allow: [...new Set(entries)] };
 }
 
+/** The configured host ports, plus the model meter's when providers are metered. */
+function meteredHostPorts(manifest: Manifest): number[] {
+  const ports = [...(manifest.settings.network.egress?.hostPorts ?? [])];
+  const models = manifest.settings.models;
+  if (models !== undefined && Object.keys(models.providers).length > 0 && !ports.includes(models.listenPort)) ports.push(models.listenPort);
+  return ports;
+}
+
 export function planNetworkPolicy(manifest: Manifest, input: PolicyInput): NetworkPolicyPlan {
   const { project, network } = manifest.settings;
   const names = policyChainNames(project);
@@ -91,7 +99,7 @@ export function planNetworkPolicy(manifest: Manifest, input: PolicyInput): Netwo
   const hostPorts: RuleArgs[] = [];
   for (const u of manifest.users) {
     const net = userNetwork(manifest, u);
-    for (const port of network.egress?.hostPorts ?? []) {
+    for (const port of meteredHostPorts(manifest)) {
       hostPorts.push(['-s', net.subnet, '-d', `${net.gateway}/32`, '-p', 'tcp', '-m', 'tcp', '--dport', String(port), '-j', 'RETURN']);
     }
   }

@@ -7,6 +7,11 @@ import { OcmError } from './errors.js';
 export interface GatewayConfigKeys {
   allowedOrigins: string[];
   trustedProxies: string[];
+  /**
+   * models.providers.<id> entries pointing at the model meter, with the
+   * user's own meter key. ocm owns exactly these ids; other providers stay.
+   */
+  modelProviders?: Record<string, { baseUrl: string; apiKey: string; api: string; models: Array<{ id: string; name: string }> }>;
 }
 
 type Json = Record<string, unknown>;
@@ -48,9 +53,13 @@ export function mergeGatewayConfig(existing: string | undefined, keys: GatewayCo
   const controlUi = asObject(gateway.controlUi);
   const origins = addAll(controlUi.allowedOrigins, keys.allowedOrigins);
   const proxies = addAll(gateway.trustedProxies, keys.trustedProxies);
+  const models = asObject(doc.models);
+  const providers = { ...asObject(models.providers), ...(keys.modelProviders ?? {}) };
   const unchanged = JSON.stringify(origins) === JSON.stringify(controlUi.allowedOrigins)
-    && JSON.stringify(proxies) === JSON.stringify(gateway.trustedProxies);
+    && JSON.stringify(proxies) === JSON.stringify(gateway.trustedProxies)
+    && JSON.stringify(providers) === JSON.stringify(asObject(models.providers));
   if (unchanged && existing !== undefined) return undefined;
   const next: Json = { ...doc, gateway: { ...gateway, controlUi: { ...controlUi, allowedOrigins: origins }, trustedProxies: proxies } };
+  if (keys.modelProviders !== undefined && Object.keys(keys.modelProviders).length > 0) next.models = { ...models, providers };
   return `${JSON.stringify(next, null, 2)}\n`;
 }

@@ -88,6 +88,16 @@ export interface UserDeployment {
   specHash: string;
   /** Directories to create (absolute), with mode and owner. */
   dirs: Array<{ path: string; mode: number; uid: number; gid: number }>;
+  /** Model providers this gateway reaches through the meter (no keys: the store adds the user's own). */
+  meteredProviders?: MeteredProvider[];
+}
+
+export interface MeteredProvider {
+  id: string;
+  api: 'openai-completions' | 'anthropic-messages';
+  /** The meter's address on the user's own bridge network, e.g. http://10.231.0.1:18790/openai. */
+  baseUrl: string;
+  models: string[];
 }
 
 export interface DeploymentPlan {

@@ -12,7 +12,7 @@ import {
 } from './gateway-profile.js';
 import {
   LABEL_MANAGED, LABEL_ROOT, LABEL_SPEC_HASH, LABEL_USER,
-  type ContainerSpec, type DeploymentPlan, type NetworkSpec, type UserDeployment,
+  type ContainerSpec, type DeploymentPlan, type MeteredProvider, type NetworkSpec, type UserDeployment,
 } from './plan-types.js';
 
 export interface PlanInput {
@@ -124,6 +124,13 @@ export function userLabels(manifest: Manifest, name: string, root: string): Reco
   return { ...manifest.settings.labels, [LABEL_MANAGED]: '1', [LABEL_USER]: name, [LABEL_ROOT]: root };
 }
 
+/** Each configured provider as the user's gateway sees it: behind the meter on its own bridge address. */
+export function meteredProviders(manifest: Manifest, bridgeGateway: string): MeteredProvider[] {
+  const models = manifest.settings.models;
+  if (models === undefined) return [];
+  return Object.entries(models.providers).map(([id, p]) => ({ id, api: p.api, baseUrl: `http://${bridgeGateway}:${models.listenPort}/${id}`, models: [...p.models] }));
+}
+
 export function planUser(manifest: Manifest, user: User, input: PlanInput): UserDeployment {
   const root = assertRootPath(input.root);
   const baseLabels = userLabels(manifest, user.name, root);
@@ -145,7 +152,9 @@ export function planUser(manifest: Manifest, user: User, input: PlanInput): User
   };
   const dir = userDir(root, user.name);
   const { uid, gid } = manifest.settings.gateway;
+  const metered = meteredProviders(manifest, network.gateway);
   return {
+    ...(metered.length === 0 ? {} : { meteredProviders: metered }),
     name: user.name,
     enabled: user.enabled,
     host: userHost(manifest, user.name),

@@ -19,6 +19,8 @@ import { FailureLimiter } from './failure-limiter.js';
 import { registerPageRoutes } from './page-routes.js';
 import { SessionStore } from './sessions.js';
 import { statusReport, type StatusSources } from './status-report.js';
+import { registerUsageRoutes } from './api-usage.js';
+import type { UsageStore } from '@ocm/meter';
 import { registerTlsRoutes, type TlsControl } from './api-tls.js';
 
 export interface AdminAppOptions {
@@ -34,6 +36,8 @@ export interface AdminAppOptions {
   status?: Omit<StatusSources, 'ctx' | 'now'>;
   /** Called after the API edited ocm.yaml. */
   edited?: () => void;
+  /** The model meter's usage store, when it runs. */
+  usage?: () => UsageStore | undefined;
   /** ACME certificates: GET /api/tls and POST /api/tls/renew (absent: 404). */
   tls?: TlsControl;
   /** Requests per minute per client before 429 (default 600); failed tokens have their own, lower limit. */
@@ -105,6 +109,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   });
   registerBackupRoutes(app, { ...deps, jobs: options.jobs });
   registerDeviceRoutes(app, deps);
+  registerUsageRoutes(app, options.usage ?? (() => undefined));
   if (options.tls !== undefined) registerTlsRoutes(app, options.tls);
   await app.ready();
   return app;

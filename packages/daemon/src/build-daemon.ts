@@ -20,6 +20,7 @@ import { acmeActive, createAcmeKeeper } from './acme-keeper.js';
 import { NginxSync } from './nginx-sync.js';
 import { PolicyKeeper } from './policy-keeper.js';
 import { SerialLane } from './serial-lane.js';
+import { MeterService } from './meter-service.js';
 
 export interface DaemonOptions {
   root: string | DeploymentRoot;
@@ -49,6 +50,8 @@ export interface DaemonOptions {
   backupCommand?: readonly string[];
   /** How often the network policy is re-checked and repaired (default 30 s). */
   policyIntervalMs?: number;
+  /** The model meter listens here instead of each user network's bridge address (tests). */
+  meterListen?: { host: string; port: number };
 }
 
 export interface ListenOverrides {
@@ -71,6 +74,8 @@ export interface Daemon {
   readonly scheduler: BackupScheduler | undefined;
   readonly routes: GatewayRoutes | undefined;
   readonly jobs: BackupJobs;
+  /** The model meter (listening once a provider is configured). */
+  readonly meter: MeterService;
   /** The manifest in force. */
   manifest(): Manifest;
   start(listen?: ListenOverrides): Promise<DaemonAddresses>;
@@ -127,6 +132,10 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     ? (names, runOptions) => backupUsers(runtime(runOptions?.scheduled === true ? 'schedule' : 'api'), names, { ...clock, ...runOptions })
     : backupProcess({ command: options.backupCommand, root: root.path, engine: options.engine, manifest: () => current, logger: backupLog });
   const jobs = new BackupJobs({ lane, now, run: (names) => runBackups(names) });
+  const meter = new MeterService({
+    root, manifest: () => current, logger: log.child({ component: 'meter' }),
+    ...(options.meterListen === undefined ? {} : { listenOverride: options.meterListen }),
+  });
 
   let proxy: EmbeddedProxy | undefined;
   let routes: GatewayRoutes | undefined;
@@ -175,10 +184,12 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(routes === undefined ? {} : { routes: () => routes.states() }),
       ...(proxy === undefined ? {} : { webSockets: () => proxy.openWebSockets() }),
       backupRunning: () => scheduler?.running === true,
+      usage: () => meter.usage(),
       ...(acme === undefined ? {} : { tls: () => acme.status() }),
     },
     ...(acme === undefined ? {} : { tls: acme }),
     edited: () => void watcher?.check(),
+    usage: () => meter.usage(),
   });
 
   async function apply(next: Manifest): Promise<void> {
@@ -196,6 +207,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     await reloadTls(before, next);
     await acme?.apply(next);
     await policy.apply(next, 'manifest changed');
+    await meter.apply(next);
     const b = before.settings;
     const n = next.settings;
     if (b.backup.schedule !== n.backup.schedule || b.timezone !== n.timezone) {
@@ -235,6 +247,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       // Probe first, so the proxy does not answer 503 for healthy gateways in its first seconds.
       await routes?.start();
+      await meter.apply(current);
       if (nginx !== undefined) await nginx.apply(current);
       const addresses: Partial<DaemonAddresses> = {};
       if (proxy !== undefined) {
@@ -288,6 +301,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       await Promise.all([adminApp.close(), proxy?.close()]);
       await scheduler?.stop();
       await jobs.settle();
+      await meter.stop();
     })();
     return stopping;
   }
@@ -300,6 +314,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     routes,
     jobs,
+    meter,
     manifest: () => current,
     start,
     // SIGHUP: the manifest, and the certificate files read again (renewed in place, e.g. by certbot).

@@ -114,6 +114,10 @@ const el = (tag, attrs, ...children) => {
 };
 const duration = (s) => s === undefined ? '\u2013' : s < 90 ? s + 's' : s < 5400 ? Math.round(s / 60) + 'm' : s < 172800 ? Math.round(s / 3600) + 'h' : Math.round(s / 86400) + 'd';
 const size = (b) => b >= 1073741824 ? (b / 1073741824).toFixed(1) + ' GiB' : Math.round(b / 1048576) + ' MiB';
+// Model spend against the budget, e.g. " - models $0.12 / $2.00 today, $1.50 / $30.00 month".
+const usd = (n) => '$' + n.toFixed(2);
+const spend = (m) => !m ? '' : ' \u00b7 models ' + usd(m.todayUsd) + (m.dailyBudget === undefined ? '' : ' / ' + usd(m.dailyBudget)) + ' today, '
+  + usd(m.monthUsd) + (m.monthlyBudget === undefined ? '' : ' / ' + usd(m.monthlyBudget)) + ' month' + (m.group ? ' (group ' + m.group + ')' : '');
 const badge = (text, kind) => el('span', { class: 'badge ' + (kind || '') }, text);
 const meter = (label, fraction) => {
   const bar = el('span', { class: fraction > 0.9 ? 'high' : '' });
@@ -148,8 +152,8 @@ function row(u) {
   const pair = el('button', { type: 'button', 'data-action': 'devices' }, 'Devices');
   pair.disabled = u.state !== 'running';
   pair.addEventListener('click', () => showDevices(u.name));
-  const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '') + (u.egress ? ' \u00b7 network ' + u.egress.policy + (u.egress.allow.length ? ' +' + u.egress.allow.length + ' allowed' : '') : '')), certNote(u.name));
-  const tr = el('tr', { 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '', 'data-egress': u.egress ? u.egress.policy : '' },
+  const user = el('td', { class: 'user' }, el('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.name), el('small', {}, 'port ' + u.port + (u.route ? ' \u00b7 route ' + u.route : '') + (u.webSockets ? ' \u00b7 ' + u.webSockets + ' ws' : '') + (u.egress ? ' \u00b7 network ' + u.egress.policy + (u.egress.allow.length ? ' +' + u.egress.allow.length + ' allowed' : '') : '') + spend(u.models)), certNote(u.name));
+  const tr = el('tr', { 'data-models': u.models ? u.models.todayUsd.toFixed(4) : '', 'data-user': u.name, 'data-state': u.state, 'data-health': u.health, 'data-started': u.startedAt || '', 'data-egress': u.egress ? u.egress.policy : '' },
     user, el('td', {}, badge(state, stateKind)), el('td', { class: 'health', title: u.healthDetail || '' }, badge(u.health === 'refusing' ? 'refusing browsers' : u.health, healthKind), u.health === 'refusing' ? el('small', { class: 'why' }, u.healthDetail || '') : ''),
     el('td', { class: 'num uptime' }, duration(u.uptimeSeconds)), el('td', {}, cpu), el('td', {}, mem), el('td', {}, backup), el('td', { class: 'actions' }, button, ' ', power, ' ', save, ' ', pair));
   return tr;

@@ -38,6 +38,18 @@ export const setUserBody = {
     enabled: { type: 'boolean' },
     allow: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 }, description: 'network policy openings: address or CIDR, optional port' },
     disallow: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } },
+    dailyBudget: { type: ['number', 'string'], maxLength: 16, description: 'model spend a day in US dollars' },
+    monthlyBudget: { type: ['number', 'string'], maxLength: 16, description: 'model spend a month in US dollars' },
+    budget: { type: 'boolean', enum: [false], description: 'false removes the user\'s own model budget' },
+  },
+} as const;
+
+export const usageQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    user: { type: 'string', maxLength: 64 },
+    since: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
   },
 } as const;
 

@@ -4,6 +4,8 @@
 import type { Manifest } from '@ocm/core';
 import type { HostStatus } from '@ocm/acme';
 import { lastBackupResult, listUsers, statusAll, type RuntimeContext, type UserStatus } from '@ocm/ops';
+import type { UsageStore } from '@ocm/meter';
+import { modelSpend, type ModelSpend } from './model-spend.js';
 
 export interface LastBackup {
   ok: boolean;
@@ -20,6 +22,8 @@ export interface UserReport extends UserStatus {
   route?: 'up' | 'down';
   webSockets?: number;
   lastBackup?: LastBackup;
+  /** Model spend against the user's budget, while the model meter runs. */
+  models?: ModelSpend;
 }
 
 export interface StatusReport {
@@ -37,6 +41,7 @@ export interface StatusSources {
   routes?: () => ReadonlyMap<string, 'up' | 'down'>;
   webSockets?: () => ReadonlyMap<string, number>;
   backupRunning?: () => boolean;
+  usage?: () => UsageStore | undefined;
   /** ACME: each user host's certificate and last error. */
   tls?: () => HostStatus[];
 }
@@ -47,6 +52,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
   const now = sources.now();
   const routes = sources.routes?.();
   const sockets = sources.webSockets?.();
+  const usage = sources.usage?.();
   const users = await Promise.all(statuses.map(async (status): Promise<UserReport> => {
     const last = await lastBackupResult(sources.ctx.root.path, status.name);
     const route = routes?.get(status.name);
@@ -55,6 +61,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
       url: views.find((v) => v.name === status.name)?.url ?? '',
       ...(route === undefined ? {} : { route, webSockets: sockets?.get(status.name) ?? 0 }),
       ...(last === undefined ? {} : { lastBackup: lastBackupOf(last, now) }),
+      ...(usage === undefined ? {} : { models: modelSpend(manifest, usage, status.name, now) }),
     };
   }));
   return {

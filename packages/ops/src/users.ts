@@ -3,7 +3,7 @@
 import {
   OcmError, allocatePort, assertEnvEntry, assertUserName, checkManifestRules, parseCpus, parsePids, parseSize,
   formatSize, userOrigin, effectiveLimits, isSecretKey, validateManifest,
-  formatEgressEntry, parseEgressEntry, canonicalJson, sameEgressEntry, userEgress, assertLimitsFitHost,
+  formatEgressEntry, parseEgressEntry, canonicalJson, sameEgressEntry, userEgress, assertLimitsFitHost, parseUsd, budgetLimits,
   type HostCapacity, type Manifest, type User, type UserEgress,
 } from '@ocm/core';
 import { keptUserState, purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
@@ -61,6 +61,22 @@ export interface SetOptions extends LimitOptions {
   /** Network policy openings for this user: address or CIDR, optional port. */
   allow?: string[];
   disallow?: string[];
+  /** The user's own model budget in US dollars; `budget: false` removes it (the default applies). */
+  dailyBudget?: string | number;
+  monthlyBudget?: string | number;
+  budget?: boolean;
+}
+
+/** The user's own budget after --daily-budget, --monthly-budget and --no-budget. */
+function nextBudget(current: User['budget'], options: SetOptions): User['budget'] {
+  if (options.budget === false) {
+    if (options.dailyBudget !== undefined || options.monthlyBudget !== undefined) throw new OcmError('OCM_E_USAGE', '--no-budget cannot be combined with --daily-budget or --monthly-budget', { hint: 'remove the budget, or set its amounts' });
+    return undefined;
+  }
+  const next = { ...(current ?? {}) };
+  if (options.dailyBudget !== undefined) next.daily = parseUsd(options.dailyBudget, '--daily-budget');
+  if (options.monthlyBudget !== undefined) next.monthly = parseUsd(options.monthlyBudget, '--monthly-budget');
+  return next;
 }
 
 /** The user's allow-list after --allow and --disallow; a --disallow of an entry they do not have is refused. */
@@ -160,10 +176,15 @@ export async function setUser(ctx: OpsContext, name: string, options: SetOptions
       if (allow.length === 0) delete user.egress;
       else user.egress = { allow };
     }
+    if (options.budget === false || options.dailyBudget !== undefined || options.monthlyBudget !== undefined) {
+      const budget = nextBudget(current.budget, options);
+      if (budget === undefined) delete user.budget;
+      else user.budget = budget;
+    }
     const next: Manifest = { ...manifest, users: manifest.users.map((u) => (u.name === name ? user : u)) };
     await assertFitsHost(options, next, user);
     const changes = await commit(ctx, next);
-    await ctx.root.audit({ actor: ctx.actor, action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled, allow: options.allow, disallow: options.disallow } });
+    await ctx.root.audit({ actor: ctx.actor, action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled, allow: options.allow, disallow: options.disallow, budget: user.budget ?? null } });
     return { manifest: next, user, changes, previous: manifest };
   });
 }
@@ -260,6 +281,14 @@ export interface UserView {
   env: Record<string, string>;
   /** The network policy in force for this user and their openings in it. */
   egress: UserEgress;
+  /** The model budget in force (own or default) and the group, once models are metered. */
+  budget?: { daily?: number; monthly?: number; own: boolean; group?: string };
+}
+
+function budgetView(manifest: Manifest, user: User): Pick<UserView, 'budget'> {
+  if (manifest.settings.models === undefined) return {};
+  const { own, group } = budgetLimits(manifest, user.name);
+  return { budget: { ...own, own: user.budget !== undefined, ...(group === undefined ? {} : { group: group.name }) } };
 }
 
 /** A user as shown by list/show and the API: secrets in env masked. */
@@ -268,7 +297,7 @@ export function viewUser(manifest: Manifest, user: User): UserView {
   const env = Object.fromEntries(Object.entries({ ...manifest.settings.env, ...user.env }).sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => [k, isSecretKey(k) ? `${v.slice(0, 3)}…(${v.length})` : v]));
   const overrides = (['cpus', 'memory', 'pids'] as const).filter((k) => user[k] !== undefined);
-  return { name: user.name, enabled: user.enabled, port: user.port, url: userOrigin(manifest, user.name), ...limits, overrides, env, egress: userEgress(manifest, user.name) };
+  return { name: user.name, enabled: user.enabled, port: user.port, url: userOrigin(manifest, user.name), ...limits, overrides, env, egress: userEgress(manifest, user.name), ...budgetView(manifest, user) };
 }
 
 export async function listUsers(ctx: OpsContext): Promise<UserView[]> {

@@ -7,6 +7,7 @@ export { appendAudit, defaultActor, type AuditEntry } from './audit-log.js';
 export { loadTemplates } from './templates.js';
 export { newToken, tokenFromEnvFile } from './tokens.js';
 export { readAdminToken, ensureAdminToken, tokensMatch, ADMIN_TOKEN_FILE } from './admin-token.js';
+export { ensureMeterSecret, METER_SECRET_FILE } from './meter-secret.js';
 export { detectLocalClientAddress, chooseLocalClientAddress, defaultRouteInterface, type InterfaceAddresses } from './local-client-address.js';
 export { mergeUserConfig, ensureUserDir, keptUserState, purgeUserTree, removeRootDir, CONFIG_MAX_BYTES, TRASH_DIR, type ConfigMerge, type PurgeResult } from './user-trees.js';
 export { openDirUnder, readRegularFile, replaceFile, ensureDirIn, removeTreeIn, type ReadResult, type Owner } from './tenant-tree.js';

@@ -24,6 +24,11 @@ function limitOptions(cmd: Command): Command {
     .option('--pids <n>', 'process limit, e.g. 256');
 }
 
+function budgetText(b: NonNullable<UserView['budget']>): string {
+  const parts = [b.daily === undefined ? '' : `$${b.daily} a day`, b.monthly === undefined ? '' : `$${b.monthly} a month`].filter(Boolean);
+  return `${parts.length === 0 ? 'none' : parts.join(', ')}${b.own ? ' (own)' : ' (default)'}${b.group === undefined ? '' : `; group ${b.group}`}`;
+}
+
 function printUser(io: Io, user: UserView): void {
   io.out([
     `name:     ${user.name}`,
@@ -33,6 +38,7 @@ function printUser(io: Io, user: UserView): void {
     `limits:   ${user.cpus} cpus, ${user.memory} memory, ${user.pids} pids${user.overrides.length > 0 ? ` (own: ${user.overrides.join(', ')})` : ''}`,
     `env:      ${Object.keys(user.env).length === 0 ? '-' : Object.entries(user.env).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `network:  ${user.egress.mode === 'open' ? 'open (no policy)' : 'restricted: the Internet only'}${user.egress.allow.length === 0 ? '' : `; allowed: ${user.egress.allow.join(' ')}`}`,
+    ...(user.budget === undefined ? [] : [`budget:   ${budgetText(user.budget)}`]),
   ].join('\n'));
 }
 
@@ -105,10 +111,14 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .option('--disable', 'disable the user (stop their gateway, keep data)')
     .option('--allow <ADDR[:PORT]>', 'let this gateway reach an address or CIDR the network policy refuses, e.g. 192.168.1.20:8123 (repeatable)', collect)
     .option('--disallow <ADDR[:PORT]>', 'take back an --allow entry (repeatable)', collect)
-    .addHelpText('after', '\nExamples:\n  ocm set alice --memory 4g --cpus 2\n  ocm set alice --env ANTHROPIC_API_KEY=sk-ant-... --unset-env OPENAI_API_KEY\n  ocm set alice --allow 192.168.1.20:8123 --allow 10.0.0.0/24\n  ocm set bob --disable')
-    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; unsetEnv?: string[]; enable?: boolean; disable?: boolean; allow?: string[]; disallow?: string[] }, cmd: Command) => {
+    .option('--daily-budget <USD>', 'model spend this user may reach a day, e.g. 0.5')
+    .option('--monthly-budget <USD>', 'model spend this user may reach a month, e.g. 10')
+    .option('--no-budget', "remove the user's own model budget (settings.models.budget applies)")
+    .addHelpText('after', '\nExamples:\n  ocm set alice --memory 4g --cpus 2\n  ocm set alice --daily-budget 0.5 --monthly-budget 10\n  ocm set alice --env ANTHROPIC_API_KEY=sk-ant-... --unset-env OPENAI_API_KEY\n  ocm set alice --allow 192.168.1.20:8123 --allow 10.0.0.0/24\n  ocm set bob --disable')
+    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; unsetEnv?: string[]; enable?: boolean; disable?: boolean; allow?: string[]; disallow?: string[]; dailyBudget?: string; monthlyBudget?: string; budget?: boolean }, cmd: Command) => {
       const enabled = opts.enable === true ? true : opts.disable === true ? false : undefined;
-      if (opts.cpus === undefined && opts.memory === undefined && opts.pids === undefined && opts.env === undefined && opts.unsetEnv === undefined && enabled === undefined && opts.allow === undefined && opts.disallow === undefined) {
+      const budgetChange = opts.budget === false || opts.dailyBudget !== undefined || opts.monthlyBudget !== undefined;
+      if (opts.cpus === undefined && opts.memory === undefined && opts.pids === undefined && opts.env === undefined && opts.unsetEnv === undefined && enabled === undefined && opts.allow === undefined && opts.disallow === undefined && !budgetChange) {
         throw new OcmError('OCM_E_USAGE', 'ocm set needs at least one change', { hint: 'e.g. `ocm set alice --memory 4g`; see `ocm set --help`' });
       }
       const { setUser } = await usersOps();

@@ -1,0 +1,37 @@
+// The gateway's side of the meter: providers planned on the user's own bridge
+// address, merged into openclaw.json next to whatever the user wrote, without
+// the admin's key.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mergeGatewayConfig, planDeployment, validateManifest } from '@ocm/core';
+
+const manifest = validateManifest({
+  settings: { models: { listenPort: 18790, providers: { openai: { api: 'openai-completions', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-admin-secret', models: ['gpt-5'] } } } },
+  users: [{ name: 'alice', port: 18800 }, { name: 'bob', port: 18801 }],
+});
+
+test('each user reaches the meter on their own bridge gateway address', () => {
+  const plan = planDeployment(manifest, { root: '/opt/ocm', envFiles: new Map() });
+  assert.deepEqual(plan.users.map((u) => u.meteredProviders), [
+    [{ id: 'openai', api: 'openai-completions', baseUrl: 'http://10.231.0.1:18790/openai', models: ['gpt-5'] }],
+    [{ id: 'openai', api: 'openai-completions', baseUrl: 'http://10.231.0.17:18790/openai', models: ['gpt-5'] }],
+  ]);
+  assert.ok(!JSON.stringify(plan).includes('sk-admin-secret'), 'the admin key is nowhere in the plan');
+  const none = planDeployment(validateManifest({ users: [{ name: 'alice', port: 18800 }] }), { root: '/opt/ocm', envFiles: new Map() });
+  assert.equal(none.users[0]?.meteredProviders, undefined);
+});
+
+test('the merge adds ocm\'s providers, keeps the user\'s own ones and settings, and is idempotent', () => {
+  const mine = { baseUrl: 'http://10.231.0.1:18790/openai', apiKey: 'ocm-meter-alice.x', api: 'openai-completions', models: [{ id: 'gpt-5', name: 'gpt-5' }] };
+  const existing = JSON.stringify({ agents: { defaults: { model: { primary: 'openai/gpt-5' } } }, models: { mode: 'merge', providers: { local: { baseUrl: 'http://x' }, openai: { baseUrl: 'old' } } } });
+  const keys = { allowedOrigins: ['https://alice.localhost'], trustedProxies: ['10.231.0.1'], modelProviders: { openai: mine } };
+  const text = mergeGatewayConfig(existing, keys);
+  assert.ok(text !== undefined);
+  const doc = JSON.parse(text) as { agents: unknown; models: { mode: string; providers: Record<string, unknown> } };
+  assert.deepEqual(doc.models.providers, { local: { baseUrl: 'http://x' }, openai: mine });
+  assert.equal(doc.models.mode, 'merge');
+  assert.deepEqual(doc.agents, { defaults: { model: { primary: 'openai/gpt-5' } } });
+  assert.equal(mergeGatewayConfig(text, keys), undefined, 'a second merge changes nothing');
+  const plain = mergeGatewayConfig(undefined, { allowedOrigins: ['o'], trustedProxies: ['p'] });
+  assert.ok(plain !== undefined && !plain.includes('models'), 'no meter, no models key');
+});

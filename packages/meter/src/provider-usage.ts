@@ -1,0 +1,31 @@
+// The provider's own usage report, read into one shape. OpenAI counts cached
+// tokens inside prompt_tokens; Anthropic reports them beside input_tokens.
+import type { CallUsage } from '@ocm/core';
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+
+export function openaiUsage(usage: unknown): CallUsage {
+  const u = obj(usage);
+  const cached = num(obj(u.prompt_tokens_details).cached_tokens);
+  return {
+    inputTokens: Math.max(0, num(u.prompt_tokens) - cached),
+    cacheReadTokens: cached,
+    outputTokens: num(u.completion_tokens),
+    reasoningTokens: num(obj(u.completion_tokens_details).reasoning_tokens),
+  };
+}
+
+/** Anthropic: cache writes are billed as input here (their own premium is not modelled). */
+export function anthropicUsage(usage: unknown, previous?: CallUsage): CallUsage {
+  const u = obj(usage);
+  const input = num(u.input_tokens) + num(u.cache_creation_input_tokens);
+  return {
+    inputTokens: input > 0 ? input : previous?.inputTokens ?? 0,
+    cacheReadTokens: num(u.cache_read_input_tokens) || (previous?.cacheReadTokens ?? 0),
+    // message_delta's output_tokens is the running total, not an increment.
+    outputTokens: num(u.output_tokens) || (previous?.outputTokens ?? 0),
+    reasoningTokens: 0,
+  };
+}

@@ -1,0 +1,44 @@
+// Reads the provider's usage out of a response as it passes: for streams event
+// by event (dropping the usage-only chunk ocm asked for itself), for a plain
+// JSON answer from its body.
+import type { CallUsage, Provider } from '@ocm/core';
+import { anthropicUsage, openaiUsage } from './provider-usage.js';
+import { eventData } from './sse-events.js';
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+
+export interface UsageTap {
+  /** Whether to pass this stream event on to the client. */
+  event(event: string): boolean;
+  /** A whole non-streamed JSON body. */
+  body(json: unknown): void;
+  usage(): CallUsage | undefined;
+}
+
+export function usageTap(api: Provider['api'], stripUsageChunk: boolean): UsageTap {
+  let usage: CallUsage | undefined;
+  if (api === 'openai-completions') {
+    return {
+      event(event) {
+        const data = obj(eventData(event));
+        if (data.usage === undefined || data.usage === null) return true;
+        usage = openaiUsage(data.usage);
+        // The client did not ask for usage: drop the chunk that only carries it.
+        return !(stripUsageChunk && Array.isArray(data.choices) && data.choices.length === 0);
+      },
+      body(json) { if (obj(json).usage !== undefined) usage = openaiUsage(obj(json).usage); },
+      usage: () => usage,
+    };
+  }
+  return {
+    event(event) {
+      const data = obj(eventData(event));
+      if (data.type === 'message_start') usage = anthropicUsage(obj(data.message).usage, usage);
+      else if (data.type === 'message_delta') usage = anthropicUsage(data.usage, usage);
+      return true;
+    },
+    body(json) { if (obj(json).usage !== undefined) usage = anthropicUsage(obj(json).usage); },
+    usage: () => usage,
+  };
+}

@@ -1,0 +1,95 @@
+// The model meter through bin/ocm: budgets set and refused, and the admin's
+// provider key nowhere but ocm.yaml while each gateway gets its own meter key.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { meterKey, parseManifest, serializeManifest } from '@ocm/core';
+import { openUsageStore } from '@ocm/meter';
+import { ocm, snapshot, tempDir } from './helpers/cli.js';
+
+const ADMIN_KEY = 'sk-admin-never-in-a-container-0123456789';
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const path = join(dir, e);
+    return statSync(path).isDirectory() ? allFiles(path) : [path];
+  });
+}
+
+test('budgets with ocm set, and openclaw.json pointing at the meter with the user\'s own key', async (t) => {
+  const root = `${tempDir(t)}/root`;
+  assert.equal((await ocm(['init', '--domain', 'example.test'], { root })).code, 0);
+  for (const name of ['alice', 'bob']) assert.equal((await ocm(['add', name, '--no-start'], { root })).code, 0);
+  const manifest = parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8'));
+  manifest.settings.models = {
+    listenPort: 18790, groups: {}, budget: { daily: 2 },
+    providers: { openai: { api: 'openai-completions', baseUrl: 'https://api.openai.com/v1', apiKey: ADMIN_KEY, models: ['gpt-5'], prices: { 'gpt-5': { input: 1.25, output: 10 } } } },
+  };
+  writeFileSync(`${root}/ocm.yaml`, serializeManifest(manifest));
+
+  let r = await ocm(['set', 'alice', '--daily-budget', '0.5', '--monthly-budget', '10'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8')).users[0]?.budget, { daily: 0.5, monthly: 10 });
+
+  const config = JSON.parse(readFileSync(`${root}/users/alice/state/openclaw.json`, 'utf8')) as { models: { providers: Record<string, { baseUrl: string; apiKey: string }> } };
+  const secret = readFileSync(`${root}/meter.secret`, 'utf8').trim();
+  assert.equal((statSync(`${root}/meter.secret`).mode & 0o777), 0o600);
+  assert.deepEqual(config.models.providers.openai, { baseUrl: 'http://10.231.0.1:18790/openai', apiKey: meterKey(secret, 'alice'), api: 'openai-completions', models: [{ id: 'gpt-5', name: 'gpt-5' }] });
+  for (const file of [...allFiles(`${root}/users`), `${root}/docker-compose.yml`, ...allFiles(`${root}/nginx`), `${root}/audit.log`]) {
+    assert.ok(!readFileSync(file, 'utf8').includes(ADMIN_KEY), `${file} holds no admin key`);
+  }
+
+  r = await ocm(['show', 'alice'], { root });
+  assert.match(r.stdout, /^budget: {3}\$0\.5 a day, \$10 a month \(own\)$/m);
+  r = await ocm(['show', 'bob'], { root });
+  assert.match(r.stdout, /^budget: {3}\$2 a day \(default\)$/m);
+  r = await ocm(['set', 'alice', '--no-budget'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8')).users[0]?.budget, undefined);
+
+  const before = snapshot(root);
+  for (const [args, message] of [
+    [['set', 'alice', '--daily-budget', 'lots'], /^error: --daily-budget: "lots" is not an amount of US dollars$/],
+    [['set', 'alice', '--monthly-budget', '-3'], /^error: --monthly-budget: "-3" is not an amount of US dollars$/],
+    [['set', 'alice', '--no-budget', '--daily-budget', '1'], /^error: --no-budget cannot be combined/],
+  ] as const) {
+    r = await ocm([...args], { root });
+    assert.notEqual(r.code, 0);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0] ?? '', message);
+    assert.match(lines[1] ?? '', /^hint: /);
+  }
+  assert.deepEqual(snapshot(root), before, 'refusals leave the root byte-identical');
+});
+
+test('ocm usage: per user, day and model as a table, JSON or CSV; a bad date is refused', async (t) => {
+  const root = `${tempDir(t)}/root`;
+  assert.equal((await ocm(['init', '--domain', 'example.test'], { root })).code, 0);
+  let r = await ocm(['usage'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^no model usage since \d{4}-\d{2}-\d{2}$/m);
+  const store = openUsageStore(`${root}/usage.db`);
+  const call = { provider: 'openai', model: 'gpt-5', inputTokens: 800, cacheReadTokens: 200, outputTokens: 500, reasoningTokens: 0, costUsd: 0.006025 };
+  const today = new Date().toISOString().slice(0, 10);
+  store.record({ ...call, requestId: 'a', user: 'alice', at: Date.now(), day: today });
+  store.record({ ...call, requestId: 'b', user: 'alice', at: Date.now(), day: today });
+  store.record({ ...call, requestId: 'c', user: 'bob', at: Date.now(), day: today });
+  store.record({ ...call, requestId: 'old', user: 'alice', at: Date.parse('2026-01-02'), day: '2026-01-02' });
+  store.close();
+
+  r = await ocm(['usage', 'alice', '--json'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as Array<{ user: string; day: string; calls: number; totalTokens: number; costUsd: number }>;
+  assert.deepEqual(rows.map((x) => [x.user, x.day, x.calls, x.totalTokens]), [['alice', today, 2, 3000]]);
+  r = await ocm(['usage', '--csv', '--since', '2026-01-01'], { root });
+  assert.equal(r.stdout.trim().split('\n')[0], 'user,day,provider,model,calls,inputTokens,cacheReadTokens,outputTokens,totalTokens,costUsd');
+  assert.equal(r.stdout.trim().split('\n').length, 4);
+  r = await ocm(['usage'], { root });
+  assert.match(r.stdout, /^USER\s+DAY\s+MODEL/m);
+  assert.match(r.stdout, /^total: \$0\.0181 since/m);
+  r = await ocm(['usage', '--since', 'yesterday'], { root });
+  assert.notEqual(r.code, 0);
+  assert.equal(r.stderr.trim(), 'error: --since: "yesterday" is not a date\nhint: use YYYY-MM-DD, e.g. --since 2026-12-01');
+});
