@@ -14,7 +14,7 @@ export { parseDeviceList, deviceCommandError, DEVICE_ID_PATTERN, type DeviceList
 export { MANAGED_MARKER, isManagedContent } from './managed-marker.js';
 export { rootLayout, BACKUP_LOCK, type RootLayout, type UserPaths } from './root-layout.js';
 export { planDeployment, planUser, meteredProviders, userLabels, userNetwork, userOrigin, servesHttps, userHost, userDir, gatewayUser, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
-export { renderDeployment, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
+export { renderDeployment, nginxQuoted, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
 export { mapLimit } from './map-limit.js';
 export { parseEgressEntry, formatEgressEntry, sameEgressEntry, egressEntryProblem, type EgressEntry } from './egress-entry.js';
 export { planNetworkPolicy, policyChainNames, userEgress, BLOCKED_RANGES, type NetworkPolicyPlan, type PolicyChain, type PolicyInput, type RuleArgs, type UserEgress, type EgressMode } from './network-policy.js';
@@ -24,3 +24,4 @@ export { parseListen, type ListenAddress } from './listen-address.js';
 export { budgetWindows, localDay, timeZoneProblem, type BudgetWindow, type BudgetWindows } from './budget-window.js';
 export { callCost, budgetLimits, budgetDecision, parseUsd, type CallUsage, type BudgetLimits, type Spent, type CapScope, type BudgetDecision } from './model-budget.js';
 export { meterKey, meterKeyUser } from './meter-key.js';
+export { notConfiguredPage, notRunningPage, badHostPage, errorPage, rawHttpResponse, escapeHtml, type ProxyPage } from './proxy-pages.js';

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { Manifest } from './manifest-schema.js';
 import { planDeployment } from './plan.js';
 import { rootLayout } from './root-layout.js';
+import { notRunningPage } from './proxy-pages.js';
 import { type DeploymentPlan, type MountSpec, type ContainerSpec } from './plan-types.js';
 
 export interface TemplateSources {
@@ -121,6 +122,15 @@ export function nginxUpstreamName(project: string, user: string): string {
   return `ocm_${project}_${user.replaceAll('-', '_')}`;
 }
 
+/**
+ * HTML as the inside of an nginx single-quoted string: quotes and
+ * backslashes escaped, and `$` (which nginx would read as a variable) as its
+ * HTML character reference, so the page reads the same.
+ */
+export function nginxQuoted(html: string): string {
+  return html.replace(/[\\']/g, (c) => `\\${c}`).replaceAll('$', '&#36;');
+}
+
 export function renderDeployment(manifest: Manifest, input: RenderInput): Rendered {
   const t = compile(input.templates);
   const envFiles = new Map<string, string>();
@@ -134,7 +144,8 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   const tls = settings.tls.certificate !== undefined && settings.tls.key !== undefined ? settings.tls : undefined;
   const nginx = settings.proxy.nginx;
   const localClientAddress = settings.proxy.localClientAddress ?? input.localClientAddress;
-  const nginxView = { tls, httpPort: nginx.httpPort, httpsPort: nginx.httpsPort, listenAddress: nginx.listenAddress, domain: settings.domain, localClientAddress };
+  const httpsPortSuffix = nginx.httpsPort === 443 ? '' : `:${nginx.httpsPort}`;
+  const nginxView = { tls, httpPort: nginx.httpPort, httpsPort: nginx.httpsPort, httpsPortSuffix, listenAddress: nginx.listenAddress, domain: settings.domain, localClientAddress };
   const confDir = rootLayout(plan.root, { nginxConfDir: nginx.confDir }).nginx;
 
   const files: RenderedFile[] = [
@@ -144,7 +155,9 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   for (const user of plan.users) {
     files.push({ path: `users/${user.name}/env`, mode: 0o600, content: envFiles.get(user.name) as string });
     const upstream = nginxUpstreamName(settings.project, user.name);
-    files.push({ path: `nginx/${user.name}.conf`, mode: 0o644, content: t.nginxServer({ ...nginxView, name: user.name, host: user.host, port: user.container.hostPort, upstream }) });
+    const notRunning = notRunningPage(user.host);
+    const notRunningView = { body: nginxQuoted(notRunning.body), retryAfter: notRunning.headers['retry-after'] };
+    files.push({ path: `nginx/${user.name}.conf`, mode: 0o644, content: t.nginxServer({ ...nginxView, name: user.name, host: user.host, port: user.container.hostPort, upstream, notRunning: notRunningView }) });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { plan, files };

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseManifest, renderDeployment, TEMPLATE_FILES, TEMPLATE_OPTIONS, type PrecompiledTemplates, type TemplateName, type TemplateSources } from '@ocm/core';
+import { nginxQuoted, parseManifest, renderDeployment, TEMPLATE_FILES, TEMPLATE_OPTIONS, type PrecompiledTemplates, type TemplateName, type TemplateSources } from '@ocm/core';
 
 const fixtures = new URL('../../../test/fixtures/render/', import.meta.url);
 const templatesDir = new URL('../../../templates/', import.meta.url);
@@ -71,4 +71,18 @@ test('precompiled templates render exactly what the templates compiled at run ti
     const fromSpec = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates: { ...templates, precompiled }, localClientAddress: '192.0.2.10' });
     assert.deepEqual(fromSpec.files, compiled.files, name);
   }
+});
+
+test('nginx mode: the HTTPS redirect keeps a port other than 443', () => {
+  const text = readFileSync(new URL('tls/ocm.yaml', fixtures), 'utf8').replace('    mode: nginx\n', '    mode: nginx\n    nginx:\n      httpsPort: 8443\n');
+  const manifest = parseManifest(text);
+  const tokens = new Map(manifest.users.map((u) => [u.name, `TOKEN-${u.name}`]));
+  const conf = renderDeployment(manifest, { root: '/opt/ocm', tokens, templates, localClientAddress: '192.0.2.10' })
+    .files.find((f) => f.path === 'nginx/alice.conf')?.content ?? '';
+  assert.match(conf, /return 308 https:\/\/\$host:8443\$request_uri;/);
+  assert.match(conf, /listen 8443 ssl http2;/);
+});
+
+test('a page inside an nginx quoted string: quotes and backslashes escaped, no $ left for nginx to expand', () => {
+  assert.equal(nginxQuoted(`it's \\ $host`), `it\\'s \\\\ &#36;host`);
 });

@@ -1,13 +1,12 @@
 // The status page and its login form: self-contained HTML (no external
 // assets), inline style and script allowed only by a per-response nonce.
 import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '@ocm/core';
 
 export interface Page {
   headers: Record<string, string>;
   body: string;
 }
-
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const STYLE = `
 :root{--bg:#f6f7f9;--card:#fff;--ink:#1d2330;--muted:#667085;--line:#e4e7ec;--ok:#12805c;--okbg:#e7f6ef;--bad:#b42318;--badbg:#fdecea;--warn:#9a6700;--warnbg:#fff4d6;--accent:#3050d8}

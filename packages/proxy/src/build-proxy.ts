@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { SecureContext } from 'node:tls';
 import { parseHostHeader } from './host-header.js';
 import { registerHttpForwarder } from './http-forwarder.js';
-import { badHostPage, errorPage, notConfiguredPage, notRunningPage, type ProxyPage } from './pages.js';
+import { badHostPage, errorPage, notConfiguredPage, notRunningPage, type ProxyPage } from '@ocm/core';
 import { lookupRoute, upstreamUrl } from './route-lookup.js';
 import type { Route, RouteSource } from './route-source.js';
 import { TunnelRegistry } from './tunnel-registry.js';

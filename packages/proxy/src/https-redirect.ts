@@ -2,7 +2,7 @@
 // to https, anything else gets the same pages as the proxy itself; ACME
 // HTTP-01 challenges are answered here, for any host.
 import { createServer, type Server } from 'node:http';
-import { notConfiguredPage, badHostPage, rawHttpResponse, type ProxyPage } from './pages.js';
+import { notConfiguredPage, badHostPage, rawHttpResponse, type ProxyPage } from '@ocm/core';
 import { lookupRoute } from './route-lookup.js';
 import type { RouteSource } from './route-source.js';
 

@@ -11,7 +11,6 @@ export {
   type ForwardContext,
   forwardedClient,
 } from './forward-headers.js';
-export { notConfiguredPage, notRunningPage, badHostPage, errorPage, type ProxyPage } from './pages.js';
 export { buildProxy, type BuildProxyOptions, type BuiltProxy, type SniLookup } from './build-proxy.js';
 export {
   createEmbeddedProxy,

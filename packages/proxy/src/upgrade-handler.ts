@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { clientAddressOf, isHopByHop, upstreamRequestHeaders } from './forward-headers.js';
-import { badHostPage, errorPage, notConfiguredPage, notRunningPage, rawHttpResponse, type ProxyPage } from './pages.js';
+import { badHostPage, errorPage, notConfiguredPage, notRunningPage, rawHttpResponse, type ProxyPage } from '@ocm/core';
 import { lookupRoute } from './route-lookup.js';
 import type { Route, RouteSource } from './route-source.js';
 import type { TunnelRegistry } from './tunnel-registry.js';

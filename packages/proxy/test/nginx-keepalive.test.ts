@@ -32,6 +32,11 @@ async function startUpstream(who: string, near?: number): Promise<Upstream> {
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
+      if (req.url === '/own-502') {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`${who}'s own 502`);
+        return;
+      }
       const body = JSON.stringify({ who, method: req.method, headers: req.headers });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
@@ -99,6 +104,7 @@ describe('the rendered nginx confs in a real nginx', () => {
   let alice: Upstream;
   let cat: Upstream;
   let otherAlice: Upstream;
+  let stopped: Upstream;
   let aliceConf: string;
 
   before(async () => {
@@ -106,13 +112,16 @@ describe('the rendered nginx confs in a real nginx', () => {
     alice = await startUpstream('alice');
     cat = await startUpstream('cat-2', alice.port);
     otherAlice = await startUpstream('alice');
+    // dan's gateway is stopped: nothing listens on his port once he is rendered.
+    stopped = await startUpstream('dan', cat.port);
     upstreams.push(alice, cat, otherAlice);
     const port = await freePort();
     const sources = await templates();
     const confDir = join(dir, 'conf.d');
     await mkdir(confDir, { recursive: true });
     // Root one: files straight in the conf dir nginx includes.
-    const one = renderNginx(sources, join(dir, 'root-one'), 'one', 'one.test', port, [alice, cat]);
+    const one = renderNginx(sources, join(dir, 'root-one'), 'one', 'one.test', port, [alice, cat, stopped]);
+    await stopped.close();
     for (const [name, content] of one) await writeFile(join(confDir, name), content);
     aliceConf = one.get('alice.conf') ?? '';
     // Root two: same user name, its own project and domain, included from the same http {} block.
@@ -181,6 +190,21 @@ describe('the rendered nginx confs in a real nginx', () => {
     assert.equal(two.who, 'alice');
     assert.ok(otherAlice.connections >= 1, 'root two\'s alice answered, not root one\'s');
     assert.equal((await httpGet((nginx as RunningNginx).port, 'nobody.one.test')).status, 404);
+  });
+
+  it('answers a stopped gateway with ocm\'s 503 page, and passes the gateway\'s own 502 on', async () => {
+    const port = (nginx as RunningNginx).port;
+    const down = await httpGet(port, 'dan.one.test', '/chat?session=main');
+    assert.equal(down.status, 503, down.body);
+    assert.equal(down.headers['retry-after'], '5');
+    assert.equal(down.headers['cache-control'], 'no-store');
+    assert.match(String(down.headers['content-type']), /^text\/html/);
+    assert.match(down.body, /<title>Assistant not running<\/title>/);
+    assert.match(down.body, /<code>dan\.one\.test<\/code>/);
+    assert.match(down.body, /<meta http-equiv="refresh" content="5">/);
+    const own = await httpGet(port, 'alice.one.test', '/own-502');
+    assert.equal(own.status, 502);
+    assert.equal(own.body, 'alice\'s own 502');
   });
 
   it('closes an idle upstream connection itself, before a node gateway would (5 s)', async () => {
