@@ -103,11 +103,16 @@ export interface PullProgress {
   progress?: string;
 }
 
-export interface ContainerEngine {
+/** The engine itself: is it there, and what does its host hold. */
+export interface EngineHost {
   /** Fails with OCM_E_DOCKER_UNREACHABLE when the daemon does not answer. */
   ping(): Promise<void>;
   /** What the engine's host has: CPUs and memory (docker info), for limits it would refuse. */
   capacity(): Promise<HostCapacity>;
+}
+
+/** Each user's own network. */
+export interface NetworkStore {
   ensureNetwork(spec: NetworkSpec): Promise<EnsureNetworkResult>;
   /**
    * OCM_E_NETWORK_CONFLICT when another network holds a subnet overlapping the
@@ -117,14 +122,10 @@ export interface ContainerEngine {
   assertSubnetFree(spec: NetworkSpec, options?: SubnetCheckOptions): Promise<string[]>;
   /** Removes an ocm-labelled network with no containers; false when kept (foreign, in use or gone). */
   removeNetworkIfUnused(name: string): Promise<boolean>;
-  /** Creates (not starts) the container; reads spec.envFile. Returns the container id. */
-  create(spec: ContainerSpec, network: NetworkSpec): Promise<string>;
-  start(name: string): Promise<void>;
-  stop(name: string, options?: { timeoutSeconds?: number }): Promise<void>;
-  restart(name: string, options?: { timeoutSeconds?: number }): Promise<void>;
-  remove(name: string): Promise<void>;
-  /** Renames a container (running or not); OCM_E_CONTAINER_MISSING when absent. */
-  rename(name: string, newName: string): Promise<void>;
+}
+
+/** What can be read of containers without changing them. */
+export interface ContainerReader {
   /** Any container by name or id; undefined when there is none. */
   find(name: string): Promise<ContainerDetails | undefined>;
   /**
@@ -138,11 +139,37 @@ export interface ContainerEngine {
   logs(name: string, options: LogOptions & { follow: true }): Promise<Readable>;
   logs(name: string, options?: LogOptions & { follow?: false }): Promise<string>;
   stats(name: string): Promise<ContainerStatsSnapshot>;
-  exec(name: string, cmd: string[], options?: ExecOptions): Promise<ExecResult>;
+}
+
+/** A container's life: created, run, paused, renamed, removed. */
+export interface ContainerLifecycle {
+  /** Creates (not starts) the container; reads spec.envFile. Returns the container id. */
+  create(spec: ContainerSpec, network: NetworkSpec): Promise<string>;
+  start(name: string): Promise<void>;
+  stop(name: string, options?: { timeoutSeconds?: number }): Promise<void>;
+  restart(name: string, options?: { timeoutSeconds?: number }): Promise<void>;
+  remove(name: string): Promise<void>;
+  /** Renames a container (running or not); OCM_E_CONTAINER_MISSING when absent. */
+  rename(name: string, newName: string): Promise<void>;
   pause(name: string): Promise<void>;
   unpause(name: string): Promise<void>;
+}
+
+/** A command inside a running container (backups freeze with it, pairing reads with it). */
+export interface ContainerExec {
+  exec(name: string, cmd: string[], options?: ExecOptions): Promise<ExecResult>;
+}
+
+export interface ImageStore {
   imageExists(image: string): Promise<boolean>;
   /** The local image id (sha256:...) a reference resolves to, or undefined. */
   imageId(image: string): Promise<string | undefined>;
   pullImage(image: string, onProgress?: (event: PullProgress) => void): Promise<void>;
 }
+
+/**
+ * Everything ocm asks of a container engine. Code that needs less takes the
+ * smaller part (a status read takes a ContainerReader, an image check an
+ * ImageStore), so what it can do to Docker is visible in its signature.
+ */
+export interface ContainerEngine extends EngineHost, NetworkStore, ContainerReader, ContainerLifecycle, ContainerExec, ImageStore {}

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OcmError, quote, type UserDeployment } from '@ocm/core';
 import { lastLines } from './demux.js';
 import { noSuchContainer } from './docker-errors.js';
-import type { ContainerDetails, ContainerEngine } from './engine-types.js';
+import type { ContainerDetails, ContainerReader } from './engine-types.js';
 import { httpHealthProbe, type HealthProbe } from './health-probe.js';
 
 export interface HealthProgress {
@@ -62,7 +62,7 @@ export function probeDelay(attempt: number, maxMs: number): number {
  * hundred ms, a real one within seconds), and asks Docker about a crash at
  * most once a second: 50 gateways starting at once must not flood dockerd.
  */
-export async function waitHealthy(engine: ContainerEngine, user: UserDeployment, options: WaitHealthyOptions = {}): Promise<void> {
+export async function waitHealthy(engine: ContainerReader, user: UserDeployment, options: WaitHealthyOptions = {}): Promise<void> {
   const { timeoutMs = 60_000, intervalMs = 1000, onProgress, maxRestarts = 2 } = options;
   const probe = options.probe ?? httpHealthProbe(Math.min(2000, timeoutMs));
   const name = user.container.name;
@@ -93,7 +93,7 @@ export async function waitHealthy(engine: ContainerEngine, user: UserDeployment,
   }
 }
 
-async function unhealthy(engine: ContainerEngine, user: UserDeployment, reason: string, lastProbe: string, unanswered = false): Promise<OcmError> {
+async function unhealthy(engine: ContainerReader, user: UserDeployment, reason: string, lastProbe: string, unanswered = false): Promise<OcmError> {
   const logTail = lastLines(await engine.logs(user.container.name, { tail: 20 }).catch(() => ''), 20);
   const excerpt = logTail.slice(-3).join(' | ').slice(0, 300);
   return new OcmError(

@@ -8,7 +8,7 @@ import {
   backupUser, listBackups, parseArchiveName, restoreState, restoreTo, verifyAndRecord, verifyBackup,
   type BackupInfo, type BackupProgress, type Clock, type ContainerControl, type RestoreResult, type VerifyReport,
 } from '@ocm/backup';
-import { waitHealthy, type ContainerEngine, type HealthProgress } from '@ocm/engine';
+import { waitHealthy, type ContainerLifecycle, type ContainerReader, type HealthProgress } from '@ocm/engine';
 import { writeDurable } from '@ocm/fs';
 import { withDirLock } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
@@ -51,7 +51,7 @@ export const SCHEDULED_RETRY_MS = 60_000;
 const LAST_RESULT = '.last-result.json';
 
 /** Docker-backed control of one user's container for the consistency guard. */
-export function containerControl(engine: ContainerEngine, container: string): ContainerControl {
+export function containerControl(engine: ContainerReader & ContainerLifecycle, container: string): ContainerControl {
   return {
     isRunning: async () => (await engine.find(container))?.state === 'running',
     runToken: async () => {

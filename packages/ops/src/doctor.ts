@@ -2,7 +2,7 @@
 // and give a fix for every finding.
 import { stat } from 'node:fs/promises';
 import { OcmError, rootLayout, type Manifest, type UserDeployment } from '@ocm/core';
-import type { ContainerEngine } from '@ocm/engine';
+import type { ContainerExec, ContainerReader, EngineHost, ImageStore } from '@ocm/engine';
 import { probeUsable, usableFix } from './usable.js';
 import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, type PolicyContext } from './network-policy.js';
 
@@ -56,7 +56,7 @@ async function fileChecks(root: string, manifest: Manifest, user: UserDeployment
   return out;
 }
 
-async function containerChecks(engine: ContainerEngine, manifest: Manifest, user: UserDeployment): Promise<Finding[]> {
+async function containerChecks(engine: ContainerReader, manifest: Manifest, user: UserDeployment): Promise<Finding[]> {
   const info = await engine.find(user.container.name);
   if (info === undefined) {
     return user.enabled ? [{ scope: user.name, check: 'container', ok: false, detail: `${user.container.name} does not exist`, fix: `ocm up ${user.name}` }] : [];
@@ -88,7 +88,7 @@ async function containerChecks(engine: ContainerEngine, manifest: Manifest, user
 }
 
 /** The rules in place, and one refused connection from each running gateway to the host. */
-async function policyChecks(ctx: PolicyContext & { engine: ContainerEngine }, manifest: Manifest, users: UserDeployment[], docker: boolean): Promise<Finding[]> {
+async function policyChecks(ctx: PolicyContext & { engine: ContainerReader & ContainerExec }, manifest: Manifest, users: UserDeployment[], docker: boolean): Promise<Finding[]> {
   let checked;
   try {
     checked = await networkPolicyProblems(ctx, manifest);
@@ -125,7 +125,7 @@ async function policyChecks(ctx: PolicyContext & { engine: ContainerEngine }, ma
   return findings;
 }
 
-export async function doctor(ctx: PolicyContext & { engine: ContainerEngine }, extras: DoctorExtras = {}): Promise<Finding[]> {
+export async function doctor(ctx: PolicyContext & { engine: EngineHost & ContainerReader & ContainerExec & ImageStore }, extras: DoctorExtras = {}): Promise<Finding[]> {
   const findings: Finding[] = [];
   const { manifest } = await ctx.root.load();
   const rendered = await ctx.root.render(manifest);

@@ -1,7 +1,7 @@
 // A missing image is pulled with progress; offline, the error names the image.
-import type { ContainerEngine, PullProgress } from '@ocm/engine';
+import type { ImageStore, PullProgress } from '@ocm/engine';
 
-export async function ensureImages(engine: ContainerEngine, images: Iterable<string>, onPull?: (image: string, p: PullProgress) => void): Promise<string[]> {
+export async function ensureImages(engine: ImageStore, images: Iterable<string>, onPull?: (image: string, p: PullProgress) => void): Promise<string[]> {
   const pulled: string[] = [];
   for (const image of new Set(images)) {
     if (await engine.imageExists(image)) continue;

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { planNetworkPolicy, userNetwork, type Manifest, type NetworkPolicyPlan } from '@ocm/core';
 import { HostIptables, applyPolicy, checkPolicy, foreignJumps, hostResolvers, removePolicy, type ForeignJump, type Iptables, type PolicyChange, type PolicyProblem } from '@ocm/netpolicy';
-import type { ContainerEngine } from '@ocm/engine';
+import type { ContainerExec } from '@ocm/engine';
 import { withDirLock } from '@ocm/store';
 import type { OpsContext } from './context.js';
 
@@ -63,7 +63,7 @@ export interface ProbeOutcome { user: string; target: string; outcome: string }
  * From inside a running gateway, connect to a listener this process opens on
  * every host address, through the user's bridge gateway: the policy must refuse it.
  */
-export async function probeHostFromUser(engine: ContainerEngine, manifest: Manifest, name: string, containerName: string): Promise<ProbeOutcome> {
+export async function probeHostFromUser(engine: ContainerExec, manifest: Manifest, name: string, containerName: string): Promise<ProbeOutcome> {
   const user = manifest.users.find((u) => u.name === name);
   if (user === undefined) throw new Error(`no user ${name}`);
   const gateway = userNetwork(manifest, user).gateway;

@@ -1,6 +1,6 @@
 // `ocm status`: per user what Docker and the gateway itself say right now.
 import { OcmError, containerName, effectiveLimits, parseSize, userEgress, type EgressMode, type Manifest } from '@ocm/core';
-import { mapLimit, type ContainerEngine } from '@ocm/engine';
+import { mapLimit, type ContainerReader, type EngineHost } from '@ocm/engine';
 import type { OpsContext } from './context.js';
 import { defaultProbes, probeUsable } from './usable.js';
 
@@ -35,7 +35,7 @@ export interface UserStatus {
 
 const probes = defaultProbes(1500);
 
-export async function userStatus(engine: ContainerEngine, manifest: Manifest, name: string, now: Date = new Date()): Promise<UserStatus> {
+export async function userStatus(engine: ContainerReader, manifest: Manifest, name: string, now: Date = new Date()): Promise<UserStatus> {
   const user = manifest.users.find((u) => u.name === name);
   if (user === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
   const limits = effectiveLimits(manifest, user);
@@ -64,7 +64,7 @@ export async function userStatus(engine: ContainerEngine, manifest: Manifest, na
   return status;
 }
 
-export async function statusAll(ctx: OpsContext & { engine: ContainerEngine }, names: readonly string[] = []): Promise<UserStatus[]> {
+export async function statusAll(ctx: OpsContext & { engine: EngineHost & ContainerReader }, names: readonly string[] = []): Promise<UserStatus[]> {
   await ctx.engine.ping();
   const { manifest } = await ctx.root.load();
   const wanted = names.length === 0 ? manifest.users.map((u) => u.name) : [...names];

@@ -1,0 +1,12 @@
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { createEmbeddedProxy, StaticRouteTable } from '@ocm/proxy';
+const up = createServer((req, res) => { req.resume(); res.writeHead(200, { 'content-type': 'application/json', 'content-length': '11' }); res.end('{"ok":true}'); });
+up.keepAliveTimeout = 60_000;
+up.listen(0, '127.0.0.1'); await once(up, 'listening');
+const port = (up.address() as { port: number }).port;
+const routes = new StaticRouteTable([['alice.test', { user: 'alice', port, upstreamHost: '127.0.0.1', state: 'up' }]]);
+const proxy = await createEmbeddedProxy({ routes });
+const addr = await proxy.listen({ port: Number(process.env.PPORT ?? 0) });
+console.log(`proxy ${addr.port} upstream ${port}`);
+process.on('SIGINT', () => { void proxy.close().then(() => { up.close(); process.exit(0); }); });
