@@ -1,6 +1,6 @@
 // The deployment root on disk: the one place that reads and writes ocm.yaml,
 // env files, rendered files and the audit log, always under the root lock.
-import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
 import {
   mapLimit, manifestLoss, manifestLossError, MANIFEST_FILE, OcmError, parseManifest, preloadHandlebars, renderDeployment, serializeManifest,
   type Manifest, type Rendered,
@@ -17,6 +17,34 @@ import { loadTemplates } from './templates.js';
 import { newToken, tokenFromEnvFile } from './tokens.js';
 
 export interface LoadedManifest { manifest: Manifest; text: string }
+
+/**
+ * The manifest this process last read or wrote, per path, with the identity
+ * of the file it came from (inode, size, change times to the nanosecond). An
+ * edit writes ocm.yaml once and everything after it in the same command (the
+ * follow-up in Docker, nginx, the printed URL) finds the same file by one
+ * stat instead of reading and parsing it again; any write by anyone else, in
+ * place or by rename, changes the identity and the file is read again.
+ */
+const lastSeen = new Map<string, { identity: string; loaded: LoadedManifest }>();
+
+async function fileIdentity(path: string): Promise<string> {
+  const s = await stat(path, { bigint: true });
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+/**
+ * File times tick with the kernel's coarse clock (up to 10 ms), so a file
+ * read within that of its last change could change again, to the same size,
+ * under the same times: such a read is not remembered (git's "racy" rule).
+ */
+async function settled(path: string): Promise<boolean> {
+  const s = await stat(path);
+  return Date.now() - s.mtimeMs > 20;
+}
+
+/** A copy: callers edit what they load. */
+const copyOf = (loaded: LoadedManifest): LoadedManifest => ({ manifest: structuredClone(loaded.manifest), text: loaded.text });
 
 export class DeploymentRoot {
   constructor(readonly path: string) {}
@@ -37,7 +65,11 @@ export class DeploymentRoot {
 
   async load(): Promise<LoadedManifest> {
     let text: string;
+    let identity: string;
     try {
+      identity = await fileIdentity(this.manifestPath);
+      const seen = lastSeen.get(this.manifestPath);
+      if (seen?.identity === identity) return copyOf(seen.loaded);
       text = await readFile(this.manifestPath, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -45,7 +77,10 @@ export class DeploymentRoot {
       }
       throw rootFsError(error, this.path, `read ${MANIFEST_FILE}`);
     }
-    return { manifest: parseManifest(text, MANIFEST_FILE), text };
+    const loaded = { manifest: parseManifest(text, MANIFEST_FILE), text };
+    // Only when the file did not change while it was read.
+    if ((await fileIdentity(this.manifestPath).catch(() => undefined)) === identity && (await settled(this.manifestPath).catch(() => false))) lastSeen.set(this.manifestPath, { identity, loaded: copyOf(loaded) });
+    return loaded;
   }
 
   get backupPath(): string {
@@ -75,7 +110,7 @@ export class DeploymentRoot {
     const names = manifest.users.map((u) => u.name);
     try {
       const [known, text, kept] = await Promise.all([
-        readKnownUsers(this.path), readIfExists(this.manifestPath), readIfExists(this.backupPath),
+        readKnownUsers(this.path), this.load().then((l) => l.text, () => undefined), readIfExists(this.backupPath),
       ]);
       if (known === undefined || !sameNames(known, names)) await recordKnownUsers(this.path, names);
       if (text !== undefined && text !== kept) await keepManifestBackup(this.path, text);
@@ -132,7 +167,10 @@ export class DeploymentRoot {
     try {
       const text = serializeManifest(manifest);
       await recordKnownUsers(this.path, manifest.users.map((u) => u.name));
+      lastSeen.delete(this.manifestPath);
       await writeDurable(this.manifestPath, text, { mode: 0o600, followLink: true });
+      // Written by rename: a new inode, which only another writer could change.
+      lastSeen.set(this.manifestPath, { identity: await fileIdentity(this.manifestPath), loaded: { manifest: parseManifest(text, MANIFEST_FILE), text } });
       await keepManifestBackup(this.path, text);
     } catch (error) {
       throw rootFsError(error, this.path, `write ${MANIFEST_FILE}`);
