@@ -71,7 +71,7 @@ test('ocm usage: per user, day and model as a table, JSON or CSV; a bad date is 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^no model usage since \d{4}-\d{2}-\d{2}$/m);
   const store = openUsageStore(`${root}/usage.db`);
-  const call = { provider: 'openai', model: 'gpt-5', inputTokens: 800, cacheReadTokens: 200, outputTokens: 500, reasoningTokens: 0, costUsd: 0.006025 };
+  const call = { provider: 'openai', model: 'gpt-5', inputTokens: 800, cacheReadTokens: 200, cacheWriteTokens: 0, outputTokens: 500, reasoningTokens: 0, costUsd: 0.006025 };
   const today = new Date().toISOString().slice(0, 10);
   store.record({ ...call, requestId: 'a', user: 'alice', at: Date.now(), day: today });
   store.record({ ...call, requestId: 'b', user: 'alice', at: Date.now(), day: today });
@@ -84,7 +84,7 @@ test('ocm usage: per user, day and model as a table, JSON or CSV; a bad date is 
   const rows = JSON.parse(r.stdout) as Array<{ user: string; day: string; calls: number; totalTokens: number; costUsd: number }>;
   assert.deepEqual(rows.map((x) => [x.user, x.day, x.calls, x.totalTokens]), [['alice', today, 2, 3000]]);
   r = await ocm(['usage', '--csv', '--since', '2026-01-01'], { root });
-  assert.equal(r.stdout.trim().split('\n')[0], 'user,day,provider,model,calls,inputTokens,cacheReadTokens,outputTokens,totalTokens,costUsd');
+  assert.equal(r.stdout.trim().split('\n')[0], 'user,day,provider,model,calls,inputTokens,cacheReadTokens,cacheWriteTokens,outputTokens,reasoningTokens,totalTokens,costUsd');
   assert.equal(r.stdout.trim().split('\n').length, 4);
   r = await ocm(['usage'], { root });
   assert.match(r.stdout, /^USER\s+DAY\s+MODEL/m);
