@@ -64,6 +64,43 @@ test('budgets with ocm set, and openclaw.json pointing at the meter with the use
   assert.deepEqual(snapshot(root), before, 'refusals leave the root byte-identical');
 });
 
+test('a provider removed from ocm.yaml leaves each openclaw.json; what the user wrote stays', async (t) => {
+  const root = `${tempDir(t)}/root`;
+  assert.equal((await ocm(['init', '--domain', 'example.test'], { root })).code, 0);
+  assert.equal((await ocm(['add', 'alice', '--no-start'], { root })).code, 0);
+  const provider = (baseUrl: string) => ({ api: 'openai-completions' as const, baseUrl, apiKey: ADMIN_KEY, models: ['gpt-5'], prices: {} });
+  const manifest = parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8'));
+  manifest.settings.models = { listenPort: 18790, groups: {}, providers: { openai: provider('https://api.openai.com/v1'), other: provider('https://models.example.test/v1') } };
+  writeFileSync(`${root}/ocm.yaml`, serializeManifest(manifest));
+  let r = await ocm(['set', 'alice', '--daily-budget', '1'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  const file = `${root}/users/alice/state/openclaw.json`;
+  type Config = { agents?: unknown; models?: { providers?: Record<string, unknown> } };
+  const written = JSON.parse(readFileSync(file, 'utf8')) as Config;
+  // The user adds a provider of their own and picks a default model.
+  const own = { baseUrl: 'http://192.0.2.7:11434/v1', apiKey: 'users-own-key', api: 'openai-completions', models: [{ id: 'llama', name: 'llama' }] };
+  writeFileSync(file, JSON.stringify({ ...written, agents: { defaults: { model: { primary: 'openai/gpt-5' } } }, models: { providers: { ...written.models?.providers, mine: own } } }, null, 2));
+
+  const { openai: _removed, ...rest } = manifest.settings.models.providers;
+  manifest.settings.models.providers = rest;
+  manifest.users[0]!.budget = { daily: 1 };
+  writeFileSync(`${root}/ocm.yaml`, serializeManifest(manifest));
+  r = await ocm(['set', 'alice', '--daily-budget', '2'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  let config = JSON.parse(readFileSync(file, 'utf8')) as Config;
+  assert.deepEqual(Object.keys(config.models?.providers ?? {}), ['other', 'mine'], 'openai is gone, the user\'s own entry stays');
+  assert.deepEqual(config.agents, { defaults: { model: { primary: 'openai/gpt-5' } } }, 'a default model the user chose is theirs');
+
+  const noModels = parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8'));
+  delete noModels.settings.models;
+  noModels.users[0]!.budget = undefined;
+  writeFileSync(`${root}/ocm.yaml`, serializeManifest(noModels));
+  r = await ocm(['set', 'alice', '--memory', '1g'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  config = JSON.parse(readFileSync(file, 'utf8')) as Config;
+  assert.deepEqual(config.models?.providers, { mine: own }, 'models removed entirely: only the user\'s entry is left');
+});
+
 test('ocm usage: per user, day and model as a table, JSON or CSV; a bad date is refused', async (t) => {
   const root = `${tempDir(t)}/root`;
   assert.equal((await ocm(['init', '--domain', 'example.test'], { root })).code, 0);
@@ -71,7 +108,7 @@ test('ocm usage: per user, day and model as a table, JSON or CSV; a bad date is 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^no model usage since \d{4}-\d{2}-\d{2}$/m);
   const store = openUsageStore(`${root}/usage.db`);
-  const call = { provider: 'openai', model: 'gpt-5', inputTokens: 800, cacheReadTokens: 200, outputTokens: 500, reasoningTokens: 0, costUsd: 0.006025 };
+  const call = { provider: 'openai', model: 'gpt-5', inputTokens: 800, cacheReadTokens: 200, cacheWriteTokens: 0, outputTokens: 500, reasoningTokens: 0, costUsd: 0.006025 };
   const today = new Date().toISOString().slice(0, 10);
   store.record({ ...call, requestId: 'a', user: 'alice', at: Date.now(), day: today });
   store.record({ ...call, requestId: 'b', user: 'alice', at: Date.now(), day: today });
@@ -84,7 +121,7 @@ test('ocm usage: per user, day and model as a table, JSON or CSV; a bad date is 
   const rows = JSON.parse(r.stdout) as Array<{ user: string; day: string; calls: number; totalTokens: number; costUsd: number }>;
   assert.deepEqual(rows.map((x) => [x.user, x.day, x.calls, x.totalTokens]), [['alice', today, 2, 3000]]);
   r = await ocm(['usage', '--csv', '--since', '2026-01-01'], { root });
-  assert.equal(r.stdout.trim().split('\n')[0], 'user,day,provider,model,calls,inputTokens,cacheReadTokens,outputTokens,totalTokens,costUsd');
+  assert.equal(r.stdout.trim().split('\n')[0], 'user,day,provider,model,calls,inputTokens,cacheReadTokens,cacheWriteTokens,outputTokens,reasoningTokens,totalTokens,costUsd');
   assert.equal(r.stdout.trim().split('\n').length, 4);
   r = await ocm(['usage'], { root });
   assert.match(r.stdout, /^USER\s+DAY\s+MODEL/m);

@@ -78,6 +78,7 @@ const Price = z.strictObject({
   input: Usd.describe('US dollars per million input tokens'),
   output: Usd.describe('US dollars per million output tokens (reasoning included)'),
   cacheRead: Usd.optional().describe('US dollars per million cached input tokens; default the input price'),
+  cacheWrite: Usd.optional().describe('US dollars per million input tokens written to the cache (Anthropic); default the input price'),
 });
 
 // The admin's own provider key: it stays in ocm.yaml and the meter's memory, never in a container.

@@ -2,7 +2,9 @@
 // the meter needs no per-user key store and a key names its user.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-const PREFIX = 'ocm-meter-';
+/** Every meter key starts so: it marks the openclaw.json entries ocm wrote. */
+export const METER_KEY_PREFIX = 'ocm-meter-';
+const PREFIX = METER_KEY_PREFIX;
 
 export function meterKey(secret: string, name: string): string {
   const mac = createHmac('sha256', secret).update(`meter:${name}`).digest('base64url');

@@ -10,6 +10,8 @@ export interface CallUsage {
   inputTokens: number;
   /** Input tokens read from the provider's cache. */
   cacheReadTokens: number;
+  /** Input tokens written to the provider's cache (Anthropic bills them at a premium). */
+  cacheWriteTokens: number;
   /** Output tokens, reasoning included. */
   outputTokens: number;
   /** Of the output, reasoning tokens (reported, already in outputTokens). */
@@ -19,7 +21,8 @@ export interface CallUsage {
 /** US dollars for a call at the prices in force now; an unpriced model costs 0. */
 export function callCost(usage: CallUsage, price: Provider['prices'][string] | undefined): number {
   if (price === undefined) return 0;
-  const micro = usage.inputTokens * price.input + usage.cacheReadTokens * (price.cacheRead ?? price.input) + usage.outputTokens * price.output;
+  const micro = usage.inputTokens * price.input + usage.cacheReadTokens * (price.cacheRead ?? price.input)
+    + usage.cacheWriteTokens * (price.cacheWrite ?? price.input) + usage.outputTokens * price.output;
   return micro / 1_000_000;
 }
 

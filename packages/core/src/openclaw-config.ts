@@ -3,6 +3,7 @@
 // into the user's openclaw.json and leaves everything else as it was.
 import { createRequire } from 'node:module';
 import { OcmError } from './errors.js';
+import { METER_KEY_PREFIX } from './meter-key.js';
 
 export interface GatewayConfigKeys {
   allowedOrigins: string[];
@@ -10,6 +11,8 @@ export interface GatewayConfigKeys {
   /**
    * models.providers.<id> entries pointing at the model meter, with the
    * user's own meter key. ocm owns exactly these ids; other providers stay.
+   * An entry ocm wrote earlier (its apiKey is a meter key) and no longer
+   * wants is removed: the provider left the manifest.
    */
   modelProviders?: Record<string, { baseUrl: string; apiKey: string; api: string; models: Array<{ id: string; name: string }> }>;
 }
@@ -37,6 +40,23 @@ function addAll(existing: unknown, wanted: string[]): string[] {
   return list;
 }
 
+/** An entry ocm merged in: only ocm hands out meter keys. */
+const isMetered = (entry: unknown): boolean => {
+  const key = asObject(entry).apiKey;
+  return typeof key === 'string' && key.startsWith(METER_KEY_PREFIX);
+};
+
+/** The user's providers in their order, ocm's replaced or dropped, new ones of ocm's at the end. */
+function mergeProviders(existing: Json, wanted: NonNullable<GatewayConfigKeys['modelProviders']>): Json {
+  const out: Json = {};
+  for (const [id, entry] of Object.entries(existing)) {
+    if (Object.hasOwn(wanted, id)) out[id] = wanted[id];
+    else if (!isMetered(entry)) out[id] = entry;
+  }
+  for (const [id, entry] of Object.entries(wanted)) if (!Object.hasOwn(out, id)) out[id] = entry;
+  return out;
+}
+
 /** Returns the new file text, or undefined when nothing needs to change. */
 export function mergeGatewayConfig(existing: string | undefined, keys: GatewayConfigKeys, file = 'openclaw.json'): string | undefined {
   let doc: Json = {};
@@ -54,12 +74,19 @@ export function mergeGatewayConfig(existing: string | undefined, keys: GatewayCo
   const origins = addAll(controlUi.allowedOrigins, keys.allowedOrigins);
   const proxies = addAll(gateway.trustedProxies, keys.trustedProxies);
   const models = asObject(doc.models);
-  const providers = { ...asObject(models.providers), ...(keys.modelProviders ?? {}) };
+  const providers = mergeProviders(asObject(models.providers), keys.modelProviders ?? {});
+  const providersChanged = JSON.stringify(providers) !== JSON.stringify(asObject(models.providers));
   const unchanged = JSON.stringify(origins) === JSON.stringify(controlUi.allowedOrigins)
     && JSON.stringify(proxies) === JSON.stringify(gateway.trustedProxies)
-    && JSON.stringify(providers) === JSON.stringify(asObject(models.providers));
+    && !providersChanged;
   if (unchanged && existing !== undefined) return undefined;
   const next: Json = { ...doc, gateway: { ...gateway, controlUi: { ...controlUi, allowedOrigins: origins }, trustedProxies: proxies } };
-  if (keys.modelProviders !== undefined && Object.keys(keys.modelProviders).length > 0) next.models = { ...models, providers };
+  if (providersChanged) {
+    // Emptied by ocm: no empty providers (or models) object left behind.
+    const { providers: _dropped, ...rest } = models;
+    const nextModels = Object.keys(providers).length > 0 ? { ...models, providers } : rest;
+    if (Object.keys(nextModels).length > 0) next.models = nextModels;
+    else delete next.models;
+  }
   return `${JSON.stringify(next, null, 2)}\n`;
 }

@@ -35,3 +35,30 @@ test('the merge adds ocm\'s providers, keeps the user\'s own ones and settings, 
   const plain = mergeGatewayConfig(undefined, { allowedOrigins: ['o'], trustedProxies: ['p'] });
   assert.ok(plain !== undefined && !plain.includes('models'), 'no meter, no models key');
 });
+
+test('a provider that left the manifest: ocm\'s entry goes, the user\'s own entries, order and default model stay', () => {
+  const entry = (id: string) => ({ baseUrl: `http://10.231.0.1:18790/${id}`, apiKey: 'ocm-meter-alice.x', api: 'openai-completions', models: [{ id: 'm', name: 'm' }] });
+  const base = { allowedOrigins: ['https://alice.localhost'], trustedProxies: ['10.231.0.1'] };
+  const existing = JSON.stringify({
+    agents: { defaults: { model: { primary: 'openai/m' } } },
+    models: { mode: 'merge', providers: { openai: entry('openai'), local: { baseUrl: 'http://x', apiKey: 'mine' }, claude: entry('claude') } },
+    gateway: { controlUi: { allowedOrigins: base.allowedOrigins }, trustedProxies: base.trustedProxies },
+  });
+  const one = mergeGatewayConfig(existing, { ...base, modelProviders: { claude: entry('claude') } });
+  assert.ok(one !== undefined);
+  const doc = JSON.parse(one) as { agents: unknown; models: { mode: string; providers: Record<string, unknown> } };
+  assert.deepEqual(Object.keys(doc.models.providers), ['local', 'claude']);
+  assert.equal(doc.models.mode, 'merge');
+  assert.deepEqual(doc.agents, { defaults: { model: { primary: 'openai/m' } } }, 'the default model is the user\'s: ocm never set it');
+  assert.equal(mergeGatewayConfig(one, { ...base, modelProviders: { claude: entry('claude') } }), undefined, 'then idempotent');
+
+  // models removed entirely: every entry of ocm's goes, the user's stays.
+  const none = JSON.parse(mergeGatewayConfig(one, base) as string) as { models: { providers: Record<string, unknown> } };
+  assert.deepEqual(none.models.providers, { local: { baseUrl: 'http://x', apiKey: 'mine' } });
+  // Only ocm's entries: nothing empty left behind.
+  const onlyOurs = JSON.stringify({ models: { providers: { openai: entry('openai') } } });
+  const cleared = JSON.parse(mergeGatewayConfig(onlyOurs, base) as string) as Record<string, unknown>;
+  assert.equal(cleared.models, undefined);
+  const kept = JSON.parse(mergeGatewayConfig(JSON.stringify({ models: { mode: 'merge', providers: { openai: entry('openai') } } }), base) as string) as Record<string, unknown>;
+  assert.deepEqual(kept.models, { mode: 'merge' });
+});

@@ -13,10 +13,13 @@ const manifest = (models: Record<string, unknown>, users: unknown[] = [{ name: '
   validateManifest({ settings: { timezone, models: { providers: { openai: provider }, ...models } }, users });
 
 test('callCost: USD per million tokens, cached input at its own rate, unpriced models free', () => {
-  const usage = { inputTokens: 1_000_000, cacheReadTokens: 2_000_000, outputTokens: 100_000, reasoningTokens: 50_000 };
+  const usage = { inputTokens: 1_000_000, cacheReadTokens: 2_000_000, cacheWriteTokens: 0, outputTokens: 100_000, reasoningTokens: 50_000 };
   assert.equal(callCost(usage, { input: 1.25, output: 10, cacheRead: 0.125 }), 1.25 + 0.25 + 1);
   assert.equal(callCost(usage, { input: 1, output: 2 }), 1 + 2 + 0.2, 'cache reads default to the input price');
   assert.equal(callCost(usage, undefined), 0);
+  const written = { ...usage, cacheWriteTokens: 400_000 };
+  assert.equal(callCost(written, { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }), 3 + 0.6 + 1.5 + 1.5, 'cache writes at their own price');
+  assert.equal(callCost(written, { input: 1, output: 2 }), 1 + 2 + 0.4 + 0.2, 'cache writes default to the input price');
 });
 
 test('budgetWindows in UTC: day and month boundaries', () => {

@@ -21,6 +21,8 @@ import { SessionStore } from './sessions.js';
 import { statusReport, type StatusSources } from './status-report.js';
 import { registerUsageRoutes } from './api-usage.js';
 import type { UsageStore } from '@ocm/meter';
+import { spendByDay } from './model-spend.js';
+import { CHART_DAYS, spendSection } from './spend-section.js';
 import { registerTlsRoutes, type TlsControl } from './api-tls.js';
 
 export interface AdminAppOptions {
@@ -101,7 +103,10 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   });
 
   const deps = { root: options.root, engine: options.engine, edited: options.edited ?? (() => undefined) };
-  registerPageRoutes(app, { adminToken: options.adminToken, sessions, limiter });
+  registerPageRoutes(app, { adminToken: options.adminToken, sessions, limiter, spend: async () => {
+    const store = options.usage?.();
+    return store === undefined ? '' : spendSection(spendByDay((await options.root.load()).manifest, store, now(), CHART_DAYS));
+  } });
   registerUserRoutes(app, deps);
   registerRuntimeRoutes(app, {
     ...deps,
@@ -109,7 +114,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   });
   registerBackupRoutes(app, { ...deps, jobs: options.jobs });
   registerDeviceRoutes(app, deps);
-  registerUsageRoutes(app, options.usage ?? (() => undefined));
+  registerUsageRoutes(app, { root: options.root, usage: options.usage ?? (() => undefined), now });
   if (options.tls !== undefined) registerTlsRoutes(app, options.tls);
   await app.ready();
   return app;

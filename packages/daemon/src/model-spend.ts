@@ -1,6 +1,6 @@
 // Today's and this month's model spend of a user against their own budget,
 // for the status report (windows in settings.timezone, as the meter counts).
-import { budgetLimits, budgetWindows, type Manifest } from '@ocm/core';
+import { budgetLimits, budgetWindows, lastDays, localDay, spendSeries, type Manifest, type SpendSeries } from '@ocm/core';
 import type { UsageStore } from '@ocm/meter';
 
 export interface ModelSpend {
@@ -21,4 +21,12 @@ export function modelSpend(manifest: Manifest, store: UsageStore, name: string, 
     ...(own?.monthly === undefined ? {} : { monthlyBudget: own.monthly }),
     ...(group === undefined ? {} : { group: group.name }),
   };
+}
+
+/** Each user's spend per local day (settings.timezone) over the last `days` days, today included. */
+export function spendByDay(manifest: Manifest, store: UsageStore, now: number, days: number, user?: string): SpendSeries[] {
+  const range = lastDays(localDay(now, manifest.settings.timezone), days);
+  const names = manifest.users.map((u) => u.name).filter((n) => user === undefined || n === user);
+  const rows = store.report({ sinceDay: range[0], ...(user === undefined ? {} : { user }) });
+  return spendSeries(rows, names, range);
 }

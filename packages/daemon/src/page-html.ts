@@ -32,6 +32,7 @@ body.login{display:grid;place-items:center;min-height:100vh}
 .card label{display:block;font-weight:600;margin-bottom:.3rem}.card input{width:100%;font:inherit;padding:.5rem .6rem;border:1px solid var(--line);border-radius:6px;margin-bottom:1rem}
 .card button{width:100%;background:var(--accent);border-color:var(--accent);color:#fff;padding:.55rem}.card .notice{margin-bottom:1rem}
 code{background:#eef0f3;padding:0 .25rem;border-radius:4px}
+section h2{font-size:1rem;margin:1.5rem 0 .5rem}svg.spend{display:block}svg.spend .bar{fill:var(--accent)}svg.spend .base{stroke:var(--line)}
 `;
 
 function securityHeaders(nonce: string): Record<string, string> {
@@ -72,7 +73,8 @@ ${notice}<form method="post" action="/login">
   return { headers: securityHeaders(nonce), body };
 }
 
-export function statusPage(csrf: string): Page {
+/** `spend`: the server-rendered model spend section (empty without a meter). */
+export function statusPage(csrf: string, spend = ''): Page {
   const nonce = randomBytes(16).toString('base64');
   const body = shell(nonce, 'ocm \u00b7 status', '', `<header>
 <h1>ocm</h1><span class="meta" id="meta">loading&hellip;</span>
@@ -84,6 +86,7 @@ export function statusPage(csrf: string): Page {
 <thead><tr><th>User</th><th>State</th><th>Health</th><th>Uptime</th><th>CPU</th><th>Memory</th><th>Last backup</th><th></th></tr></thead>
 <tbody id="users"><tr><td colspan="8" class="empty">loading&hellip;</td></tr></tbody>
 </table>
+${spend}
 <section id="devices" hidden>
 <h2 id="devices-title">Devices</h2>
 <p class="meta" id="devices-note"></p>

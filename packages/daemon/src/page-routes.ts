@@ -14,6 +14,8 @@ export interface PageDeps {
   adminToken: string;
   sessions: SessionStore;
   limiter: FailureLimiter;
+  /** The model spend section of the status page, rendered per page load. */
+  spend?: () => Promise<string>;
 }
 
 function send(reply: FastifyReply, status: number, page: Page): FastifyReply {
@@ -28,7 +30,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageDeps): void {
 
   app.get('/', { config: { access: 'public' } }, async (request, reply) => {
     const session = deps.sessions.get(readCookie(request.headers.cookie, SESSION_COOKIE));
-    return send(reply, 200, session === undefined ? loginPage() : statusPage(session.csrf));
+    return send(reply, 200, session === undefined ? loginPage() : statusPage(session.csrf, (await deps.spend?.()) ?? ''));
   });
 
   app.post<{ Body: { token: string } }>('/login', { config: { access: 'public' }, schema: { body: loginBody } }, async (request, reply) => {

@@ -53,6 +53,16 @@ export const usageQuery = {
   },
 } as const;
 
+/** GET /api/usage/daily: a query string is text, so `days` is a pattern that also bounds it (1 to 366). */
+export const usageDailyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    user: { type: 'string', maxLength: 64 },
+    days: { type: 'string', pattern: '^(?:[1-9]\\d?|[12]\\d\\d|3[0-5]\\d|36[0-6])$', default: '30' },
+  },
+} as const;
+
 const BOOL_TEXT = { type: 'string', enum: ['true', 'false'] } as const;
 
 export const removeUserQuery = {

@@ -1,5 +1,6 @@
 // The provider's own usage report, read into one shape. OpenAI counts cached
-// tokens inside prompt_tokens; Anthropic reports them beside input_tokens.
+// tokens inside prompt_tokens and reasoning inside completion_tokens;
+// Anthropic reports cache reads and writes beside input_tokens.
 import type { CallUsage } from '@ocm/core';
 
 type Json = Record<string, unknown>;
@@ -12,18 +13,23 @@ export function openaiUsage(usage: unknown): CallUsage {
   return {
     inputTokens: Math.max(0, num(u.prompt_tokens) - cached),
     cacheReadTokens: cached,
+    cacheWriteTokens: 0,
     outputTokens: num(u.completion_tokens),
     reasoningTokens: num(obj(u.completion_tokens_details).reasoning_tokens),
   };
 }
 
-/** Anthropic: cache writes are billed as input here (their own premium is not modelled). */
+/**
+ * Anthropic: message_start carries the input side, message_delta the running
+ * output total (and, on newer API versions, the input side again); a field a
+ * later event leaves out keeps the earlier value.
+ */
 export function anthropicUsage(usage: unknown, previous?: CallUsage): CallUsage {
   const u = obj(usage);
-  const input = num(u.input_tokens) + num(u.cache_creation_input_tokens);
   return {
-    inputTokens: input > 0 ? input : previous?.inputTokens ?? 0,
+    inputTokens: num(u.input_tokens) || (previous?.inputTokens ?? 0),
     cacheReadTokens: num(u.cache_read_input_tokens) || (previous?.cacheReadTokens ?? 0),
+    cacheWriteTokens: num(u.cache_creation_input_tokens) || (previous?.cacheWriteTokens ?? 0),
     // message_delta's output_tokens is the running total, not an increment.
     outputTokens: num(u.output_tokens) || (previous?.outputTokens ?? 0),
     reasoningTokens: 0,

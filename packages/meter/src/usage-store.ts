@@ -24,7 +24,10 @@ export interface UsageRow {
   calls: number;
   inputTokens: number;
   cacheReadTokens: number;
+  cacheWriteTokens: number;
   outputTokens: number;
+  /** Of the output, reasoning tokens. */
+  reasoningTokens: number;
   totalTokens: number;
   costUsd: number;
 }
@@ -49,6 +52,7 @@ CREATE TABLE IF NOT EXISTS calls (
   day TEXT NOT NULL,
   input_tokens INTEGER NOT NULL,
   cache_read_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL DEFAULT 0,
   output_tokens INTEGER NOT NULL,
   reasoning_tokens INTEGER NOT NULL,
   cost_usd REAL NOT NULL
@@ -66,9 +70,13 @@ export function openUsageStore(file: string, options: { readonly?: boolean } = {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec(SCHEMA);
+    addCacheWriteColumn(db);
   }
-  const insert = readonly ? undefined : db.prepare(`INSERT OR IGNORE INTO calls VALUES (@requestId, @user, @provider, @model, @at, @day,
-    @inputTokens, @cacheReadTokens, @outputTokens, @reasoningTokens, @costUsd)`);
+  const insert = readonly ? undefined : db.prepare(`INSERT OR IGNORE INTO calls (request_id, user, provider, model, at, day,
+    input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd)
+    VALUES (@requestId, @user, @provider, @model, @at, @day, @inputTokens, @cacheReadTokens, @cacheWriteTokens, @outputTokens, @reasoningTokens, @costUsd)`);
+  const hasCacheWrite = readonly ? hasColumn(db, 'cache_write_tokens') : true;
+  const cacheWrite = hasCacheWrite ? 'cache_write_tokens' : '0';
   const record = db.transaction((call: CallRecord) => insert?.run(call).changes === 1);
   return {
     record: (call) => record(call),
@@ -85,11 +93,20 @@ export function openUsageStore(file: string, options: { readonly?: boolean } = {
       if (user !== undefined) { where.push('user = ?'); args.push(user); }
       if (sinceDay !== undefined) { where.push('day >= ?'); args.push(sinceDay); }
       return db.prepare(`SELECT user, day, provider, model, COUNT(*) AS calls, SUM(input_tokens) AS inputTokens,
-          SUM(cache_read_tokens) AS cacheReadTokens, SUM(output_tokens) AS outputTokens,
-          SUM(input_tokens + cache_read_tokens + output_tokens) AS totalTokens, SUM(cost_usd) AS costUsd
+          SUM(cache_read_tokens) AS cacheReadTokens, SUM(${cacheWrite}) AS cacheWriteTokens, SUM(output_tokens) AS outputTokens,
+          SUM(reasoning_tokens) AS reasoningTokens,
+          SUM(input_tokens + cache_read_tokens + ${cacheWrite} + output_tokens) AS totalTokens, SUM(cost_usd) AS costUsd
         FROM calls ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
         GROUP BY user, day, provider, model ORDER BY day, user, provider, model`).all(...args) as UsageRow[];
     },
     close: () => db.close(),
   };
+}
+
+const hasColumn = (db: Database.Database, name: string): boolean =>
+  (db.prepare('SELECT name FROM pragma_table_info(\'calls\')').all() as Array<{ name: string }>).some((c) => c.name === name);
+
+/** A store written before cache writes were counted gets the column, zero for its old calls. */
+function addCacheWriteColumn(db: Database.Database): void {
+  if (!hasColumn(db, 'cache_write_tokens')) db.exec('ALTER TABLE calls ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0');
 }

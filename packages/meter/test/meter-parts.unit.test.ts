@@ -20,12 +20,12 @@ test('SseSplitter gives whole events whatever the chunking', () => {
 
 test('usage: OpenAI cached tokens come out of prompt_tokens; Anthropic keeps message_start input across message_delta', () => {
   assert.deepEqual(openaiUsage({ prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 4 }, completion_tokens_details: { reasoning_tokens: 2 } }),
-    { inputTokens: 6, cacheReadTokens: 4, outputTokens: 5, reasoningTokens: 2 });
-  assert.deepEqual(openaiUsage(null), { inputTokens: 0, cacheReadTokens: 0, outputTokens: 0, reasoningTokens: 0 });
+    { inputTokens: 6, cacheReadTokens: 4, cacheWriteTokens: 0, outputTokens: 5, reasoningTokens: 2 });
+  assert.deepEqual(openaiUsage(null), { inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 0, reasoningTokens: 0 });
   const start = anthropicUsage({ input_tokens: 30, cache_creation_input_tokens: 5, cache_read_input_tokens: 7, output_tokens: 1 });
-  assert.deepEqual(start, { inputTokens: 35, cacheReadTokens: 7, outputTokens: 1, reasoningTokens: 0 });
-  assert.deepEqual(anthropicUsage({ output_tokens: 90 }, start), { inputTokens: 35, cacheReadTokens: 7, outputTokens: 90, reasoningTokens: 0 });
-  assert.deepEqual(openaiUsage({ prompt_tokens: -5, completion_tokens: 'x' }), { inputTokens: 0, cacheReadTokens: 0, outputTokens: 0, reasoningTokens: 0 });
+  assert.deepEqual(start, { inputTokens: 30, cacheReadTokens: 7, cacheWriteTokens: 5, outputTokens: 1, reasoningTokens: 0 });
+  assert.deepEqual(anthropicUsage({ output_tokens: 90 }, start), { inputTokens: 30, cacheReadTokens: 7, cacheWriteTokens: 5, outputTokens: 90, reasoningTokens: 0 });
+  assert.deepEqual(openaiUsage({ prompt_tokens: -5, completion_tokens: 'x' }), { inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 0, reasoningTokens: 0 });
 });
 
 test('addressInCidr: IPv4 and IPv4-mapped addresses only', () => {

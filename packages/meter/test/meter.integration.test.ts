@@ -27,7 +27,7 @@ async function setup(t: TestContext, limits: Partial<Record<string, BudgetLimits
   const store = openUsageStore(join(dir, 'usage.db'));
   const providers: Record<string, Provider> = {
     openai: { api: 'openai-completions', baseUrl: `${standIn.url}/v1`, apiKey: ADMIN_OPENAI, models: ['gpt-5', 'gpt-5-mini'], prices: { 'gpt-5': { input: 1.25, output: 10, cacheRead: 0.125 } } },
-    claude: { api: 'anthropic-messages', baseUrl: standIn.url, apiKey: ADMIN_ANTHROPIC, models: ['claude-x'], prices: { 'claude-x': { input: 3, output: 15, cacheRead: 0.3 } } },
+    claude: { api: 'anthropic-messages', baseUrl: standIn.url, apiKey: ADMIN_ANTHROPIC, models: ['claude-x'], prices: { 'claude-x': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 } } },
   };
   const none: BudgetLimits = { own: undefined, group: undefined };
   const config: MeterConfig = {
@@ -63,7 +63,7 @@ test('a streamed OpenAI call: admin key upstream, usage asked for, its chunk str
   assert.deepEqual(got?.body.stream_options, { include_usage: true });
   const [row] = s.store.report({});
   assert.deepEqual({ ...row, costUsd: Number(row?.costUsd.toFixed(9)) }, {
-    user: 'alice', day: row?.day, provider: 'openai', model: 'gpt-5', calls: 1, inputTokens: 800, cacheReadTokens: 200, outputTokens: 500, totalTokens: 1500, costUsd: Number(GPT5_COST.toFixed(9)),
+    user: 'alice', day: row?.day, provider: 'openai', model: 'gpt-5', calls: 1, inputTokens: 800, cacheReadTokens: 200, cacheWriteTokens: 0, outputTokens: 500, reasoningTokens: 100, totalTokens: 1500, costUsd: Number(GPT5_COST.toFixed(9)),
   });
 });
 
@@ -79,7 +79,7 @@ test('a client that asked for usage keeps its usage chunk; a plain JSON call is 
   assert.equal(s.store.report({})[0]?.calls, 2);
 });
 
-test('Anthropic messages, streamed and not: x-api-key swapped, message_start and message_delta counted', async (t) => {
+test('Anthropic messages, streamed and not: x-api-key swapped, message_start and message_delta counted, cache writes at their own price', async (t) => {
   const s = await setup(t);
   const key = meterKey(SECRET, 'bob');
   const body = { model: 'claude-x', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] };
@@ -94,8 +94,10 @@ test('Anthropic messages, streamed and not: x-api-key swapped, message_start and
   assert.equal(row?.calls, 2);
   assert.equal(row?.inputTokens, 600);
   assert.equal(row?.cacheReadTokens, 200);
+  assert.equal(row?.cacheWriteTokens, 100);
   assert.equal(row?.outputTokens, 80);
-  assert.equal(row?.costUsd.toFixed(9), ((2 * (300 * 3 + 100 * 0.3 + 40 * 15)) / 1e6).toFixed(9));
+  assert.equal(row?.totalTokens, 600 + 200 + 100 + 80);
+  assert.equal(row?.costUsd.toFixed(9), ((2 * (300 * 3 + 100 * 0.3 + 50 * 3.75 + 40 * 15)) / 1e6).toFixed(9));
 });
 
 test('refusals: a key from another user\'s network, a forged key, an unknown provider or path, an unlisted model, a big body', async (t) => {

@@ -16,7 +16,7 @@ export interface StandIn {
 }
 
 export const OPENAI_USAGE = { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500, prompt_tokens_details: { cached_tokens: 200 }, completion_tokens_details: { reasoning_tokens: 100 } };
-export const ANTHROPIC_START_USAGE = { input_tokens: 300, cache_read_input_tokens: 100, cache_creation_input_tokens: 0, output_tokens: 1 };
+export const ANTHROPIC_START_USAGE = { input_tokens: 300, cache_read_input_tokens: 100, cache_creation_input_tokens: 50, output_tokens: 1 };
 export const ANTHROPIC_OUTPUT_TOKENS = 40;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,7 @@ import type { Io } from '../io.js';
 
 const meter = () => import('@ocm/meter');
 
-const CSV_COLUMNS = ['user', 'day', 'provider', 'model', 'calls', 'inputTokens', 'cacheReadTokens', 'outputTokens', 'totalTokens', 'costUsd'] as const;
+const CSV_COLUMNS = ['user', 'day', 'provider', 'model', 'calls', 'inputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'outputTokens', 'reasoningTokens', 'totalTokens', 'costUsd'] as const;
 
 export function registerUsageCommands(program: Command, io: Io): void {
   program.command('usage')
@@ -38,6 +38,6 @@ export function registerUsageCommands(program: Command, io: Io): void {
       if (rows.length === 0) return io.out(`no model usage since ${since}`);
       const total = rows.reduce((sum, r) => sum + r.costUsd, 0);
       io.out(`${table(['USER', 'DAY', 'MODEL', 'CALLS', 'INPUT', 'OUTPUT', 'TOTAL', 'COST'],
-        rows.map((r) => [r.user, r.day, `${r.provider}/${r.model}`, String(r.calls), String(r.inputTokens + r.cacheReadTokens), String(r.outputTokens), String(r.totalTokens), `$${r.costUsd.toFixed(4)}`]))}\ntotal: $${total.toFixed(4)} since ${since}`);
+        rows.map((r) => [r.user, r.day, `${r.provider}/${r.model}`, String(r.calls), String(r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens), String(r.outputTokens), String(r.totalTokens), `$${r.costUsd.toFixed(4)}`]))}\ntotal: $${total.toFixed(4)} since ${since}`);
     });
 }
