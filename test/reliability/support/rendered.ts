@@ -60,7 +60,10 @@ const NGINX_LINE = [
   /^server \{$/, /^\}$/, /^location \/ \{$/,
   /^listen (?:\d{1,3}(?:\.\d{1,3}){3}:|\[[0-9a-f:]+\]:)?\d{1,5}(?: ssl http2)?;$/,
   /^server_name \*?[a-z0-9.-]+;$/,
-  /^return 301 https:\/\/\$host\$request_uri;$/, /^return 404;$/,
+  /^return 308 https:\/\/\$host(?::\d{1,5})?\$request_uri;$/, /^return 404;$/,
+  // ocm's 503 page for a stopped gateway (its text is checked by checkNginx).
+  /^error_page 502 = @ocm_not_running;$/, /^location @ocm_not_running \{$/, /^default_type "text\/html; charset=utf-8";$/,
+  /^add_header (?:Cache-Control "no-store"|Retry-After "\d{1,3}"|X-Content-Type-Options "nosniff") always;$/,
   /^ssl_certificate(?:_key)? \/[^\s;{}'"]*;$/,
   /^add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;$/,
   /^client_max_body_size 50m;$/,
@@ -77,6 +80,15 @@ const NGINX_LINE = [
 /** Every line of an nginx file is a comment, blank, or one of the directives ocm writes. */
 export function checkNginx(path: string, content: string): void {
   let depth = 0;
+  // The one quoted string ocm writes: `return 503 '<page>';`, over several lines.
+  // Inside it no unescaped quote could end it early and no $ could name a variable.
+  const page = /^ *return 503 '((?:[^'\\$]|\\['\\])*)';$/m;
+  const quoted = page.exec(content);
+  if (quoted !== null) {
+    assert.match(quoted[1] ?? '', /^<!doctype html>\n[\s\S]*<\/html>\n$/, `${path}: the 503 page is a whole HTML page`);
+    content = content.replace(page, '');
+  }
+  assert.ok(!content.includes('return 503'), `${path}: a 503 page that is not one clean quoted string`);
   for (const raw of content.split('\n')) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
