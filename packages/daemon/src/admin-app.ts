@@ -21,7 +21,7 @@ import { SessionStore } from './sessions.js';
 import { statusReport, type StatusSources } from './status-report.js';
 import { registerUsageRoutes } from './api-usage.js';
 import type { UsageStore } from '@ocm/meter';
-import { registerTlsRoutes, type TlsControl } from './api-tls.js';
+import { registerChallengeRoute, registerTlsRoutes, type TlsControl } from './api-tls.js';
 
 export interface AdminAppOptions {
   root: DeploymentRoot;
@@ -40,6 +40,8 @@ export interface AdminAppOptions {
   usage?: () => UsageStore | undefined;
   /** ACME certificates: GET /api/tls and POST /api/tls/renew (absent: 404). */
   tls?: TlsControl;
+  /** nginx with ACME: the open HTTP-01 answers, served unauthenticated to the CA (through nginx). */
+  challenges?: (path: string) => string | undefined;
   /** Requests per minute per client before 429 (default 600); failed tokens have their own, lower limit. */
   requestsPerMinute?: number;
 }
@@ -111,6 +113,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   registerDeviceRoutes(app, deps);
   registerUsageRoutes(app, options.usage ?? (() => undefined));
   if (options.tls !== undefined) registerTlsRoutes(app, options.tls);
+  if (options.challenges !== undefined) registerChallengeRoute(app, options.challenges);
   await app.ready();
   return app;
 }
