@@ -24,3 +24,4 @@ export { parseListen, type ListenAddress } from './listen-address.js';
 export { budgetWindows, localDay, timeZoneProblem, type BudgetWindow, type BudgetWindows } from './budget-window.js';
 export { callCost, budgetLimits, budgetDecision, parseUsd, type CallUsage, type BudgetLimits, type Spent, type CapScope, type BudgetDecision } from './model-budget.js';
 export { meterKey, meterKeyUser } from './meter-key.js';
+export { expiryVerdict, dnsVerdict, portVerdict, EXPIRY_WARN_DAYS, type Level, type Verdict } from './tls-verdicts.js';
