@@ -5,7 +5,6 @@
 // live, and server names that are not users' ordering nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -15,21 +14,9 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { createAcmeIssuer, createCertManager, createCertStore, createChallengeTable, createSniTable, type Issuer } from '@ocm/acme';
 import { createEmbeddedProxy, StaticRouteTable, type Route } from '@ocm/proxy';
-import { servedSerial, startPebble } from './support/pebble.js';
+import { opensslVerifies, servedSerial, startPebble } from './support/pebble.js';
 import { startFakeGateway, type FakeGateway } from '../packages/proxy/test/fake-gateway.js';
 import { httpGet, openWs } from '../packages/proxy/test/clients.js';
-
-/** openssl s_client -verify_return_error: exits 0 only when the served chain verifies against the root. */
-async function opensslVerifies(port: number, servername: string, rootFile: string): Promise<string> {
-  const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername, '-verify_return_error', '-CAfile', rootFile]);
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stdin?.end();
-  const [code] = (await once(child, 'exit')) as [number];
-  assert.equal(code, 0, `openssl s_client for ${servername}:\n${out}`);
-  return out;
-}
 
 async function handshakeFails(port: number, servername: string, ca: Buffer): Promise<string> {
   const socket = connect({ host: '127.0.0.1', port, servername, ca });

@@ -1,7 +1,8 @@
 // A real ACME CA on loopback for tests: Pebble with its own TLS certificate
 // (made with openssl), and pebble-challtestsrv as its DNS server answering
 // every name with 127.0.0.1. Both are killed by PID when the test ends.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,3 +100,16 @@ export async function servedSerial(port: number, servername: string, ca: Buffer)
   socket.destroy();
   return serial;
 }
+
+/** openssl s_client -verify_return_error: exits 0 only when the served chain verifies against the root. */
+export async function opensslVerifies(port: number, servername: string, rootFile: string): Promise<string> {
+  const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername, '-verify_return_error', '-CAfile', rootFile]);
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdin?.end();
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 0, `openssl s_client for ${servername}:\n${out}`);
+  return out;
+}
+

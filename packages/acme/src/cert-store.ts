@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';
 import { writeDurable } from '@ocm/fs';
 import { accountKeyPath, hostFiles, type HostFiles } from './acme-paths.js';
+import { isPlaceholder } from './placeholder.js';
 
 export interface StoredCert {
   files: HostFiles;
@@ -55,7 +56,8 @@ export function createCertStore(root: string): CertStore {
     async read(host) {
       const files = hostFiles(root, host);
       const pem = await readText(files.cert);
-      return pem === undefined ? undefined : describeCert(files, pem);
+      // A placeholder only keeps nginx loadable: the host has no certificate yet.
+      return pem === undefined || isPlaceholder(new X509Certificate(pem).subject) ? undefined : describeCert(files, pem);
     },
     async write(host, pair) {
       const files = hostFiles(root, host);

@@ -6,3 +6,4 @@ export { createAcmeIssuer, type Issuer, type IssuerSettings } from './acme-issue
 export { createCertManager, type CertManager, type CertManagerOptions, type CertLogger, type HostStatus } from './cert-manager.js';
 export { createSniTable, type SniTable } from './sni-table.js';
 export { writeStatusFile, readStatusFile, statusFilePath, type StatusFile } from './status-file.js';
+export { ensurePlaceholders, isPlaceholder, makePlaceholder, PLACEHOLDER_CN } from './placeholder.js';

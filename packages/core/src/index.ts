@@ -12,7 +12,7 @@ export * from './gateway-profile.js';
 export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js';
 export { parseDeviceList, deviceCommandError, DEVICE_ID_PATTERN, type DeviceList, type PendingDevice, type PairedDevice } from './devices.js';
 export { MANAGED_MARKER, isManagedContent } from './managed-marker.js';
-export { rootLayout, BACKUP_LOCK, type RootLayout, type UserPaths } from './root-layout.js';
+export { rootLayout, BACKUP_LOCK, type CertFiles, type RootLayout, type UserPaths } from './root-layout.js';
 export { planDeployment, planUser, meteredProviders, userLabels, userNetwork, userOrigin, servesHttps, userHost, userDir, gatewayUser, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, nginxQuoted, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
 export { mapLimit } from './map-limit.js';
@@ -26,3 +26,4 @@ export { callCost, budgetLimits, budgetDecision, parseUsd, type CallUsage, type 
 export { meterKey, meterKeyUser, METER_KEY_PREFIX } from './meter-key.js';
 export { lastDays, spendSeries, SERIES_MAX_DAYS, type DailyCost, type SpendSeries } from './spend-series.js';
 export { notConfiguredPage, notRunningPage, badHostPage, errorPage, rawHttpResponse, escapeHtml, type ProxyPage } from './proxy-pages.js';
+export { expiryVerdict, dnsVerdict, portVerdict, EXPIRY_WARN_DAYS, type Level, type Verdict } from './tls-verdicts.js';

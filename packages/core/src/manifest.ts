@@ -121,9 +121,6 @@ export function checkManifestRules(manifest: Manifest, file = MANIFEST_FILE): vo
   if (tls.acme !== undefined && proxy.mode === 'embedded' && proxy.listenTls === undefined) {
     fail('settings.tls.acme: the embedded proxy needs settings.proxy.listenTls to serve the certificates (e.g. listenTls: 0.0.0.0:443, with listen: 0.0.0.0:80 for the CA\'s challenges)');
   }
-  if (tls.acme !== undefined && proxy.mode === 'nginx' && tls.certificate === undefined) {
-    fail('settings.tls.acme: ACME certificates are served by the embedded proxy only so far; in nginx mode set settings.tls.certificate and key (e.g. from certbot), or use proxy.mode: embedded');
-  }
   if (proxy.listenTls !== undefined && tls.acme === undefined && tls.certificate === undefined) {
     fail('settings.proxy.listenTls: HTTPS needs certificates (set settings.tls.acme.email, or settings.tls.certificate and key)');
   }

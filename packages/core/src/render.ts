@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import type { Manifest } from './manifest-schema.js';
 import { planDeployment } from './plan.js';
-import { rootLayout } from './root-layout.js';
+import { rootLayout, type CertFiles } from './root-layout.js';
+import { parseListen } from './listen-address.js';
 import { notRunningPage } from './proxy-pages.js';
 import { type DeploymentPlan, type MountSpec, type ContainerSpec } from './plan-types.js';
 
@@ -131,6 +132,18 @@ export function nginxQuoted(html: string): string {
   return html.replace(/[\\']/g, (c) => `\\${c}`).replaceAll('$', '&#36;');
 }
 
+/**
+ * nginx with ACME (no certificate of the admin's own): where the CA's HTTP-01
+ * challenges are passed (the daemon's admin listener, which holds the open
+ * ones) and the placeholder pair of the catch-all HTTPS server.
+ */
+function nginxAcme(settings: Manifest['settings'], placeholder: CertFiles): { challenges: string; placeholder: { certificate: string; key: string } } | undefined {
+  if (settings.tls.acme === undefined || settings.tls.certificate !== undefined) return undefined;
+  const admin = parseListen(settings.admin.listen, 'settings.admin.listen');
+  const host = admin.host === '0.0.0.0' ? '127.0.0.1' : admin.host === '::' ? '[::1]' : admin.host.includes(':') ? `[${admin.host}]` : admin.host;
+  return { challenges: `${host}:${admin.port}`, placeholder: { certificate: placeholder.cert, key: placeholder.key } };
+}
+
 export function renderDeployment(manifest: Manifest, input: RenderInput): Rendered {
   const t = compile(input.templates);
   const envFiles = new Map<string, string>();
@@ -141,12 +154,14 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   }
   const plan = planDeployment(manifest, { root: input.root, envFiles });
   const { settings } = manifest;
-  const tls = settings.tls.certificate !== undefined && settings.tls.key !== undefined ? settings.tls : undefined;
   const nginx = settings.proxy.nginx;
+  const layout = rootLayout(plan.root, { nginxConfDir: nginx.confDir });
+  const acme = nginxAcme(settings, layout.acmePlaceholder);
+  const tls = settings.tls.certificate !== undefined && settings.tls.key !== undefined ? settings.tls : acme?.placeholder;
   const localClientAddress = settings.proxy.localClientAddress ?? input.localClientAddress;
   const httpsPortSuffix = nginx.httpsPort === 443 ? '' : `:${nginx.httpsPort}`;
-  const nginxView = { tls, httpPort: nginx.httpPort, httpsPort: nginx.httpsPort, httpsPortSuffix, listenAddress: nginx.listenAddress, domain: settings.domain, localClientAddress };
-  const confDir = rootLayout(plan.root, { nginxConfDir: nginx.confDir }).nginx;
+  const nginxView = { tls, acme, httpPort: nginx.httpPort, httpsPort: nginx.httpsPort, httpsPortSuffix, listenAddress: nginx.listenAddress, domain: settings.domain, localClientAddress };
+  const confDir = layout.nginx;
 
   const files: RenderedFile[] = [
     { path: 'docker-compose.yml', mode: 0o644, content: t.compose({ project: settings.project, services: plan.users.filter((u) => u.enabled) }) },
@@ -157,7 +172,9 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
     const upstream = nginxUpstreamName(settings.project, user.name);
     const notRunning = notRunningPage(user.host);
     const notRunningView = { body: nginxQuoted(notRunning.body), retryAfter: notRunning.headers['retry-after'] };
-    files.push({ path: `nginx/${user.name}.conf`, mode: 0o644, content: t.nginxServer({ ...nginxView, name: user.name, host: user.host, port: user.container.hostPort, upstream, notRunning: notRunningView }) });
+    // With ACME each host's block names that host's own files (a placeholder until the CA's certificate replaces it).
+    const userTls = acme === undefined ? tls : { certificate: layout.acmeHost(user.host).cert, key: layout.acmeHost(user.host).key };
+    files.push({ path: `nginx/${user.name}.conf`, mode: 0o644, content: t.nginxServer({ ...nginxView, tls: userTls, name: user.name, host: user.host, port: user.container.hostPort, upstream, notRunning: notRunningView }) });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { plan, files };

@@ -26,8 +26,16 @@ export interface RootLayout {
   backups: string;
   /** The rendered nginx server blocks (settings.proxy.nginx.confDir when set). */
   nginx: string;
+  /** `tls/acme`: the ACME account key and certificates, 0600; no gateway mounts it. */
+  acme: string;
+  /** A user host's certificate chain and key, as the CA issued them (or a placeholder until then). */
+  acmeHost(host: string): CertFiles;
+  /** The self-signed pair nginx's catch-all HTTPS server answers unknown names with. */
+  acmePlaceholder: CertFiles;
   user(name: string): UserPaths;
 }
+
+export interface CertFiles { cert: string; key: string }
 
 export function rootLayout(root: string, options: { nginxConfDir?: string | undefined } = {}): RootLayout {
   return {
@@ -38,6 +46,10 @@ export function rootLayout(root: string, options: { nginxConfDir?: string | unde
     users: `${root}/users`,
     backups: `${root}/backups`,
     nginx: options.nginxConfDir ?? `${root}/nginx`,
+    acme: `${root}/tls/acme`,
+    // Hosts are validated user hosts (DNS labels), so they are safe as a directory name.
+    acmeHost: (host) => ({ cert: `${root}/tls/acme/certs/${host}/fullchain.pem`, key: `${root}/tls/acme/certs/${host}/key.pem` }),
+    acmePlaceholder: { cert: `${root}/tls/acme/placeholder/fullchain.pem`, key: `${root}/tls/acme/placeholder/key.pem` },
     user: (name) => {
       const dir = `${root}/users/${name}`;
       return { dir, env: `${dir}/env`, state: `${dir}/state`, config: `${dir}/config`, backups: `${root}/backups/${name}` };

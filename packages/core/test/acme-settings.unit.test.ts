@@ -16,8 +16,8 @@ test('the default HTTPS port is left out of the origin', () => {
   assert.equal(userOrigin(parseManifest(acme('    listen: 0.0.0.0:80\n    listenTls: 0.0.0.0:443\n')), 'bob'), 'https://bob.your-ai.com');
 });
 
-test('nginx mode refuses ACME (not served there yet) rather than promising https origins', () => {
-  assert.throws(() => parseManifest(acme('    mode: nginx\n')), /settings\.tls\.acme: ACME certificates are served by the embedded proxy only so far/);
+test('nginx mode serves ACME certificates on its HTTPS port', () => {
+  assert.equal(userOrigin(parseManifest(acme('    mode: nginx\n')), 'alice'), 'https://alice.your-ai.com');
 });
 
 test('listenTls without certificates, or on the HTTP port, is refused in one line', () => {

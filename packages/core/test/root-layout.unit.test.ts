@@ -5,10 +5,13 @@ import { MANAGED_MARKER, isManagedContent, planDeployment, rootLayout, validateM
 
 test('rootLayout names every path of the tree, and the plan mounts the same ones', () => {
   const layout = rootLayout('/opt/ocm');
-  assert.deepEqual({ ...layout, user: undefined }, {
+  assert.deepEqual({ ...layout, user: undefined, acmeHost: undefined }, {
+    acme: '/opt/ocm/tls/acme', acmeHost: undefined,
+    acmePlaceholder: { cert: '/opt/ocm/tls/acme/placeholder/fullchain.pem', key: '/opt/ocm/tls/acme/placeholder/key.pem' },
     root: '/opt/ocm', manifest: '/opt/ocm/ocm.yaml', compose: '/opt/ocm/docker-compose.yml', audit: '/opt/ocm/audit.log',
     users: '/opt/ocm/users', backups: '/opt/ocm/backups', nginx: '/opt/ocm/nginx', user: undefined,
   });
+  assert.deepEqual(layout.acmeHost('alice.your-ai.com'), { cert: '/opt/ocm/tls/acme/certs/alice.your-ai.com/fullchain.pem', key: '/opt/ocm/tls/acme/certs/alice.your-ai.com/key.pem' });
   const alice = layout.user('alice');
   assert.deepEqual(alice, { dir: '/opt/ocm/users/alice', env: '/opt/ocm/users/alice/env', state: '/opt/ocm/users/alice/state', config: '/opt/ocm/users/alice/config', backups: '/opt/ocm/backups/alice' });
   assert.equal(rootLayout('/opt/ocm', { nginxConfDir: '/etc/nginx/ocm' }).nginx, '/etc/nginx/ocm');

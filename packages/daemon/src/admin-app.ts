@@ -23,7 +23,7 @@ import { registerUsageRoutes } from './api-usage.js';
 import type { UsageStore } from '@ocm/meter';
 import { spendByDay } from './model-spend.js';
 import { CHART_DAYS, spendSection } from './spend-section.js';
-import { registerTlsRoutes, type TlsControl } from './api-tls.js';
+import { registerChallengeRoute, registerTlsRoutes, type TlsControl } from './api-tls.js';
 
 export interface AdminAppOptions {
   root: DeploymentRoot;
@@ -42,6 +42,8 @@ export interface AdminAppOptions {
   usage?: () => UsageStore | undefined;
   /** ACME certificates: GET /api/tls and POST /api/tls/renew (absent: 404). */
   tls?: TlsControl;
+  /** nginx with ACME: the open HTTP-01 answers, served unauthenticated to the CA (through nginx). */
+  challenges?: (path: string) => string | undefined;
   /** Requests per minute per client before 429 (default 600); failed tokens have their own, lower limit. */
   requestsPerMinute?: number;
 }
@@ -116,6 +118,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   registerDeviceRoutes(app, deps);
   registerUsageRoutes(app, { root: options.root, usage: options.usage ?? (() => undefined), now });
   if (options.tls !== undefined) registerTlsRoutes(app, options.tls);
+  if (options.challenges !== undefined) registerChallengeRoute(app, options.challenges);
   await app.ready();
   return app;
 }

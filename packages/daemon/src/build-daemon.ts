@@ -141,7 +141,11 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   let routes: GatewayRoutes | undefined;
   let nginx: NginxSync | undefined;
   const acmeLog = log.child({ component: 'acme' });
-  const acme = mode === 'embedded' && acmeActive(initial.settings) ? createAcmeKeeper({ root: root.path, manifest: initial, logger: acmeLog }) : undefined;
+  // nginx: a new certificate is in the files the confs name; nginx loads it on a tested reload.
+  const reloadNginx = async (): Promise<void> => void (await nginx?.apply(current, true));
+  const acme = acmeActive(initial.settings)
+    ? createAcmeKeeper({ root: root.path, manifest: initial, logger: acmeLog, ...(mode === 'nginx' ? { onCertificate: reloadNginx } : {}) })
+    : undefined;
   if (mode === 'embedded') {
     const table = new StaticRouteTable();
     routes = new GatewayRoutes({ table, logger: proxyLog, now, ...(options.healthIntervalMs === undefined ? {} : { intervalMs: options.healthIntervalMs }) });
@@ -188,6 +192,8 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(acme === undefined ? {} : { tls: () => acme.status() }),
     },
     ...(acme === undefined ? {} : { tls: acme }),
+    // nginx passes the CA's HTTP-01 requests here (the embedded proxy answers them itself).
+    ...(acme !== undefined && mode === 'nginx' ? { challenges: (path: string) => acme.challenges.answer(path) } : {}),
     edited: () => void watcher?.check(),
     usage: () => meter.usage(),
   });
@@ -275,6 +281,8 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       const address = adminApp.server.address();
       if (address !== null && typeof address === 'object') admin.port = address.port;
+      // nginx passes the CA's challenges to the admin listener: orders start once it answers.
+      if (nginx !== undefined) await acme?.apply(current);
       if (!isLoopbackHost(admin.host)) log.warn({ host: admin.host }, 'the admin API is reachable from other machines over plain HTTP; keep it on 127.0.0.1 or put TLS in front');
       watcher = new ManifestWatcher({
         dir: root.path, logger: log.child({ component: 'watch' }), initialText, onChange: apply,

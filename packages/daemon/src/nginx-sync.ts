@@ -11,7 +11,9 @@
 // writer at a time: both hold the root's nginx lock from the write to the
 // reload, so a reload always follows the write it belongs to.
 import { basename, resolve } from 'node:path';
-import { rootLayout, type Manifest } from '@ocm/core';
+import { rootLayout, userHost, type Manifest } from '@ocm/core';
+import { ensurePlaceholders } from '@ocm/acme';
+import { acmeActive } from './acme-keeper.js';
 import { NginxApplier, createNginxControl, type NginxApplyResult, type NginxControl } from '@ocm/proxy';
 import { withDirLock, type DeploymentRoot } from '@ocm/store';
 import type { Logger } from 'pino';
@@ -45,6 +47,8 @@ export interface NginxOnce { result: NginxApplyResult | undefined; fingerprint: 
 export async function applyNginxOnce(root: DeploymentRoot, manifest: Manifest, control: NginxControl, applier: NginxApplier | undefined, force: (fingerprint: string) => boolean): Promise<NginxOnce> {
   return withDirLock(root.path, NGINX_LOCK, async () => {
     const files = await renderedNginxFiles(root, manifest);
+    // ACME: every certificate the confs name exists before nginx tests them.
+    if (acmeActive(manifest.settings)) await ensurePlaceholders(root.path, manifest.users.map((u) => userHost(manifest, u.name)));
     const fingerprint = JSON.stringify([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
     const result = applier === undefined ? undefined : await applier.apply(files);
     if (!(result?.reloaded ?? false) && force(fingerprint)) {
@@ -86,11 +90,15 @@ export class NginxSync {
     this.#applier = nginxApplierFor(options.root, options.manifest, this.#control);
   }
 
-  /** Brings nginx in line with the manifest; failures are logged and nginx keeps its last good config. */
-  async apply(manifest: Manifest): Promise<boolean> {
+  /**
+   * Brings nginx in line with the manifest; failures are logged and nginx
+   * keeps its last good config. `reload`: test and reload even when no conf
+   * changed (a certificate the confs name was replaced).
+   */
+  async apply(manifest: Manifest, reload = false): Promise<boolean> {
     try {
       // Also when the applier found nothing to write: nginx may have started before these files existed.
-      const { result, fingerprint } = await applyNginxOnce(this.#root, manifest, this.#control, this.#applier, (f) => f !== this.#applied);
+      const { result, fingerprint } = await applyNginxOnce(this.#root, manifest, this.#control, this.#applier, (f) => reload || f !== this.#applied);
       this.#applied = fingerprint;
       if (result?.reloaded === true) this.#log.info({ confDir: this.confDir, written: result.written, removed: result.removed }, 'nginx reloaded');
       return true;

@@ -14,6 +14,7 @@ import { freePort } from '../../../test/support/docker.js';
 import { servedSerial, startPebble } from '../../../test/support/pebble.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { startDaemon } from './support/daemon.js';
+import { tlsApi, type TlsHost } from './support/tls-api.js';
 import { cli, makeRoot } from './support/root.js';
 
 /** Signs in to the status page in Chromium and reads one element's text. */
@@ -34,7 +35,6 @@ async function statusPageShows(t: TestContext, admin: string, token: string, sel
   }
 }
 
-interface TlsHost { host: string; issuer?: string; serial?: string; daysLeft?: number; lastError?: string }
 
 test('daemon: ACME certificates for users at start and added live, renewed through the API', { timeout: 180_000 }, async (t) => {
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
@@ -46,21 +46,12 @@ test('daemon: ACME certificates for users at start and added live, renewed throu
       .replace(/(proxy:\n(?:[^\n]*\n)*? {4}listen: )[^\n]+/, `$1127.0.0.1:${httpPort}\n    listenTls: 127.0.0.1:${httpsPort}`),
   });
   await cli(root, 'add', 'alice');
-  const { addresses, admin, token, logs } = await startDaemon(t, root, { watchPollMs: 100 });
+  const daemon = await startDaemon(t, root, { watchPollMs: 100 });
+  const { addresses, admin, token, logs } = daemon;
   assert.equal(addresses.proxy?.proto, 'https');
   assert.equal(addresses.proxy?.port, httpsPort);
   const ca = readFileSync(pebble.rootFile);
-  const api = async (path: string, body?: unknown): Promise<{ hosts: TlsHost[] }> => {
-    const res = await fetch(`${admin}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    return (await res.json()) as { hosts: TlsHost[] };
-  };
-  const certified = async (host: string): Promise<TlsHost> => waitFor(async () => (await api('/api/tls')).hosts.find((h) => h.host === host && h.serial !== undefined),
-    { timeoutMs: 30_000, what: `a certificate for ${host}; log:\n${logs.join('')}` });
+  const { call: api, certified } = tlsApi(daemon);
 
   const alice = await certified('alice.your-ai.com');
   assert.match(alice.issuer ?? '', /Pebble/);

@@ -4,12 +4,15 @@ import { stat } from 'node:fs/promises';
 import { OcmError, rootLayout, type Manifest, type UserDeployment } from '@ocm/core';
 import type { ContainerExec, ContainerReader, EngineHost, ImageStore } from '@ocm/engine';
 import { probeUsable, usableFix } from './usable.js';
+import { tlsChecks } from './tls-checks.js';
 import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, type PolicyContext } from './network-policy.js';
 
 export interface Finding {
   scope: string;
   check: string;
   ok: boolean;
+  /** Worth a look, but not a failure (ok stays true). */
+  warn?: boolean;
   detail: string;
   fix?: string;
 }
@@ -173,5 +176,6 @@ export async function doctor(ctx: PolicyContext & { engine: EngineHost & Contain
     if (docker) findings.push(...(await containerChecks(ctx.engine, manifest, user)));
   }
   findings.push(...(await policyChecks(ctx, manifest, rendered.plan.users, docker)));
+  findings.push(...(await tlsChecks(ctx.root.path, manifest)));
   return findings;
 }

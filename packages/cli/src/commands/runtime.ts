@@ -173,7 +173,7 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       const bad = findings.filter((f) => !f.ok);
       if (opts.json === true) io.out(json(findings));
       else {
-        for (const f of findings) io.out(`${f.ok ? 'ok  ' : 'FAIL'} ${f.scope.padEnd(10)} ${f.check.padEnd(20)} ${f.detail}${f.fix === undefined ? '' : `\n     fix: ${f.fix}`}`);
+        for (const f of findings) io.out(`${f.ok ? (f.warn === true ? 'warn' : 'ok  ') : 'FAIL'} ${f.scope.padEnd(10)} ${f.check.padEnd(20)} ${f.detail}${f.fix === undefined ? '' : `\n     fix: ${f.fix}`}`);
         io.out(bad.length === 0 ? `\nall ${findings.length} checks passed` : `\n${bad.length} of ${findings.length} checks failed`);
       }
       if (bad.length > 0) throw new OcmError('OCM_E_USAGE', `doctor found ${bad.length} problem(s)`, { hint: 'apply the fixes listed above' });

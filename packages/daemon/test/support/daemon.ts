@@ -2,7 +2,7 @@
 // kept in memory (and shown when a test fails), and stops it at the end.
 import type { TestContext } from 'node:test';
 import { DockerEngine } from '@ocm/engine';
-import { buildDaemon, createDaemonLogger, type Daemon, type DaemonAddresses, type DaemonOptions } from '@ocm/daemon';
+import { buildDaemon, createDaemonLogger, type Daemon, type DaemonAddresses, type DaemonOptions, type ListenOverrides } from '@ocm/daemon';
 
 export interface RunningDaemon {
   daemon: Daemon;
@@ -13,7 +13,7 @@ export interface RunningDaemon {
   token: string;
 }
 
-export async function startDaemon(t: TestContext, root: string, options: Partial<DaemonOptions> = {}): Promise<RunningDaemon> {
+export async function startDaemon(t: TestContext, root: string, options: Partial<DaemonOptions> = {}, listen: ListenOverrides = {}): Promise<RunningDaemon> {
   const logs: string[] = [];
   const logger = createDaemonLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
   const daemon = await buildDaemon({ root, engine: new DockerEngine(), logger, healthIntervalMs: 1000, drainGraceMs: 500, ...options });
@@ -21,7 +21,7 @@ export async function startDaemon(t: TestContext, root: string, options: Partial
     await daemon.stop();
     if (process.env.OCM_TEST_DAEMON_LOGS === '1') process.stderr.write(logs.join(''));
   });
-  const addresses = await daemon.start({ admin: { host: '127.0.0.1', port: 0 } });
+  const addresses = await daemon.start({ admin: { host: '127.0.0.1', port: 0 }, ...listen });
   const token = (await import('node:fs')).readFileSync(`${root}/admin.token`, 'utf8').trim();
   return { daemon, addresses, admin: addresses.admin.url, logs, token };
 }

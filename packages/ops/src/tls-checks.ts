@@ -1,0 +1,61 @@
+// `ocm doctor` with settings.tls.acme: each user host's certificate (expiry,
+// last order's error, from the status the daemon records), its DNS when it
+// resolves here, and whether ocm's HTTP and HTTPS listeners answer locally.
+import { lookup } from 'node:dns/promises';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { dnsVerdict, expiryVerdict, parseListen, portVerdict, userHost, type Manifest, type Verdict } from '@ocm/core';
+import { readStatusFile } from '@ocm/acme';
+import type { Finding } from './doctor.js';
+
+const finding = (scope: string, check: string, v: Verdict): Finding => ({
+  scope, check, ok: v.level !== 'fail', ...(v.level === 'warn' ? { warn: true } : {}), detail: v.detail, ...(v.fix === undefined ? {} : { fix: v.fix }),
+});
+
+/** undefined when something accepted the connection, else its error code. */
+function refusal(host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(3000, () => socket.destroy(new Error('ETIMEDOUT')));
+    socket.once('connect', () => (socket.destroy(), resolve(undefined)));
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+/** The host's addresses, or why not within 3 s (an offline resolver must not stall doctor). */
+function resolved(host: string): Promise<string[] | Error> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error('no answer within 3 s')), 3000)));
+  const answer = lookup(host, { all: true }).then((all) => all.map((a) => a.address), (err: Error) => err);
+  return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The listeners that must answer: the embedded proxy's, or nginx's ports. */
+function listeners(manifest: Manifest): Array<[string, string]> {
+  const { proxy } = manifest.settings;
+  if (proxy.mode === 'nginx') {
+    const host = proxy.nginx.listenAddress === '' ? '127.0.0.1' : proxy.nginx.listenAddress;
+    return [['settings.proxy.nginx.httpPort', `${host}:${proxy.nginx.httpPort}`], ['settings.proxy.nginx.httpsPort', `${host}:${proxy.nginx.httpsPort}`]];
+  }
+  return [['settings.proxy.listen', proxy.listen], ...(proxy.listenTls === undefined ? [] : [['settings.proxy.listenTls', proxy.listenTls] as [string, string]])];
+}
+
+export async function tlsChecks(root: string, manifest: Manifest, now = Date.now()): Promise<Finding[]> {
+  if (manifest.settings.tls.acme === undefined || manifest.settings.tls.certificate !== undefined) return [];
+  const out: Finding[] = [];
+  const recorded = new Map(((await readStatusFile(root).catch(() => undefined))?.hosts ?? []).map((h) => [h.host, h]));
+  const own = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
+  for (const user of manifest.users.filter((u) => u.enabled)) {
+    const host = userHost(manifest, user.name);
+    const status = recorded.get(host);
+    out.push(finding(user.name, 'certificate', expiryVerdict(host, status?.notAfter === undefined ? undefined : Date.parse(status.notAfter), status?.lastError, now)));
+    const answer = await resolved(host);
+    out.push(finding(user.name, 'dns', dnsVerdict(host, answer, own)));
+  }
+  for (const [setting, address] of listeners(manifest)) {
+    const { host, port } = parseListen(address, setting);
+    const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+    out.push(finding('proxy', 'listening', portVerdict(setting, address, await refusal(target, port))));
+  }
+  return out;
+}
