@@ -53,13 +53,14 @@ export function registerTransferCommands(program: Command, io: Io): void {
       const path = toStdout ? undefined : resolve(opts.output ?? `${name}-${stamp(new Date())}.ocm-export.tar`);
       const { exportUser } = await transferOps();
       const target = path === undefined ? undefined : await openTarget(path);
-      const bar = progress(io);
+      // Progress only for someone watching: a script piping the export gets the result lines alone.
+      const bar = process.stderr.isTTY === true ? progress(io) : undefined;
       try {
         const result = await exportUser({ ...ctx, engine: await makeEngine() }, name, target?.stream ?? process.stdout, {
           onProgress: (p) => {
-            if (p.phase !== 'done') bar.phase(name, p.phase === 'freeze' ? 'pausing the gateway for a consistent copy' : 'archiving', p.totalBytes > 0 ? `${Math.round((100 * p.bytesRead) / p.totalBytes)}%` : '');
+            if (p.phase !== 'done') bar?.phase(name, p.phase === 'freeze' ? 'pausing the gateway for a consistent copy' : 'archiving', p.totalBytes > 0 ? `${Math.round((100 * p.bytesRead) / p.totalBytes)}%` : '');
           },
-        }).finally(() => bar.done());
+        }).finally(() => bar?.done());
         await target?.commit();
         io.err(`exported ${name}: ${result.files} files, ${result.sourceBytes} bytes, archive sha256 ${result.payloadSha256}${path === undefined ? '' : ` to ${path}`}`);
         if (result.envKeys.length > 0) io.err(`note: the values of ${result.envKeys.join(', ')} were not exported; set them again after the import with \`ocm set <name> --env KEY=VALUE\``);
