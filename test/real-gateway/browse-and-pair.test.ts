@@ -5,61 +5,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { detectLocalClientAddress } from '@ocm/store';
-import { OCM_BIN, ocm, tempDir } from '../helpers/cli.js';
+import { ocm, tempDir } from '../helpers/cli.js';
 import { testRoot, type TestRoot } from '../helpers/ocm-root.js';
 import { hasChromium, launchBrowser } from '../support/browser.js';
+import { DOMAIN, browseAndPair, configure, startDaemon } from '../support/control-ui.js';
 import { freePort } from '../support/docker.js';
 import { testHost } from '../support/netns.js';
-import { waitFor } from '../support/wait.js';
-
-const DOMAIN = 'your-ai.test';
-
-interface DeviceJson {
-  pending: Array<{ requestId: string; deviceId: string; clientAddress: string }>;
-  paired: Array<{ deviceId: string; clientAddress: string; connected: boolean }>;
-}
-
-async function devices(root: string, user: string): Promise<DeviceJson> {
-  const listed = await ocm(['devices', user, '--json'], { root });
-  assert.equal(listed.code, 0, listed.stderr);
-  return JSON.parse(listed.stdout) as DeviceJson;
-}
-
-/** Rewrites the manifest testRoot made: a real domain, the proxy on every address, free admin port. */
-function configure(root: TestRoot, edit: (text: string) => string): void {
-  const path = `${root.root}/ocm.yaml`;
-  writeFileSync(path, edit(readFileSync(path, 'utf8').replace('domain: localhost', `domain: ${DOMAIN}`)));
-}
-
-/** Starts `ocm daemon` on the root; it is stopped, and waited for, before the root is taken down. */
-async function startDaemon(target: TestRoot): Promise<void> {
-  const { root, proxyPort } = target;
-  const child = spawn(process.execPath, [OCM_BIN, '--root', root, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  target.stopFirst(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  });
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`daemon exited: ${output}`);
-    // fetch() drops a Host header; node:http sends it as given.
-    return await new Promise<boolean>((resolve) => {
-      const req = request({ host: '127.0.0.1', port: proxyPort, path: '/healthz', headers: { host: `alice.${DOMAIN}:${proxyPort}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('error', () => resolve(false));
-      req.end();
-    });
-  }, { what: 'daemon routing alice', timeoutMs: 120_000 });
-}
 
 async function startNginx(target: TestRoot, dir: string, confDir: string): Promise<{ config: string; reload: () => Promise<void> }> {
   mkdirSync(`${dir}/temp`, { recursive: true });
@@ -90,32 +43,6 @@ http {
     await new Promise((resolve) => r.on('exit', resolve));
   };
   return { config, reload };
-}
-
-/** Opens the user's UI signed in, approves the pairing request it makes, and waits for it to connect. */
-async function browseAndPair(browser: Browser, url: string, root: string, user: string, expectedClient: string): Promise<void> {
-  const token = (await ocm(['token', user], { root })).stdout.trim();
-  const page = await browser.newPage();
-  try {
-    const response = await page.goto(`${url}/#token=${token}`);
-    assert.equal(response?.status(), 200, `GET ${url}/`);
-    await page.getByText('Approve this browser').waitFor({ timeout: 120_000 });
-    const before = await devices(root, user);
-    const request = before.pending.find((d) => d.clientAddress === expectedClient);
-    assert.ok(request, `a pending request from ${expectedClient}: ${JSON.stringify(before.pending)}`);
-    const approved = await ocm(['devices', user, 'approve', request.requestId], { root });
-    assert.equal(approved.code, 0, approved.stderr);
-    assert.match(approved.stdout, new RegExp(`approved ${user}'s request ${request.requestId}`));
-    // The page notices the approval by itself, leaves the pairing screen and connects.
-    await page.getByText('Approve this browser').waitFor({ state: 'detached', timeout: 120_000 });
-    await waitFor(async () => (await devices(root, user)).paired.some((d) => d.deviceId === request.deviceId && d.connected), {
-      what: `${user}'s browser from ${expectedClient} connected`,
-      timeoutMs: 120_000,
-    });
-    assert.doesNotMatch(await page.textContent('body') ?? '', /proxy_attribution_required|Approve this browser/);
-  } finally {
-    await page.close();
-  }
 }
 
 describe('the real gateway: browse, pair and connect', { skip: hasChromium ? false : 'no Chromium' }, () => {

@@ -21,3 +21,5 @@ export { archiveName, parseArchiveName, formatStamp, parseStamp, sidecarName, ve
 export { readVerify, recordVerify, verifyAndRecord, type VerifyState } from './verify-state.js';
 export { MANIFEST_FORMAT, type BackupManifest, type ManifestEntry, type SkippedEntry } from './manifest.js';
 export { ParallelGzip, DEFAULT_GZIP_LEVEL, type ParallelGzipOptions } from './parallel-gzip.js';
+export { readBundle, writeBundle, invalidExport, EXPORT_FORMAT, EXPORT_VERSION, EXPORT_META, EXPORT_PAYLOAD, type ExportMeta, type ReadBundleOptions } from './export-bundle.js';
+export { writeSidecar } from './sidecar.js';

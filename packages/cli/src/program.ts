@@ -10,6 +10,7 @@ import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerUsageCommands } from './commands/usage.js';
 import { registerTlsCommands } from './commands/tls.js';
+import { registerTransferCommands } from './commands/transfer.js';
 
 export const VERSION = '0.1.0';
 
@@ -32,6 +33,7 @@ export function createProgram(io: Io, hooks: ProgramHooks): Command {
   registerDeviceCommands(program, io);
   registerUsageCommands(program, io);
   registerTlsCommands(program, io);
+  registerTransferCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   OCM_E_BUDGET_INVALID: { status: 400, hint: 'use an amount of US dollars such as 0.5 or 10 (--no-budget removes the user\'s own budget)' },
   OCM_E_FIREWALL_FAILED: { status: 500, hint: 'read the iptables error above; ocm needs root and the host\'s iptables (or set settings.network.egress.policy: open)' },
   OCM_E_ACME_FAILED: { status: 502, hint: 'check that the user host resolves to this server and port 80 reaches settings.proxy.listen, and settings.tls.acme; ocm retries on its own (`ocm tls renew` retries now)' },
+  OCM_E_IMPORT_INVALID: { status: 422, hint: 'this file is not an ocm export this ocm can trust; export the user again with `ocm export <name>` on the source root' },
+  OCM_E_IMPORT_FAILED: { status: 500, hint: 'nothing of the import was kept in this root; read the error above, fix it and import again' },
   OCM_E_RESTORE_FAILED: { status: 500, hint: 'the previous state was put back; check the error above' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 

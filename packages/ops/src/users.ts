@@ -45,6 +45,8 @@ export interface AddOptions extends LimitOptions {
    */
   fresh?: boolean;
   removeContainer?: () => Promise<string[]>;
+  /** Fields of an imported user's entry kept as they were (`ocm import`); validated with the rest. */
+  entry?: Partial<Pick<User, 'enabled' | 'image' | 'egress' | 'budget'>>;
 }
 
 export interface AddResult extends EditResult {
@@ -130,7 +132,7 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
     if (manifest.users.some((u) => u.name === name)) {
       throw new OcmError('OCM_E_USER_EXISTS', `user ${JSON.stringify(name)} already exists`, { details: { name } });
     }
-    const user: User = { name, port: allocatePort(manifest), enabled: true, ...limits, env: { ...(options.env ?? {}) } };
+    const user: User = { name, port: allocatePort(manifest), enabled: true, ...options.entry, ...limits, env: { ...(options.env ?? {}) } };
     const next: Manifest = { ...manifest, users: [...manifest.users, user] };
     checkManifestRules(validateManifest(next));
     await assertFitsHost(options, next, user);

@@ -1,0 +1,156 @@
+// `ocm import`: a user exported from another root joins this one. The file is
+// checked completely before anything here changes (its description, its
+// checksum, and every entry of the archive by the backup verifier); then the
+// user is added as `ocm add` adds one (own port, network, new token), their
+// state goes in through the restore path, and they are started and
+// health-checked as `ocm add` starts them. A failure after the add takes it
+// all back: entry, files, container, network and firewall rules.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { OcmError, assertUserName, isOcmError, parseSize, rootLayout, type Manifest, type User } from '@ocm/core';
+import { archiveName, readBundle, restoreState, verifyBackup, writeSidecar, type Clock, type ContainerControl, type ExportMeta, type RestoreResult } from '@ocm/backup';
+import type { HealthProgress } from '@ocm/engine';
+import { keptUserState } from '@ocm/store';
+import { currentPlan, selectUsers } from './current-plan.js';
+import { assertAllOk, removeContainer, up } from './lifecycle.js';
+import { ensureNetworkPolicy } from './network-policy.js';
+import type { RuntimeContext } from './runtime-context.js';
+import { addUser, removeUser } from './users.js';
+import { importedEntry, type ImportedEntry } from './imported-entry.js';
+
+export interface ImportOptions {
+  /** Import under this name instead of the exported one. */
+  name?: string;
+  /** false: place the state but leave the gateway stopped (`--no-start`). */
+  start?: boolean;
+  clock?: Clock;
+  onStep?: (words: string) => void;
+  onHealth?: (progress: HealthProgress) => void;
+}
+
+export interface ImportResult {
+  name: string;
+  exportedAs: string;
+  port: number;
+  started: boolean;
+  restored: RestoreResult;
+  /** Env keys the user had in the source root; their values do not travel. */
+  envKeys: string[];
+  exportedAt: string;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+/** Nothing runs yet: the trees are placed while no container exists. */
+const nothingRunning: ContainerControl = {
+  isRunning: () => Promise.resolve(false),
+  runToken: () => Promise.resolve('missing'),
+  pause: () => Promise.resolve(),
+  unpause: () => Promise.resolve(),
+  stop: () => Promise.resolve(),
+  start: () => Promise.resolve(),
+};
+
+/** The verifier names the scratch copy; the admin knows the file they passed. */
+function aboutFile(error: unknown, scratchPath: string, file: string): unknown {
+  if (!isOcmError(error) || !error.message.includes(scratchPath)) return error;
+  return new OcmError(error.code, error.message.split(scratchPath).join(`${file} (its archive)`), { cause: error, details: { file } });
+}
+
+async function checkedBundle(manifest: Manifest, file: string, scratch: string, clock: Clock): Promise<{ meta: ExportMeta; entry: ImportedEntry; payload: string }> {
+  const limits = manifest.settings.backup;
+  const maxBytes = parseSize(limits.maxBytes, 'settings.backup.maxBytes');
+  // A name the backup package knows, so its messages and checks read as for any archive.
+  const payload = `${scratch}/${archiveName('import', clock.now(), 'manual')}`;
+  const meta = await readBundle(file, payload, { maxPayloadBytes: maxBytes });
+  const entry = importedEntry(file, meta.user);
+  await writeSidecar(payload, meta.payload.sha256);
+  const report = await verifyBackup(payload).catch((error: unknown) => {
+    throw aboutFile(error, payload, file);
+  });
+  if (report.files > limits.maxFiles || report.sourceBytes > maxBytes) {
+    throw new OcmError('OCM_E_BACKUP_LIMIT', `${file}: its ${report.files} files of ${report.sourceBytes} bytes exceed settings.backup.maxFiles / maxBytes of this root`, { details: { file } });
+  }
+  if (!report.manifest.sources.includes('state')) throw new OcmError('OCM_E_IMPORT_INVALID', `${file}: its archive holds no state tree`, { details: { file } });
+  return { meta, entry, payload };
+}
+
+async function assertNameFree(ctx: RuntimeContext, manifest: Manifest, name: string, renamed: boolean): Promise<void> {
+  assertUserName(name);
+  const hint = `import under another name: ocm import FILE --name <new-name>`;
+  if (manifest.users.some((u) => u.name === name)) {
+    throw new OcmError('OCM_E_USER_EXISTS', `user ${JSON.stringify(name)} already exists in this root`, { hint, details: { name, renamed } });
+  }
+  if (await keptUserState(ctx.root.path, name)) {
+    throw new OcmError('OCM_E_USER_EXISTS', `users/${name} holds the state an earlier ${name} left; an import never replaces it`, { hint, details: { name, renamed } });
+  }
+}
+
+/** Takes an import back after the add: container, network, firewall rules, entry and trees. */
+async function undoAdd(ctx: RuntimeContext, name: string): Promise<void> {
+  const { plan } = await currentPlan(ctx);
+  const network = selectUsers(plan, [name])[0]?.network.name;
+  await removeUser(ctx, name, { purge: true, yes: true, removeContainer: () => removeContainer(ctx, name) });
+  if (network !== undefined) await ctx.engine.removeNetworkIfUnused(network).catch(() => undefined);
+  const { manifest } = await ctx.root.load();
+  await ensureNetworkPolicy(ctx, manifest);
+}
+
+export async function importUser(ctx: RuntimeContext, file: string, options: ImportOptions = {}): Promise<ImportResult> {
+  const clock = options.clock ?? systemClock;
+  const { manifest } = await ctx.root.load();
+  const layout = rootLayout(ctx.root.path);
+  await mkdir(layout.backups, { recursive: true, mode: 0o700 });
+  const scratch = `${layout.backups}/.import-${randomBytes(6).toString('hex')}`;
+  await mkdir(scratch, { mode: 0o700 });
+  try {
+    options.onStep?.('checking the export');
+    const { meta, entry, payload } = await checkedBundle(manifest, file, scratch, clock);
+    const name = options.name ?? entry.name;
+    await assertNameFree(ctx, manifest, name, options.name !== undefined);
+    const start = options.start !== false && entry.fields.enabled !== false;
+
+    options.onStep?.(`adding ${name}`);
+    const added = await addUser(ctx, name, { ...entry.limits, entry: entry.fields });
+    const user = added.user as User;
+    try {
+      const restored = await restoreState({
+        archive: payload,
+        userDir: layout.user(name).dir,
+        control: nothingRunning,
+        clock,
+        expectOwner: { uid: manifest.settings.gateway.uid, gid: manifest.settings.gateway.gid },
+        // The token is this root's, minted by the add: the exported trees never held one.
+        // Rendering again merges this root's origin and proxy address into the
+        // restored openclaw.json, which still names the source root's.
+        rotateToken: async () => {
+          await ctx.root.locked(async () => {
+            const { manifest: fresh } = await ctx.root.load();
+            await ctx.root.apply(await ctx.root.render(fresh));
+          });
+          return () => Promise.resolve();
+        },
+        waitHealthy: () => Promise.resolve(),
+        ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+      });
+      if (start) {
+        options.onStep?.(`starting ${name}`);
+        const result = await up(ctx, [name], options.onHealth === undefined ? {} : { onHealth: options.onHealth });
+        assertAllOk(result.outcomes);
+      }
+      await ctx.root.audit({ actor: ctx.actor, action: 'user.import', target: name, details: { exportedAs: entry.name, sha256: meta.payload.sha256, started: start } });
+      return { name, exportedAs: entry.name, port: user.port, started: start, restored, envKeys: entry.envKeys, exportedAt: meta.createdAt };
+    } catch (error) {
+      options.onStep?.(`taking ${name} out again`);
+      const undone = await undoAdd(ctx, name).then(() => undefined, (e: unknown) => e as Error);
+      const why = isOcmError(error) ? `${error.code}: ${error.message}` : (error as Error).message;
+      throw new OcmError('OCM_E_IMPORT_FAILED', `import of ${file} as ${name} failed (${why}); ${undone === undefined ? 'nothing of it was kept' : `and could not be taken back: ${undone.message}`}`, {
+        cause: error,
+        details: { file, name },
+        ...(undone === undefined ? {} : { hint: `remove what is left with \`ocm remove ${name} --purge --yes\`` }),
+      });
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
