@@ -38,6 +38,8 @@ export interface AdminAppOptions {
   status?: Omit<StatusSources, 'ctx' | 'now'>;
   /** Called after the API edited ocm.yaml. */
   edited?: () => void;
+  /** Called after the API started, stopped or restarted a gateway: the proxy's routes follow before the reply. */
+  gatewaysChanged?: () => Promise<void>;
   /** The model meter's usage store, when it runs. */
   usage?: () => UsageStore | undefined;
   /** ACME certificates: GET /api/tls and POST /api/tls/renew (absent: 404). */
@@ -112,6 +114,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   registerUserRoutes(app, deps);
   registerRuntimeRoutes(app, {
     ...deps,
+    ...(options.gatewaysChanged === undefined ? {} : { gatewaysChanged: options.gatewaysChanged }),
     status: (request) => statusReport({ ctx: runtimeOf(deps, request), now, ...options.status }),
   });
   registerBackupRoutes(app, { ...deps, jobs: options.jobs });

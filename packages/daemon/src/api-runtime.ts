@@ -12,6 +12,12 @@ interface NameParams { name: string }
 
 export interface RuntimeRouteDeps extends ApiDeps {
   status: (request: Parameters<typeof runtimeOf>[1]) => Promise<StatusReport>;
+  /**
+   * The proxy probes its gateways on a timer; after an action it probes at
+   * once, so a gateway reported started is also served (and a stopped one
+   * gets the 503 page) when the reply arrives.
+   */
+  gatewaysChanged?: () => Promise<void>;
 }
 
 export function registerRuntimeRoutes(app: FastifyInstance, deps: RuntimeRouteDeps): void {
@@ -27,7 +33,11 @@ export function registerRuntimeRoutes(app: FastifyInstance, deps: RuntimeRouteDe
   for (const [verb, action] of Object.entries(actions)) {
     app.post<{ Params: NameParams }>(`/api/users/:name/${verb}`, { schema: { params: userParams }, config: { access: 'session' } }, async (request) => {
       const ctx = runtimeOf(deps, request);
-      await action(ctx, request.params.name);
+      try {
+        await action(ctx, request.params.name);
+      } finally {
+        await deps.gatewaysChanged?.().catch((err: unknown) => request.log.warn({ err }, 'route refresh after an action failed'));
+      }
       request.log.info({ user: request.params.name, actor: ctx.actor }, `${verb} done`);
       return { name: request.params.name, done: verb };
     });
