@@ -39,7 +39,7 @@ export interface AdminAppOptions {
   /** Called after the API edited ocm.yaml. */
   edited?: () => void;
   /** Called after the API started, stopped or restarted a gateway: the proxy's routes follow before the reply. */
-  gatewaysChanged?: () => Promise<void>;
+  gatewaysChanged?: (name: string) => Promise<void>;
   /** The model meter's usage store, when it runs. */
   usage?: () => UsageStore | undefined;
   /** ACME certificates: GET /api/tls and POST /api/tls/renew (absent: 404). */

@@ -13,11 +13,11 @@ interface NameParams { name: string }
 export interface RuntimeRouteDeps extends ApiDeps {
   status: (request: Parameters<typeof runtimeOf>[1]) => Promise<StatusReport>;
   /**
-   * The proxy probes its gateways on a timer; after an action it probes at
+   * The proxy probes its gateways on a timer; after an action it probes that user's at
    * once, so a gateway reported started is also served (and a stopped one
    * gets the 503 page) when the reply arrives.
    */
-  gatewaysChanged?: () => Promise<void>;
+  gatewaysChanged?: (name: string) => Promise<void>;
 }
 
 export function registerRuntimeRoutes(app: FastifyInstance, deps: RuntimeRouteDeps): void {
@@ -36,7 +36,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, deps: RuntimeRouteDe
       try {
         await action(ctx, request.params.name);
       } finally {
-        await deps.gatewaysChanged?.().catch((err: unknown) => request.log.warn({ err }, 'route refresh after an action failed'));
+        await deps.gatewaysChanged?.(request.params.name).catch((err: unknown) => request.log.warn({ err }, 'route refresh after an action failed'));
       }
       request.log.info({ user: request.params.name, actor: ctx.actor }, `${verb} done`);
       return { name: request.params.name, done: verb };

@@ -192,7 +192,7 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(acme === undefined ? {} : { tls: () => acme.status() }),
     },
     ...(acme === undefined ? {} : { tls: acme }),
-    ...(routes === undefined ? {} : { gatewaysChanged: () => routes.refresh(true) }),
+    ...(routes === undefined ? {} : { gatewaysChanged: (name: string) => routes.refresh(true, name) }),
     // nginx passes the CA's HTTP-01 requests here (the embedded proxy answers them itself).
     ...(acme !== undefined && mode === 'nginx' ? { challenges: (path: string) => acme.challenges.answer(path) } : {}),
     edited: () => void watcher?.check(),

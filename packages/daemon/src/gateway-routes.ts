@@ -90,11 +90,11 @@ export class GatewayRoutes {
     return this.#states;
   }
 
-  /** Probes every enabled gateway that is due (all of them with force) and republishes. */
-  async refresh(force = false): Promise<void> {
+  /** Probes every enabled gateway that is due (all of them with force, or only `only`'s) and republishes. */
+  async refresh(force = false, only?: string): Promise<void> {
     const now = this.#now();
     // Down gateways are probed on every tick, so one that just came up is routable within a tick.
-    const due = [...this.#targets].filter(([name, t]) => t.enabled && (force || this.#states.get(name) !== 'up' || (this.#health.get(name)?.nextProbe ?? 0) <= now));
+    const due = [...this.#targets].filter(([name, t]) => t.enabled && (only === undefined || name === only) && (force || this.#states.get(name) !== 'up' || (this.#health.get(name)?.nextProbe ?? 0) <= now));
     await mapLimit(due, 8, async ([name, target]) => {
       const result = await this.#probe(target.port);
       const at = this.#now();
