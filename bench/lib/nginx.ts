@@ -74,7 +74,8 @@ async function launch(dir: string, config: string, port: number, workers: string
  * it, and the headers the gateway needs. Same main settings as the rendered
  * side (1 worker here, access_log off, worker_connections 1024).
  */
-export function tunedServerConfig(options: { port: number; upstreamPort: number; host: string }): string {
+/** `stream`: answers pass on as they come (proxy_buffering off), as a model's streamed answer needs. */
+export function tunedServerConfig(options: { port: number; upstreamPort: number; host: string; stream?: boolean }): string {
   return `upstream tuned_gateway {
     server 127.0.0.1:${options.upstreamPort};
     keepalive 64;
@@ -90,14 +91,14 @@ server {
         proxy_set_header Connection "";
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Proto $scheme;${options.stream === true ? '\n        proxy_buffering off;' : ''}
     }
 }
 `;
 }
 
 /** nginx with tunedServerConfig() as its only server, 1 worker. */
-export async function startTunedNginx(dir: string, options: { port: number; upstreamPort: number; host: string }): Promise<Nginx> {
+export async function startTunedNginx(dir: string, options: { port: number; upstreamPort: number; host: string; stream?: boolean }): Promise<Nginx> {
   mkdirSync(join(dir, 'temp'), { recursive: true });
   const serverPath = join(dir, 'tuned.conf');
   writeFileSync(serverPath, tunedServerConfig(options));

@@ -1,6 +1,9 @@
-// Every counted call is one row written in its own transaction (WAL, synchronous
-// FULL), so a crash or kill -9 keeps each call that was counted, and the
-// request id as primary key means a call is never counted twice.
+// Every counted call is one row written in its own transaction, so a crash or
+// kill -9 of the daemon keeps each call that was counted, and the request id
+// as primary key means a call is never counted twice. WAL with synchronous
+// NORMAL: a commit is in the kernel's hands before the answer's last byte
+// goes out, which survives the process dying; only a power cut can lose the
+// last calls (the fsync per call cost 0.5 ms at p50 on every model call).
 import Database from 'better-sqlite3';
 import type { CallUsage } from '@ocm/core';
 
@@ -68,7 +71,7 @@ export function openUsageStore(file: string, options: { readonly?: boolean } = {
   db.pragma('busy_timeout = 5000');
   if (!readonly) {
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
     addCacheWriteColumn(db);
   }
@@ -78,15 +81,35 @@ export function openUsageStore(file: string, options: { readonly?: boolean } = {
   const hasCacheWrite = readonly ? hasColumn(db, 'cache_write_tokens') : true;
   const cacheWrite = hasCacheWrite ? 'cache_write_tokens' : '0';
   const record = db.transaction((call: CallRecord) => insert?.run(call).changes === 1);
+  const sum = db.prepare('SELECT COALESCE(SUM(cost_usd), 0) AS usd FROM calls WHERE user = ? AND at >= ? AND at < ?');
+  const sumOf = (user: string, from: number, to: number): number => (sum.get(user, from, to) as { usd: number }).usd;
+  // A budget check runs before every call: the sums already asked for are
+  // kept per user and window and moved on by record(), so a check is a map
+  // lookup instead of a scan of the month's calls (3.4 ms at 20,000 calls).
+  // Only a writer may keep them: it is the one process that adds calls.
+  const windows = new Map<string, Map<string, { from: number; to: number; usd: number }>>();
+  const userSpent = (user: string, from: number, to: number): number => {
+    if (readonly) return sumOf(user, from, to);
+    let mine = windows.get(user);
+    if (mine === undefined) windows.set(user, (mine = new Map<string, { from: number; to: number; usd: number }>()));
+    const key = `${from}:${to}`;
+    let window = mine.get(key);
+    if (window === undefined) {
+      // A day and a month are asked for; windows that ended before this one are done with.
+      for (const [k, w] of mine) if (w.to <= from) mine.delete(k);
+      if (mine.size >= 8) mine.clear();
+      window = { from, to, usd: sumOf(user, from, to) };
+      mine.set(key, window);
+    }
+    return window.usd;
+  };
   return {
-    record: (call) => record(call),
-    spent(users, from, to) {
-      if (users.length === 0) return 0;
-      const marks = users.map(() => '?').join(',');
-      const row = db.prepare(`SELECT COALESCE(SUM(cost_usd), 0) AS usd FROM calls WHERE user IN (${marks}) AND at >= ? AND at < ?`)
-        .get(...users, from, to) as { usd: number };
-      return row.usd;
+    record(call) {
+      const added = record(call);
+      if (added) for (const w of windows.get(call.user)?.values() ?? []) if (call.at >= w.from && call.at < w.to) w.usd += call.costUsd;
+      return added;
     },
+    spent: (users, from, to) => users.reduce((usd, user) => usd + userSpent(user, from, to), 0),
     report({ user, sinceDay }) {
       const where: string[] = [];
       const args: string[] = [];

@@ -1,7 +1,10 @@
 // The meter's pure parts: event splitting, usage shapes, source addresses, error bodies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SseSplitter, addressInCidr, anthropicUsage, eventData, openaiUsage, refusalBody } from '@ocm/meter';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SseSplitter, addressInCidr, anthropicUsage, eventData, openaiUsage, openUsageStore, refusalBody } from '@ocm/meter';
 
 test('SseSplitter gives whole events whatever the chunking', () => {
   const text = 'data: {"a":1}\n\ndata: {"b":2}\r\n\r\n: comment\n\ndata: [DONE]\n\n';
@@ -39,4 +42,36 @@ test('addressInCidr: IPv4 and IPv4-mapped addresses only', () => {
 test('refusal bodies in each provider\'s shape', () => {
   assert.deepEqual(JSON.parse(refusalBody('openai-completions', 'budget', 'm')), { error: { message: 'm', type: 'insufficient_quota', code: 'budget_exceeded' } });
   assert.deepEqual(JSON.parse(refusalBody('anthropic-messages', 'budget', 'm')), { type: 'error', error: { type: 'rate_limit_error', message: 'm' } });
+});
+
+test('usage store: the budget sums it keeps per window follow every new call, as a fresh scan would', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocm-usage-'));
+  try {
+    const store = openUsageStore(join(dir, 'usage.db'));
+    const day = { from: 1_000_000, to: 2_000_000 };
+    const month = { from: 0, to: 9_000_000 };
+    let n = 0;
+    const call = (user: string, at: number, costUsd: number) => store.record({ requestId: `r${n++}`, user, provider: 'p', model: 'm', at, day: 'd', costUsd, inputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 1, reasoningTokens: 0 });
+    call('alice', 1_500_000, 0.25);
+    call('alice', 500_000, 1);
+    assert.equal(store.spent(['alice'], day.from, day.to), 0.25);
+    assert.equal(store.spent(['alice'], month.from, month.to), 1.25);
+    call('alice', 1_600_000, 0.5); // counted in both windows it falls in
+    call('alice', 2_500_000, 2); // only in the month
+    call('bob', 1_700_000, 4); // not alice's
+    assert.equal(store.record({ requestId: 'r0', user: 'alice', provider: 'p', model: 'm', at: 1_500_000, day: 'd', costUsd: 9, inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 0, reasoningTokens: 0 }), false);
+    const scan = openUsageStore(join(dir, 'usage.db'), { readonly: true });
+    for (const w of [day, month]) {
+      assert.equal(store.spent(['alice'], w.from, w.to), scan.spent(['alice'], w.from, w.to));
+      assert.equal(store.spent(['alice', 'bob'], w.from, w.to), scan.spent(['alice', 'bob'], w.from, w.to));
+    }
+    assert.equal(store.spent(['alice'], day.from, day.to), 0.75);
+    // The next day: a new window, summed from the table once.
+    call('alice', 2_100_000, 0.125);
+    assert.equal(store.spent(['alice'], 2_000_000, 3_000_000), 2.125);
+    scan.close();
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
