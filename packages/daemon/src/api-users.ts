@@ -4,7 +4,7 @@
 // takes the container away, a rotated token recreates). Its notes and
 // warnings come back in the answer.
 import type { FastifyInstance } from 'fastify';
-import { addUser, convergeEdit, listUsers, preflightStart, removeContainer, removeUser, setUser, showUser, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
+import { API_BUDGET_LABELS, addUser, convergeEdit, listUsers, preflightStart, removeContainer, removeUser, setUser, showUser, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { addUserBody, removeUserQuery, setUserBody, userParams } from './schemas.js';
 
@@ -40,7 +40,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.patch<{ Params: NameParams; Body: SetOptions }>('/api/users/:name', { schema: { params: userParams, body: setUserBody } }, async (request) => {
     const ctx = runtimeOf(deps, request);
     const { name } = request.params;
-    const result = await setUser(ctx, name, { ...request.body, hostCapacity: () => ctx.engine.capacity().catch(() => undefined) });
+    const result = await setUser(ctx, name, { ...request.body, budgetLabels: API_BUDGET_LABELS, hostCapacity: () => ctx.engine.capacity().catch(() => undefined) });
     deps.edited();
     let report: ConvergeReport;
     try {

@@ -34,14 +34,14 @@ test('PATCH /api/users/:name sets, changes and removes a budget; bad amounts cha
 
   const before = snapshot(root);
   for (const [body, code, message] of [
-    [{ dailyBudget: -1 }, 'OCM_E_BUDGET_INVALID', /^--daily-budget: "-1" is not an amount of US dollars$/],
-    [{ monthlyBudget: 'lots' }, 'OCM_E_BUDGET_INVALID', /^--monthly-budget: "lots" is not an amount of US dollars$/],
+    [{ dailyBudget: -1 }, 'OCM_E_BUDGET_INVALID', /^dailyBudget: "-1" is not an amount of US dollars$/],
+    [{ monthlyBudget: 'lots' }, 'OCM_E_BUDGET_INVALID', /^monthlyBudget: "lots" is not an amount of US dollars$/],
     [{ dailyBudget: '1e3' }, 'OCM_E_BUDGET_INVALID', /"1e3" is not an amount/],
     [{ dailyBudget: 5_000_000 }, 'OCM_E_BUDGET_INVALID', /"5000000" is not an amount/],
     [{ dailyBudget: true }, 'OCM_E_USAGE', /dailyBudget/],
     [{ dailyBudget: { usd: 1 } }, 'OCM_E_USAGE', /dailyBudget/],
     [{ budget: true }, 'OCM_E_USAGE', /budget/],
-    [{ budget: false, dailyBudget: 1 }, 'OCM_E_USAGE', /cannot be combined/],
+    [{ budget: false, dailyBudget: 1 }, 'OCM_E_USAGE', /^budget: false cannot be combined with dailyBudget or monthlyBudget$/],
   ] as const) {
     r = await patch(body);
     const error = await r.json() as { code: string; message: string; hint?: string };

@@ -1,6 +1,6 @@
 export type { OpsContext } from './context.js';
 export type { RuntimeContext } from './runtime-context.js';
-export { addUser, setUser, revertEdit, removeUser, userToken, listUsers, showUser, viewUser, type AddOptions, type SetOptions, type RemoveOptions, type EditResult, type SetResult, type TokenResult, type UserView, type LimitOptions, type Prepared } from './users.js';
+export { API_BUDGET_LABELS, addUser, setUser, revertEdit, removeUser, userToken, listUsers, showUser, viewUser, type AddOptions, type SetOptions, type BudgetLabels, type RemoveOptions, type EditResult, type SetResult, type TokenResult, type UserView, type LimitOptions, type Prepared } from './users.js';
 export { applyChange } from './apply-change.js';
 export { convergeEdit, type EditEvent, type ConvergeReport } from './converge-edit.js';
 export { initRoot, renderRoot, type InitOptions, type RenderResult } from './deployment.js';

@@ -67,17 +67,24 @@ export interface SetOptions extends LimitOptions {
   dailyBudget?: string | number;
   monthlyBudget?: string | number;
   budget?: boolean;
+  /** How errors name the budget fields: the CLI's flags (the default), or the admin API's body fields. */
+  budgetLabels?: BudgetLabels;
 }
+
+export interface BudgetLabels { daily: string; monthly: string; none: string }
+const FLAG_LABELS: BudgetLabels = { daily: '--daily-budget', monthly: '--monthly-budget', none: '--no-budget' };
+export const API_BUDGET_LABELS: BudgetLabels = { daily: 'dailyBudget', monthly: 'monthlyBudget', none: 'budget: false' };
 
 /** The user's own budget after --daily-budget, --monthly-budget and --no-budget. */
 function nextBudget(current: User['budget'], options: SetOptions): User['budget'] {
+  const label = options.budgetLabels ?? FLAG_LABELS;
   if (options.budget === false) {
-    if (options.dailyBudget !== undefined || options.monthlyBudget !== undefined) throw new OcmError('OCM_E_USAGE', '--no-budget cannot be combined with --daily-budget or --monthly-budget', { hint: 'remove the budget, or set its amounts' });
+    if (options.dailyBudget !== undefined || options.monthlyBudget !== undefined) throw new OcmError('OCM_E_USAGE', `${label.none} cannot be combined with ${label.daily} or ${label.monthly}`, { hint: 'remove the budget, or set its amounts' });
     return undefined;
   }
   const next = { ...(current ?? {}) };
-  if (options.dailyBudget !== undefined) next.daily = parseUsd(options.dailyBudget, '--daily-budget');
-  if (options.monthlyBudget !== undefined) next.monthly = parseUsd(options.monthlyBudget, '--monthly-budget');
+  if (options.dailyBudget !== undefined) next.daily = parseUsd(options.dailyBudget, label.daily);
+  if (options.monthlyBudget !== undefined) next.monthly = parseUsd(options.monthlyBudget, label.monthly);
   return next;
 }
 
