@@ -102,7 +102,8 @@ ${SCRIPT.replace('__CSRF__', JSON.stringify(csrf))}
   return { headers: securityHeaders(nonce), body };
 }
 
-// Runs in the browser. Data is only ever put into the page as text, never as HTML.
+// Runs in the browser. Data is only ever put into the page as text, never as
+// HTML; the one exception is the spend section, the daemon's own escaped render.
 const SCRIPT = String.raw`
 const csrf = __CSRF__;
 const $ = (id) => document.getElementById(id);
@@ -171,6 +172,18 @@ function certNote(name) {
 }
 
 const busy = new Map();
+// The spend chart: redrawn when the daemon's render of it changes.
+let spendTag;
+async function refreshSpend() {
+  const current = $('spend');
+  if (!current) return;
+  const r = await fetch('/spend', { credentials: 'same-origin', headers: spendTag ? { 'if-none-match': spendTag } : {} });
+  if (r.status !== 200) return;
+  spendTag = r.headers.get('etag');
+  const next = new DOMParser().parseFromString(await r.text(), 'text/html').getElementById('spend');
+  if (next) current.replaceWith(document.adoptNode(next));
+}
+
 async function refresh() {
   let report;
   try {
@@ -260,5 +273,5 @@ async function decide(name, action, requestId, buttons) {
 }
 
 refresh();
-setInterval(refresh, 5000);
+setInterval(() => { refresh(); refreshSpend().catch(() => undefined); }, 5000);
 `;

@@ -1,6 +1,7 @@
 // GET / (login form or status page), POST /login, POST /logout. The admin
 // token is only ever sent in a POST body, never in a URL; a good one gives a
 // session cookie, a wrong one counts against the caller's address.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { tokensMatch } from '@ocm/store';
 import { assertSameOrigin, authOf, rateLimited } from './auth.js';
@@ -31,6 +32,16 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageDeps): void {
   app.get('/', { config: { access: 'public' } }, async (request, reply) => {
     const session = deps.sessions.get(readCookie(request.headers.cookie, SESSION_COOKIE));
     return send(reply, 200, session === undefined ? loginPage() : statusPage(session.csrf, (await deps.spend?.()) ?? ''));
+  });
+
+  // The spend section alone, for the page's refresh to redraw the chart: the
+  // daemon's own escaped render, answered 304 while it has not changed.
+  app.get('/spend', { config: { access: 'session' } }, async (request, reply) => {
+    const body = (await deps.spend?.()) ?? '';
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+    void reply.header('etag', etag).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.code(200).type('text/html; charset=utf-8').send(body);
   });
 
   app.post<{ Body: { token: string } }>('/login', { config: { access: 'public' }, schema: { body: loginBody } }, async (request, reply) => {

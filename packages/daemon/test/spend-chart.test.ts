@@ -88,6 +88,16 @@ test('model spend per day: the admin API series and the status page chart', { sk
     assert.match(await chart.locator('desc').textContent() ?? '', /^alice: \$2\.10 in the last 30 days, 3 days with calls, most \$1\.25 on \d{4}-\d{2}-\d{2}$/);
     const box = await page.locator('#spend tr[data-user="alice"] svg rect.bar').last().boundingBox();
     assert.ok(box !== null && box.height > 0 && box.width > 0, 'the bars are drawn');
+
+    // A call counted while the page is open: the chart follows within a refresh or two.
+    const more = openUsageStore(`${root}/usage.db`);
+    const at = Date.now();
+    more.record({ requestId: 'f', user: 'alice', provider: 'openai', model: 'gpt-5', at, day: localDay(at, TZ), costUsd: 2, inputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 1, reasoningTokens: 0 });
+    more.close();
+    await page.locator('#spend tr[data-user="alice"] desc', { hasText: /\$4\.10 in the last 30 days/ }).waitFor({ state: 'attached', timeout: 20_000 });
+    assert.match(await page.getByRole('img', { name: /alice's model spend, last 30 days/ }).locator('desc').textContent() ?? '', /^alice: \$4\.10 in the last 30 days, 3 days with calls, most \$2\.75 on /);
+    const unchanged = await page.evaluate(async () => (await fetch('/spend', { headers: { 'if-none-match': (await fetch('/spend')).headers.get('etag') ?? '' } })).status);
+    assert.equal(unchanged, 304, 'an unchanged section is not sent again');
     assert.deepEqual(problems, [], 'no CSP or script errors');
   });
 });
