@@ -79,6 +79,7 @@ const Price = z.strictObject({
   output: Usd.describe('US dollars per million output tokens (reasoning included)'),
   cacheRead: Usd.optional().describe('US dollars per million cached input tokens; default the input price'),
   cacheWrite: Usd.optional().describe('US dollars per million input tokens written to the cache (Anthropic); default the input price'),
+  cacheWrite1h: Usd.optional().describe('US dollars per million input tokens written to the 1-hour cache (Anthropic); default the cacheWrite price'),
 });
 
 // The admin's own provider key: it stays in ocm.yaml and the meter's memory, never in a container.

@@ -12,6 +12,8 @@ export interface CallUsage {
   cacheReadTokens: number;
   /** Input tokens written to the provider's cache (Anthropic bills them at a premium). */
   cacheWriteTokens: number;
+  /** Of the cache writes, those kept for an hour (Anthropic's 1-hour cache, dearer than the 5-minute one). */
+  cacheWrite1hTokens?: number;
   /** Output tokens, reasoning included. */
   outputTokens: number;
   /** Of the output, reasoning tokens (reported, already in outputTokens). */
@@ -21,8 +23,11 @@ export interface CallUsage {
 /** US dollars for a call at the prices in force now; an unpriced model costs 0. */
 export function callCost(usage: CallUsage, price: Provider['prices'][string] | undefined): number {
   if (price === undefined) return 0;
+  const cacheWrite = price.cacheWrite ?? price.input;
+  const hourWrites = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
   const micro = usage.inputTokens * price.input + usage.cacheReadTokens * (price.cacheRead ?? price.input)
-    + usage.cacheWriteTokens * (price.cacheWrite ?? price.input) + usage.outputTokens * price.output;
+    + (usage.cacheWriteTokens - hourWrites) * cacheWrite + hourWrites * (price.cacheWrite1h ?? cacheWrite)
+    + usage.outputTokens * price.output;
   return micro / 1_000_000;
 }
 

@@ -19,6 +19,10 @@ test('callCost: USD per million tokens, cached input at its own rate, unpriced m
   assert.equal(callCost(usage, undefined), 0);
   const written = { ...usage, cacheWriteTokens: 400_000 };
   assert.equal(callCost(written, { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }), 3 + 0.6 + 1.5 + 1.5, 'cache writes at their own price');
+  const hour = { ...written, cacheWrite1hTokens: 100_000 };
+  assert.equal(callCost(hour, { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75, cacheWrite1h: 6 }), 6.825, '1-hour cache writes at theirs: 3 + 0.6 + 0.3 x 3.75 + 0.1 x 6 + 1.5');
+  assert.equal(callCost(hour, { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }), 3 + 0.6 + 1.5 + 1.5, 'without a 1-hour price, the cache write price');
+  assert.equal(callCost({ ...written, cacheWrite1hTokens: 9_000_000 }, { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75, cacheWrite1h: 6 }), 3 + 0.6 + 0.4 * 6 + 1.5, 'never more 1-hour writes than writes');
   assert.equal(callCost(written, { input: 1, output: 2 }), 1 + 2 + 0.4 + 0.2, 'cache writes default to the input price');
 });
 

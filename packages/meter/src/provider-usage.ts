@@ -26,10 +26,13 @@ export function openaiUsage(usage: unknown): CallUsage {
  */
 export function anthropicUsage(usage: unknown, previous?: CallUsage): CallUsage {
   const u = obj(usage);
+  // The split of cache writes by lifetime, where the API version reports it.
+  const hourWrites = num(obj(u.cache_creation).ephemeral_1h_input_tokens) || (previous?.cacheWrite1hTokens ?? 0);
   return {
     inputTokens: num(u.input_tokens) || (previous?.inputTokens ?? 0),
     cacheReadTokens: num(u.cache_read_input_tokens) || (previous?.cacheReadTokens ?? 0),
     cacheWriteTokens: num(u.cache_creation_input_tokens) || (previous?.cacheWriteTokens ?? 0),
+    ...(hourWrites > 0 ? { cacheWrite1hTokens: hourWrites } : {}),
     // message_delta's output_tokens is the running total, not an increment.
     outputTokens: num(u.output_tokens) || (previous?.outputTokens ?? 0),
     reasoningTokens: 0,

@@ -28,6 +28,9 @@ test('usage: OpenAI cached tokens come out of prompt_tokens; Anthropic keeps mes
   const start = anthropicUsage({ input_tokens: 30, cache_creation_input_tokens: 5, cache_read_input_tokens: 7, output_tokens: 1 });
   assert.deepEqual(start, { inputTokens: 30, cacheReadTokens: 7, cacheWriteTokens: 5, outputTokens: 1, reasoningTokens: 0 });
   assert.deepEqual(anthropicUsage({ output_tokens: 90 }, start), { inputTokens: 30, cacheReadTokens: 7, cacheWriteTokens: 5, outputTokens: 90, reasoningTokens: 0 });
+  const split = anthropicUsage({ input_tokens: 10, cache_creation_input_tokens: 50, cache_creation: { ephemeral_5m_input_tokens: 20, ephemeral_1h_input_tokens: 30 }, output_tokens: 1 });
+  assert.deepEqual(split, { inputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 50, cacheWrite1hTokens: 30, outputTokens: 1, reasoningTokens: 0 });
+  assert.equal(anthropicUsage({ output_tokens: 9 }, split).cacheWrite1hTokens, 30, 'kept across message_delta');
   assert.deepEqual(openaiUsage({ prompt_tokens: -5, completion_tokens: 'x' }), { inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 0, reasoningTokens: 0 });
 });
 
