@@ -91,7 +91,10 @@ function relay(input: ForwardInput, answer: IncomingMessage, finish: (usage: Cal
       jsonBytes += chunk.length;
       return write(chunk);
     }
-    for (const event of splitter.push(decoder.write(chunk))) if (tap.event(event)) write(event);
+    // The events of one upstream read go out in one write (one chunk on the wire, not one per event).
+    let out = '';
+    for (const event of splitter.push(decoder.write(chunk))) if (tap.event(event)) out += event;
+    if (out !== '') write(out);
   });
   answer.on('end', () => {
     if (ok && streamed) {
