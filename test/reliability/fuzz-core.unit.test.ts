@@ -366,4 +366,3 @@ test('fuzz totals', (t) => {
   record(t, 'fuzz.core', { total, ...counts });
   assert.ok(total >= 10_000, `${total} cases`);
 });
-

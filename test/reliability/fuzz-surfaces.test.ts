@@ -90,7 +90,7 @@ test('admin API: bodies, queries and raw payloads', { timeout: 300_000 }, async 
       assert.ok((body.message ?? '').length > 0 && !/[\r\n]/.test(body.message ?? ''), `${what}: message ${JSON.stringify(body.message)}`);
       const after = ocmFiles(root);
       const diff = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
-      assert.deepEqual(diff, [], `${what}: refused (${r.statusCode}: ${r.body.slice(0, 200)}) but the root changed: ${diff.map((k) => `${k}: ${before.get(k) ?? "-"} -> ${after.get(k) ?? "-"}`).join("; ")}`);
+      assert.deepEqual(diff, [], `${what}: refused (${r.statusCode}: ${r.body.slice(0, 200)}) but the root changed: ${diff.map((k) => `${k}: ${before.get(k) ?? '-'} -> ${after.get(k) ?? '-'}`).join('; ')}`);
     } else {
       tally.accepted++;
       before = ocmFiles(root);

@@ -151,4 +151,3 @@ test('alice\'s CPU, fork and memory storm leaves bob answering', { timeout: 400_
   assert.equal(bob.RestartCount, 0, 'bob never restarted');
   assert.equal(bob.State.OOMKilled, false);
 });
-

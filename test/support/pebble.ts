@@ -112,4 +112,3 @@ export async function opensslVerifies(port: number, servername: string, rootFile
   assert.equal(code, 0, `openssl s_client for ${servername}:\n${out}`);
   return out;
 }
-

@@ -123,16 +123,16 @@ export async function digestTree(root: string): Promise<Map<string, DigestEntry>
     const all = await readdir(dir);
     // Batches keep open files well under the descriptor limit while overlapping I/O.
     for (let i = 0; i < all.length; i += 64) await Promise.all(all.slice(i, i + 64).map(async (name) => {
-        const full = join(dir, name);
-        const st = await lstat(full);
-        const base = { mode: st.mode & 0o7777, mtimeMs: Math.round(st.mtimeMs), uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0 };
-        const key = relative(root, full);
-        if (st.isSymbolicLink()) out.set(key, { ...base, type: 'symlink', linkname: await readlink(full) });
-        else if (st.isDirectory()) {
-          out.set(key, { ...base, type: 'directory' });
-          await walk(full);
-        } else out.set(key, { ...base, type: 'file', sha256: await sha(full, st.size) });
-      }));
+      const full = join(dir, name);
+      const st = await lstat(full);
+      const base = { mode: st.mode & 0o7777, mtimeMs: Math.round(st.mtimeMs), uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0 };
+      const key = relative(root, full);
+      if (st.isSymbolicLink()) out.set(key, { ...base, type: 'symlink', linkname: await readlink(full) });
+      else if (st.isDirectory()) {
+        out.set(key, { ...base, type: 'directory' });
+        await walk(full);
+      } else out.set(key, { ...base, type: 'file', sha256: await sha(full, st.size) });
+    }));
   };
   await walk(root);
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

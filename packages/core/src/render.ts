@@ -179,4 +179,3 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { plan, files };
 }
-

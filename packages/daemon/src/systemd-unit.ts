@@ -33,16 +33,16 @@ export function renderSystemdUnit(options: UnitOptions): string {
   const asRoot = options.user === undefined || options.user === 'root';
   const identity = asRoot
     ? [
-        '# As root: chown for gateway dirs, read/write uid-1000 state for backups, signal nginx, bind low ports.',
-        'CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_KILL CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID',
-      ]
+      '# As root: chown for gateway dirs, read/write uid-1000 state for backups, signal nginx, bind low ports.',
+      'CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_KILL CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID',
+    ]
     : [
-        `User=${options.user}`,
-        '# Docker access is root-equivalent: only give this user the docker group.',
-        'SupplementaryGroups=docker',
-        'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
-        'AmbientCapabilities=CAP_NET_BIND_SERVICE',
-      ];
+      `User=${options.user}`,
+      '# Docker access is root-equivalent: only give this user the docker group.',
+      'SupplementaryGroups=docker',
+      'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
+      'AmbientCapabilities=CAP_NET_BIND_SERVICE',
+    ];
   return `# managed by ocm: written by \`ocm daemon install\`.
 [Unit]
 Description=ocm daemon: admin API, status page, proxy and backups for ${options.root}

@@ -17,7 +17,6 @@ import { tlsApi } from './support/tls-api.js';
 import { startNginx } from './support/nginx.js';
 import { cli, makeRoot } from './support/root.js';
 
-
 test('nginx mode: ACME certificates issued through nginx, served, renewed and added live', { timeout: 180_000 }, async (t) => {
   const [httpPort, httpsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   const nginx = await startNginx(t, httpPort);

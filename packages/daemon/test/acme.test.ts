@@ -35,7 +35,6 @@ async function statusPageShows(t: TestContext, admin: string, token: string, sel
   }
 }
 
-
 test('daemon: ACME certificates for users at start and added live, renewed through the API', { timeout: 180_000 }, async (t) => {
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
   const pebble = await startPebble(t, { httpPort });

@@ -50,7 +50,7 @@ async function hostCapacity(): Promise<HostCapacity | undefined> {
 
 export function registerUserCommands(program: Command, io: Io, hooks: { afterEdit: AfterEdit; preflight: Preflight }): void {
   limitOptions(program.command('add')
-    .description("add a user: record them in ocm.yaml, render their files and start their gateway")
+    .description('add a user: record them in ocm.yaml, render their files and start their gateway')
     .argument('<name>', 'user name: lowercase letters, digits, hyphens; becomes <name>.<domain>'))
     .option('--env <KEY=VALUE>', 'extra environment for this gateway (repeatable)', collectEnv)
     .option('--no-start', 'only write the files; do not start the container')
@@ -83,7 +83,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     });
 
   program.command('remove')
-    .description("remove a user from ocm.yaml and stop their gateway; their data stays unless --purge")
+    .description('remove a user from ocm.yaml and stop their gateway; their data stays unless --purge')
     .argument('<name>', 'user name')
     .option('--purge', "also delete the user's state, config and backups")
     .option('--yes', 'confirm --purge without asking')
