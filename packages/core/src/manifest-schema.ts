@@ -86,7 +86,7 @@ const Price = z.strictObject({
 const ApiKey = z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, { message: 'must be one line of printable characters without spaces' });
 
 export const ProviderSchema = z.strictObject({
-  api: z.enum(['openai-completions', 'anthropic-messages']).describe('the wire format of the provider'),
+  api: z.enum(['openai-completions', 'openai-responses', 'anthropic-messages']).describe('the wire format of the provider (openai-responses: OpenAI\'s /responses)'),
   baseUrl: z.string().regex(/^https?:\/\/[A-Za-z0-9.\-[\]:]+(\/[A-Za-z0-9._~\-/]*)?$/, { message: 'is not an http(s) URL (e.g. https://api.openai.com/v1)' })
     .describe('the provider\'s API root, e.g. https://api.openai.com/v1'),
   apiKey: ApiKey.describe('the admin\'s provider key; only the meter sends it'),

@@ -94,7 +94,7 @@ export interface UserDeployment {
 
 export interface MeteredProvider {
   id: string;
-  api: 'openai-completions' | 'anthropic-messages';
+  api: 'openai-completions' | 'openai-responses' | 'anthropic-messages';
   /** The meter's address on the user's own bridge network, e.g. http://10.231.0.1:18790/openai. */
   baseUrl: string;
   models: string[];

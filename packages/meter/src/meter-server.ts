@@ -30,6 +30,7 @@ export interface MeterOptions {
 
 const PATHS: Record<Provider['api'], readonly string[]> = {
   'openai-completions': ['chat/completions'],
+  'openai-responses': ['responses'],
   'anthropic-messages': ['v1/messages', 'messages'],
 };
 

@@ -19,6 +19,19 @@ export function openaiUsage(usage: unknown): CallUsage {
   };
 }
 
+/** OpenAI Responses: cached tokens inside input_tokens, reasoning inside output_tokens. */
+export function responsesUsage(usage: unknown): CallUsage {
+  const u = obj(usage);
+  const cached = num(obj(u.input_tokens_details).cached_tokens);
+  return {
+    inputTokens: Math.max(0, num(u.input_tokens) - cached),
+    cacheReadTokens: cached,
+    cacheWriteTokens: 0,
+    outputTokens: num(u.output_tokens),
+    reasoningTokens: num(obj(u.output_tokens_details).reasoning_tokens),
+  };
+}
+
 /**
  * Anthropic: message_start carries the input side, message_delta the running
  * output total (and, on newer API versions, the input side again); a field a

@@ -2,7 +2,7 @@
 // by event (dropping the usage-only chunk ocm asked for itself), for a plain
 // JSON answer from its body.
 import type { CallUsage, Provider } from '@ocm/core';
-import { anthropicUsage, openaiUsage } from './provider-usage.js';
+import { anthropicUsage, openaiUsage, responsesUsage } from './provider-usage.js';
 import { eventData } from './sse-events.js';
 
 type Json = Record<string, unknown>;
@@ -28,6 +28,19 @@ export function usageTap(api: Provider['api'], stripUsageChunk: boolean): UsageT
         return !(stripUsageChunk && Array.isArray(data.choices) && data.choices.length === 0);
       },
       body(json) { if (obj(json).usage !== undefined) usage = openaiUsage(obj(json).usage); },
+      usage: () => usage,
+    };
+  }
+  if (api === 'openai-responses') {
+    // The stream's last event (response.completed, .incomplete or .failed) carries the response with its usage.
+    const read = (response: unknown): void => { if (obj(response).usage !== undefined && obj(response).usage !== null) usage = responsesUsage(obj(response).usage); };
+    return {
+      event(event) {
+        const data = obj(eventData(event));
+        if (typeof data.type === 'string' && data.type.startsWith('response.')) read(data.response);
+        return true;
+      },
+      body: read,
       usage: () => usage,
     };
   }

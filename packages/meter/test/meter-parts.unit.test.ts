@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SseSplitter, addressInCidr, anthropicUsage, eventData, openaiUsage, openUsageStore, refusalBody } from '@ocm/meter';
+import { SseSplitter, addressInCidr, anthropicUsage, eventData, openaiUsage, openUsageStore, refusalBody, responsesUsage } from '@ocm/meter';
 
 test('SseSplitter gives whole events whatever the chunking', () => {
   const text = 'data: {"a":1}\n\ndata: {"b":2}\r\n\r\n: comment\n\ndata: [DONE]\n\n';
@@ -31,6 +31,8 @@ test('usage: OpenAI cached tokens come out of prompt_tokens; Anthropic keeps mes
   const split = anthropicUsage({ input_tokens: 10, cache_creation_input_tokens: 50, cache_creation: { ephemeral_5m_input_tokens: 20, ephemeral_1h_input_tokens: 30 }, output_tokens: 1 });
   assert.deepEqual(split, { inputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 50, cacheWrite1hTokens: 30, outputTokens: 1, reasoningTokens: 0 });
   assert.equal(anthropicUsage({ output_tokens: 9 }, split).cacheWrite1hTokens, 30, 'kept across message_delta');
+  assert.deepEqual(responsesUsage({ input_tokens: 10, input_tokens_details: { cached_tokens: 4 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 2 } }),
+    { inputTokens: 6, cacheReadTokens: 4, cacheWriteTokens: 0, outputTokens: 5, reasoningTokens: 2 });
   assert.deepEqual(openaiUsage({ prompt_tokens: -5, completion_tokens: 'x' }), { inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 0, reasoningTokens: 0 });
 });
 

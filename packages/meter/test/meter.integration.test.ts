@@ -27,6 +27,7 @@ async function setup(t: TestContext, limits: Partial<Record<string, BudgetLimits
   const store = openUsageStore(join(dir, 'usage.db'));
   const providers: Record<string, Provider> = {
     openai: { api: 'openai-completions', baseUrl: `${standIn.url}/v1`, apiKey: ADMIN_OPENAI, models: ['gpt-5', 'gpt-5-mini'], prices: { 'gpt-5': { input: 1.25, output: 10, cacheRead: 0.125 } } },
+    responses: { api: 'openai-responses', baseUrl: `${standIn.url}/v1`, apiKey: ADMIN_OPENAI, models: ['gpt-5'], prices: { 'gpt-5': { input: 1.25, output: 10, cacheRead: 0.125 } } },
     claude: { api: 'anthropic-messages', baseUrl: standIn.url, apiKey: ADMIN_ANTHROPIC, models: ['claude-x'], prices: { 'claude-x': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 } } },
   };
   const none: BudgetLimits = { own: undefined, group: undefined };
@@ -77,6 +78,26 @@ test('a client that asked for usage keeps its usage chunk; a plain JSON call is 
   assert.equal((JSON.parse(plain.text) as { usage: { prompt_tokens: number } }).usage.prompt_tokens, 1000);
   assert.equal(s.standIn.received[1]?.body.stream_options, undefined, 'a plain call is not changed');
   assert.equal(s.store.report({})[0]?.calls, 2);
+});
+
+test('OpenAI responses, streamed and not: the admin key upstream, the request unchanged, usage from response.completed', async (t) => {
+  const s = await setup(t);
+  const key = meterKey(SECRET, 'alice');
+  const body = { model: 'gpt-5', input: 'hi' };
+  const streamed = await callMeter(s.port, { from: ALICE, key, path: '/responses/responses', body: { ...body, stream: true } });
+  assert.equal(streamed.status, 200);
+  assert.match(streamed.text, /event: response\.completed\ndata: .*"usage":\{"input_tokens":1000/, 'the client gets every event, usage included');
+  const plain = await callMeter(s.port, { from: ALICE, key, path: '/responses/responses', body });
+  assert.equal(plain.status, 200);
+  const got = s.standIn.received[0];
+  assert.equal(got?.path, '/v1/responses');
+  assert.equal(got?.headers.authorization, `Bearer ${ADMIN_OPENAI}`);
+  assert.deepEqual(got?.body, { ...body, stream: true }, 'nothing added to a responses request');
+  const chatOnly = await callMeter(s.port, { from: ALICE, key, path: '/responses/chat/completions', body: chat(true) });
+  assert.equal(chatOnly.status, 404, 'a responses provider serves /responses only');
+  const [row] = s.store.report({ user: 'alice' });
+  assert.deepEqual([row?.provider, row?.calls, row?.inputTokens, row?.cacheReadTokens, row?.outputTokens, row?.reasoningTokens], ['responses', 2, 1600, 400, 1000, 200]);
+  assert.equal(row?.costUsd.toFixed(9), (GPT5_COST * 2).toFixed(9));
 });
 
 test('Anthropic messages, streamed and not: x-api-key swapped, message_start and message_delta counted, cache writes at their own price', async (t) => {

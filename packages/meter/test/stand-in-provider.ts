@@ -1,5 +1,5 @@
-// A stand-in model provider: OpenAI chat completions (streamed and not) and
-// Anthropic messages, each reporting usage, recording every request it gets.
+// A stand-in model provider: OpenAI chat completions and responses (streamed
+// and not) and Anthropic messages, each reporting usage, recording every request it gets.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,6 +16,7 @@ export interface StandIn {
 }
 
 export const OPENAI_USAGE = { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500, prompt_tokens_details: { cached_tokens: 200 }, completion_tokens_details: { reasoning_tokens: 100 } };
+export const RESPONSES_USAGE = { input_tokens: 1000, input_tokens_details: { cached_tokens: 200 }, output_tokens: 500, output_tokens_details: { reasoning_tokens: 100 }, total_tokens: 1500 };
 export const ANTHROPIC_START_USAGE = { input_tokens: 300, cache_read_input_tokens: 100, cache_creation_input_tokens: 50, output_tokens: 1 };
 export const ANTHROPIC_OUTPUT_TOKENS = 40;
 
@@ -54,6 +55,22 @@ export async function startStandIn(): Promise<StandIn> {
       }
       if (withUsage) res.write(sse({ id: 'c1', object: 'chat.completion.chunk', model, choices: [], usage: OPENAI_USAGE }));
       res.end('data: [DONE]\n\n');
+      return;
+    }
+    if (path.endsWith('/responses')) {
+      const response = { id: 'resp_1', object: 'response', model, status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hello' }] }] };
+      if (body.stream !== true) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ...response, usage: RESPONSES_USAGE }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sse({ type: 'response.created', response: { ...response, status: 'in_progress', output: [], usage: null } }, 'response.created'));
+      for (const piece of ['Hel', 'lo']) {
+        res.write(sse({ type: 'response.output_text.delta', delta: piece }, 'response.output_text.delta'));
+        await sleep(state.delayMs);
+      }
+      res.end(sse({ type: 'response.completed', response: { ...response, usage: RESPONSES_USAGE } }, 'response.completed'));
       return;
     }
     if (path.endsWith('/messages')) {
