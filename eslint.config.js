@@ -14,7 +14,7 @@ export default tseslint.config(
         projectService: {
           // Plain JavaScript files belong to no tsconfig; they are linted
           // without type information (see disableTypeChecked below).
-          allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs', 'packages/backup/test/fixtures/*.mjs'],
+          allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs', 'bench/lib/*.mjs', 'packages/backup/test/fixtures/*.mjs'],
         },
         tsconfigRootDir: import.meta.dirname,
       },

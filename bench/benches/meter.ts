@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { absoluteRow, compareRow } from '../lib/report.js';
-import { meterBenchKey } from '../lib/meter-part.js';
+import { meterKey } from '@ocm/core';
 import { REPO } from '../lib/cli-build.js';
 import { startTunedNginx } from '../lib/nginx.js';
 import { freePort } from '../lib/ports.js';
@@ -36,15 +36,16 @@ export const meterBench: Bench = {
   async run(ctx) {
     // Each side in its own process, as in production (the meter in the daemon, the provider elsewhere).
     const dir = ctx.scratch('meter');
-    const part = join(REPO, 'bench/lib/meter-part.ts');
+    const part = join(REPO, 'bench/lib/meter-part.mjs');
+    const secret = 'bench-secret';
     const [upstreamPort, meterPort] = [await freePort(), await freePort()];
     const answers = (port: number) => () => stream(port, '/ready', 0, 0).then(() => true);
-    const upstream = await startService('meter bench provider', process.execPath, ['--import', 'tsx', part, 'provider', String(upstreamPort)], { logFile: join(dir, 'provider.log'), cwd: REPO, ready: answers(upstreamPort) });
-    const meter = await startService('meter bench meter', process.execPath, ['--import', 'tsx', part, 'meter', String(meterPort), String(upstreamPort), join(dir, 'usage.db')], { logFile: join(dir, 'meter.log'), cwd: REPO, ready: answers(meterPort) });
+    const upstream = await startService('meter bench provider', process.execPath, [part, 'provider', String(upstreamPort)], { logFile: join(dir, 'provider.log'), cwd: REPO, ready: answers(upstreamPort) });
+    const meter = await startService('meter bench meter', process.execPath, [part, 'meter', String(meterPort), String(upstreamPort), join(dir, 'usage.db'), secret], { logFile: join(dir, 'meter.log'), cwd: REPO, ready: answers(meterPort) });
     // The same hop without metering, as an admin would tune it: where a proxy's own cost starts.
     const nginxPort = await freePort();
     const nginx = await startTunedNginx(ctx.scratch('meter-nginx'), { port: nginxPort, upstreamPort, host: '_', stream: true });
-    const key = meterBenchKey();
+    const key = meterKey(secret, 'alice');
     try {
       const calls = ctx.quick ? 100 : 500;
       const firsts = { direct: [] as number[], nginx: [] as number[], meter: [] as number[] };
