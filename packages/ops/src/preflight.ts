@@ -9,7 +9,7 @@
 import { LABEL_MANAGED, LABEL_ROOT, LABEL_USER, userLabels, userNetwork, type Manifest, type User } from '@ocm/core';
 import type { ContainerEngine, EnsureNetworkResult, PullProgress } from '@ocm/engine';
 import { ensureImages } from './images.js';
-import type { Prepared } from './users.js';
+import type { Prepared } from './edit-pipeline.js';
 
 export interface PreparedStart extends Prepared {
   /** Leftover networks of this root removed because they held the new user's subnet. */
