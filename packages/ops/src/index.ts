@@ -11,7 +11,7 @@ export { userStatus, statusAll, type UserStatus } from './status.js';
 export { upgrade, type UpgradeOpsOptions } from './upgrade.js';
 export { doctor, type Finding, type DoctorExtras } from './doctor.js';
 export { ensureImages } from './images.js';
-export { preflightStart, type PreparedStart } from './preflight.js';
+export { preflightStart, startChecks, type PreparedStart, type StartChecks, type StartCheckOptions } from './preflight.js';
 export { userContainer } from './user-container.js';
 export { listDevices, decideDevice, type DeviceDecision, type DeviceDecisionResult } from './devices.js';
 export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, SCHEDULED_RETRY_MS, type UserBackupOutcome, type BackupRunOptions } from './backups.js';
