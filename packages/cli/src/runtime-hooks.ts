@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Manifest, User } from '@ocm/core';
 import { convergeEdit } from '@ocm/ops/converge-edit';
-import { preflightStart, type PreparedStart } from '@ocm/ops/preflight';
+import { startChecks, type PreparedStart } from '@ocm/ops/preflight';
 import { showUser, type Prepared } from '@ocm/ops/users';
 import { opsContext } from './context.js';
 import { makeEngine } from './engine-factory.js';
@@ -14,20 +14,23 @@ import { progress } from './progress.js';
 
 /**
  * Before an add that will start a container: Docker, the user's subnet and
- * the image (see ops/preflight). Hands back the early network creation, which
- * addUser undoes if its write fails.
+ * the image (ops startChecks, as the admin API runs them), with progress on
+ * stderr. Hands back the early network creation, which addUser undoes if its
+ * write fails.
  */
 export async function preflight(cmd: Command, event: EditEvent, manifest: Manifest, user: User, io: Io): Promise<Prepared | undefined> {
   if (!event.start) return undefined;
-  const engine = await makeEngine();
+  // Docker's client is loaded before the progress board is drawn.
+  await makeEngine();
   const bar = progress(io);
+  const reclaimed: string[] = [];
   let prepared: PreparedStart;
   try {
-    prepared = await preflightStart(engine, manifest, user, opsContext(cmd, io).root.path, bar.pull);
+    prepared = await startChecks(makeEngine, opsContext(cmd, io).root.path, { onPull: bar.pull, onReclaimed: (network) => reclaimed.push(network) }).beforeWrite(manifest, user);
   } finally {
     bar.done();
   }
-  for (const name of prepared.reclaimed) io.err(`removed network ${name}: a leftover of an interrupted add, it held ${user.name}'s subnet`);
+  for (const name of reclaimed) io.err(`removed network ${name}: a leftover of an interrupted add, it held ${user.name}'s subnet`);
   return prepared;
 }
 

@@ -5,6 +5,7 @@ export { assertUserName, nameProblem, RESERVED_NAMES, NAME_MAX_LENGTH } from './
 export { parseSize, formatSize, sizeProblem, parseCpus, cpusProblem, parsePids } from './sizes.js';
 export { assertEnvEntry, parseEnvAssignment, isSecretKey, envKeyProblem, envValueProblem, RESERVED_ENV_KEYS } from './env-vars.js';
 export { ManifestSchema, UserSchema, SettingsSchema, ModelsSchema, ProviderSchema, BudgetSchema, ACME_DEFAULT_DIRECTORY, type Manifest, type ManifestInput, type Settings, type User, type Models, type Provider, type Budget } from './manifest-schema.js';
+export { parseExportedUser, ExportedUserSchema, type ExportedUserEntry } from './exported-user.js';
 export { parseManifest, serializeManifest, validateManifest, checkManifestRules, formatPath, MANIFEST_FILE, MANIFEST_MAX_BYTES } from './manifest.js';
 export { allocatePort, ownPorts } from './ports.js';
 export { subnetFor, SUBNET_SIZE, ipv4Range, cidrsOverlap } from './network.js';

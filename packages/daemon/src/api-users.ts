@@ -4,7 +4,7 @@
 // takes the container away, a rotated token recreates). Its notes and
 // warnings come back in the answer.
 import type { FastifyInstance } from 'fastify';
-import { API_BUDGET_LABELS, addUser, convergeEdit, listUsers, preflightStart, removeContainer, removeUser, setUser, showUser, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
+import { API_BUDGET_LABELS, addUser, convergeEdit, listUsers, removeContainer, removeUser, setUser, showUser, startChecks, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { addUserBody, removeUserQuery, setUserBody, userParams } from './schemas.js';
 
@@ -25,13 +25,11 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Body: AddBody }>('/api/users', { schema: { body: addUserBody } }, async (request, reply) => {
     const ctx = runtimeOf(deps, request);
     const { name, start = true, ...options } = request.body;
-    // Like the CLI: Docker, the subnet and the image are checked under the lock, before the first write.
-    const beforeWrite: AddOptions['beforeWrite'] = async (manifest, user) => {
-      const prepared = await preflightStart(ctx.engine, manifest, user, ctx.root.path);
-      for (const network of prepared.reclaimed) request.log.warn({ network, user: name }, 'removed a leftover network of an interrupted add that held the new user\'s subnet');
-      return prepared;
-    };
-    await addUser(ctx, name, { ...options, ...(start ? { beforeWrite, hostCapacity: () => ctx.engine.capacity().catch(() => undefined) } : {}) });
+    // Like the CLI: the host's room, Docker, the subnet and the image are checked under the lock, before the first write.
+    const checks = startChecks(() => Promise.resolve(ctx.engine), ctx.root.path, {
+      onReclaimed: (network, user) => request.log.warn({ network, user }, 'removed a leftover network of an interrupted add that held the new user\'s subnet'),
+    });
+    await addUser(ctx, name, { ...options, ...(start ? checks : {}) });
     deps.edited();
     const report = await convergeEdit(ctx, { kind: 'add', name, start });
     return reply.code(201).send({ user: await showUser(ctx, name), started: start, ...said(report) });

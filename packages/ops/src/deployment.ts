@@ -2,6 +2,7 @@
 import { OcmError, defaultCpusFor, validateManifest, type Manifest } from '@ocm/core';
 import { ensureAdminToken, type FileChange, type StaleFile } from '@ocm/store';
 import type { OpsContext } from './context.js';
+import { editRoot } from './edit-pipeline.js';
 
 export interface InitOptions {
   domain?: string; image?: string; proxyMode?: 'embedded' | 'nginx'; listen?: string;
@@ -23,15 +24,20 @@ export async function initRoot(ctx: OpsContext, options: InitOptions = {}): Prom
   // Validate before the root is created, so a bad flag leaves nothing behind.
   const manifest = validateManifest({ settings }, undefined, 'ocm init');
   await ctx.root.create();
-  return ctx.root.locked(async () => {
-    if (await ctx.root.exists()) throw new OcmError('OCM_E_MANIFEST_EXISTS', `${ctx.root.manifestPath} already exists`);
-    const rendered = await ctx.root.render(manifest);
-    await ctx.root.saveManifest(manifest);
-    const changes = await ctx.root.apply(rendered);
-    await ensureAdminToken(ctx.root.path);
-    await ctx.root.audit({ actor: ctx.actor, action: 'root.init', target: ctx.root.path });
-    return { manifest, changes };
-  }, { requireManifest: false });
+  let tokenReady = false;
+  return editRoot(ctx, {
+    read: 'absent',
+    plan: () => ({
+      next: manifest,
+      afterWrite: async () => {
+        await ensureAdminToken(ctx.root.path);
+        tokenReady = true;
+      },
+      // A root whose admin token could not be made was not initialised.
+      audit: () => (tokenReady ? { action: 'root.init', target: ctx.root.path } : undefined),
+      result: ({ changes }) => ({ manifest, changes }),
+    }),
+  });
 }
 
 export interface RenderResult { changes: FileChange[]; stale: StaleFile[] }

@@ -1,6 +1,7 @@
 export type { OpsContext } from './context.js';
 export type { RuntimeContext } from './runtime-context.js';
-export { API_BUDGET_LABELS, addUser, setUser, revertEdit, removeUser, userToken, listUsers, showUser, viewUser, type AddOptions, type SetOptions, type BudgetLabels, type RemoveOptions, type EditResult, type SetResult, type TokenResult, type UserView, type LimitOptions, type Prepared } from './users.js';
+export { editRoot, type Edit, type EditPlan, type Unchanged, type PreWriteHook, type Prepared } from './edit-pipeline.js';
+export { API_BUDGET_LABELS, addUser, setUser, revertEdit, removeUser, userToken, addEdit, setEdit, removeEdit, rotateTokenEdit, revertEditOf, listUsers, showUser, viewUser, type AddOptions, type AddResult, type SetOptions, type BudgetLabels, type RemoveOptions, type RemoveResult, type EditResult, type SetResult, type TokenResult, type UserView, type LimitOptions } from './users.js';
 export { applyChange } from './apply-change.js';
 export { convergeEdit, type EditEvent, type ConvergeReport } from './converge-edit.js';
 export { initRoot, renderRoot, type InitOptions, type RenderResult } from './deployment.js';
@@ -10,7 +11,7 @@ export { userStatus, statusAll, type UserStatus } from './status.js';
 export { upgrade, type UpgradeOpsOptions } from './upgrade.js';
 export { doctor, type Finding, type DoctorExtras } from './doctor.js';
 export { ensureImages } from './images.js';
-export { preflightStart, type PreparedStart } from './preflight.js';
+export { preflightStart, startChecks, type PreparedStart, type StartChecks, type StartCheckOptions } from './preflight.js';
 export { userContainer } from './user-container.js';
 export { listDevices, decideDevice, type DeviceDecision, type DeviceDecisionResult } from './devices.js';
 export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, SCHEDULED_RETRY_MS, type UserBackupOutcome, type BackupRunOptions } from './backups.js';

@@ -6,10 +6,10 @@
 // Once every check passed, the user's network is created while the files are
 // written (it takes Docker ~50 ms); the start that follows joins that
 // creation. Should the write fail, `undo` takes the network away again.
-import { LABEL_MANAGED, LABEL_ROOT, LABEL_USER, userLabels, userNetwork, type Manifest, type User } from '@ocm/core';
+import { LABEL_MANAGED, LABEL_ROOT, LABEL_USER, userLabels, userNetwork, type HostCapacity, type Manifest, type User } from '@ocm/core';
 import type { ContainerEngine, EnsureNetworkResult, PullProgress } from '@ocm/engine';
 import { ensureImages } from './images.js';
-import type { Prepared } from './users.js';
+import type { Prepared } from './edit-pipeline.js';
 
 export interface PreparedStart extends Prepared {
   /** Leftover networks of this root removed because they held the new user's subnet. */
@@ -44,6 +44,34 @@ export async function preflightStart(
     reclaimed,
     async undo() {
       if ((await early)?.action === 'created') await engine.removeNetworkIfUnused(network.name);
+    },
+  };
+}
+
+export interface StartChecks {
+  /** Docker's host, for the limits check; undefined when Docker does not answer (the start that follows says so). */
+  hostCapacity: () => Promise<HostCapacity | undefined>;
+  beforeWrite: (manifest: Manifest, user: User) => Promise<PreparedStart>;
+}
+
+export interface StartCheckOptions {
+  onPull?: (image: string, p: PullProgress) => void;
+  /** A leftover network of an interrupted add was removed: it held the new user's subnet. */
+  onReclaimed?: (network: string, user: string) => void;
+}
+
+/**
+ * What an add that will start its gateway passes to addUser, the same for the
+ * CLI and the admin API: the host-capacity check and preflightStart. The
+ * engine is asked for only when a check runs (the CLI loads Docker lazily).
+ */
+export function startChecks(engine: () => Promise<ContainerEngine>, root: string, options: StartCheckOptions = {}): StartChecks {
+  return {
+    hostCapacity: async () => (await engine()).capacity().catch(() => undefined),
+    beforeWrite: async (manifest, user) => {
+      const prepared = await preflightStart(await engine(), manifest, user, root, options.onPull);
+      for (const network of prepared.reclaimed) options.onReclaimed?.(network, user.name);
+      return prepared;
     },
   };
 }

@@ -4,6 +4,7 @@
 import { OcmError, validateManifest, type Manifest } from '@ocm/core';
 import { upgradeUser, type HealthProgress, type PullProgress, type UpgradeReport } from '@ocm/engine';
 import { currentPlan, selectUsers } from './current-plan.js';
+import { editRoot } from './edit-pipeline.js';
 import type { RuntimeContext } from './runtime-context.js';
 
 export interface UpgradeOpsOptions {
@@ -47,15 +48,14 @@ export async function upgrade(ctx: RuntimeContext, names: readonly string[], opt
   }
   const upgraded = new Set(reports.filter((r) => r.result === 'upgraded').map((r) => r.user));
   if (upgraded.size > 0) {
-    await ctx.root.locked(async () => {
-      const { manifest: fresh } = await ctx.root.loadToAct();
-      // Users left unchanged already run this image: they count towards "everyone".
-      const onImage = reports.filter((r) => r.result !== 'rolled-back').length;
-      const everyone = all && onImage === targets.length;
-      const next = validateManifest(withImage(fresh, upgraded, image, everyone));
-      const rendered = await ctx.root.render(next);
-      await ctx.root.saveManifest(next);
-      await ctx.root.apply(rendered);
+    await editRoot(ctx, {
+      plan: (fresh) => {
+        // Users left unchanged already run this image: they count towards "everyone".
+        const onImage = reports.filter((r) => r.result !== 'rolled-back').length;
+        const everyone = all && onImage === targets.length;
+        // No audit line of its own: the one below names every user's result.
+        return { next: withImage(fresh, upgraded, image, everyone), result: () => undefined };
+      },
     });
   }
   await ctx.root.audit({ actor: ctx.actor, action: 'upgrade', details: { image, results: reports.map((r) => `${r.user}:${r.result}`) } });

@@ -161,7 +161,9 @@ export class DeploymentRoot {
   /**
    * Write ocm.yaml, recording its users first and keeping the same text as
    * ocm.yaml.bak after: the last good manifest is the one ocm last wrote, so
-   * restoring it never undoes the admin's last edit.
+   * restoring it never undoes the admin's last edit. `manifest` is a
+   * validated one (from validateManifest or parseManifest): a copy of it is
+   * what the next load gives, so a write is one serialisation and no parse.
    */
   async saveManifest(manifest: Manifest): Promise<void> {
     try {
@@ -170,7 +172,7 @@ export class DeploymentRoot {
       lastSeen.delete(this.manifestPath);
       await writeDurable(this.manifestPath, text, { mode: 0o600, followLink: true });
       // Written by rename: a new inode, which only another writer could change.
-      lastSeen.set(this.manifestPath, { identity: await fileIdentity(this.manifestPath), loaded: { manifest: parseManifest(text, MANIFEST_FILE), text } });
+      lastSeen.set(this.manifestPath, { identity: await fileIdentity(this.manifestPath), loaded: { manifest: structuredClone(manifest), text } });
       await keepManifestBackup(this.path, text);
     } catch (error) {
       throw rootFsError(error, this.path, `write ${MANIFEST_FILE}`);
