@@ -9,6 +9,8 @@ export interface ImportedEntry {
   fields: Partial<Pick<User, 'enabled' | 'image' | 'egress' | 'budget'>>;
   limits: Pick<LimitOptions, 'cpus' | 'memory' | 'pids'>;
   envKeys: string[];
+  /** The model group she was in at the source (exports from before it was recorded have none). */
+  group: string | undefined;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,6 +28,7 @@ function optional<T>(file: string, raw: Record<string, unknown>, key: string, ok
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isGroupName = (v: unknown): v is string => typeof v === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(v);
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 4096 && v.every(isString);
 const isEgress = (v: unknown): v is NonNullable<User['egress']> => isObject(v) && Object.keys(v).every((k) => k === 'allow') && isStrings(v['allow']);
@@ -52,5 +55,5 @@ export function importedEntry(file: string, raw: unknown): ImportedEntry {
   if (memory !== undefined) limits.memory = memory;
   const pids = optional(file, raw, 'pids', isNumber);
   if (pids !== undefined) limits.pids = pids;
-  return { name, fields, limits, envKeys: optional(file, raw, 'envKeys', isStrings) ?? [] };
+  return { name, fields, limits, envKeys: optional(file, raw, 'envKeys', isStrings) ?? [], group: optional(file, raw, 'group', isGroupName) };
 }

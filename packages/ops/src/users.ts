@@ -3,10 +3,10 @@
 import {
   OcmError, allocatePort, assertEnvEntry, assertUserName, checkManifestRules, parseCpus, parsePids, parseSize,
   formatSize, userOrigin, effectiveLimits, isSecretKey, validateManifest,
-  formatEgressEntry, parseEgressEntry, canonicalJson, sameEgressEntry, userEgress, assertLimitsFitHost, parseUsd, budgetLimits,
+  formatEgressEntry, parseEgressEntry, canonicalJson, sameEgressEntry, userEgress, assertLimitsFitHost, parseUsd, budgetLimits, joinGroup, leaveGroups,
   type HostCapacity, type Manifest, type User, type UserEgress,
 } from '@ocm/core';
-import { keptUserState, purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
+import { keptUserState, purgeUserTree, removeRootDir, type AuditEntry, type FileChange } from '@ocm/store';
 import type { OpsContext } from './context.js';
 
 export interface LimitOptions {
@@ -47,6 +47,10 @@ export interface AddOptions extends LimitOptions {
   removeContainer?: () => Promise<string[]>;
   /** Fields of an imported user's entry kept as they were (`ocm import`); validated with the rest. */
   entry?: Partial<Pick<User, 'enabled' | 'image' | 'egress' | 'budget'>>;
+  /** The model group to join, if this root has one of that name (an imported user's group at the source). */
+  group?: string;
+  /** false: the caller records the whole operation in the audit log itself (`ocm import`). */
+  audit?: boolean;
 }
 
 export interface AddResult extends EditResult {
@@ -54,6 +58,8 @@ export interface AddResult extends EditResult {
   reusedState: boolean;
   /** An earlier user's tree deleted by --fresh. */
   freshened: boolean;
+  /** options.group, and whether the user joined it (false: this root has no such group). */
+  group?: { name: string; joined: boolean };
 }
 
 export interface SetOptions extends LimitOptions {
@@ -133,7 +139,9 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
       throw new OcmError('OCM_E_USER_EXISTS', `user ${JSON.stringify(name)} already exists`, { details: { name } });
     }
     const user: User = { name, port: allocatePort(manifest), enabled: true, ...options.entry, ...limits, env: { ...(options.env ?? {}) } };
-    const next: Manifest = { ...manifest, users: [...manifest.users, user] };
+    const added: Manifest = { ...manifest, users: [...manifest.users, user] };
+    const grouped = options.group === undefined ? undefined : joinGroup(added, name, options.group);
+    const next = grouped ?? added;
     checkManifestRules(validateManifest(next));
     await assertFitsHost(options, next, user);
     const kept = await keptUserState(ctx.root.path, name);
@@ -153,8 +161,11 @@ export async function addUser(ctx: OpsContext, name: string, options: AddOptions
       await prepared?.undo().catch(() => undefined);
       throw error;
     }
-    await ctx.root.audit({ actor: ctx.actor, action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env), ...(kept ? { state: freshened ? 'fresh' : 'reused' } : {}) } });
-    return { manifest: next, user, changes, reusedState: kept && !freshened, freshened };
+    if (options.audit !== false) {
+      await ctx.root.audit({ actor: ctx.actor, action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env), ...(kept ? { state: freshened ? 'fresh' : 'reused' } : {}) } });
+    }
+    const group = options.group === undefined ? {} : { group: { name: options.group, joined: grouped !== undefined } };
+    return { manifest: next, user, changes, reusedState: kept && !freshened, freshened, ...group };
   });
 }
 
@@ -214,6 +225,10 @@ export interface RemoveOptions {
    * it before anything is deleted so nothing of the tenant runs meanwhile.
    */
   removeContainer?: () => Promise<string[]>;
+  /** Also take the user out of the model groups they are in (an import taken back). */
+  leaveGroups?: boolean;
+  /** false: the caller records the whole operation in the audit log itself (an import taken back). */
+  audit?: boolean;
 }
 
 const stampNow = (): string => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -225,10 +240,12 @@ export async function removeUser(ctx: OpsContext, name: string, options: RemoveO
   return ctx.root.locked(async () => {
     const { manifest } = await ctx.root.loadToAct();
     findUser(manifest, name);
-    const next: Manifest = { ...manifest, users: manifest.users.filter((u) => u.name !== name) };
+    const remaining: Manifest = { ...manifest, users: manifest.users.filter((u) => u.name !== name) };
+    const next = options.leaveGroups === true ? leaveGroups(remaining, name) : remaining;
+    const audit = options.audit === false ? () => Promise.resolve() : (entry: AuditEntry) => ctx.root.audit(entry);
     if (options.purge !== true) {
       const changes = await commit(ctx, next);
-      await ctx.root.audit({ actor: ctx.actor, action: 'user.remove', target: name });
+      await audit({ actor: ctx.actor, action: 'user.remove', target: name });
       return { manifest: next, user: undefined, changes, purged: false, containers: [] };
     }
     if (options.removeContainer === undefined) throw new OcmError('OCM_E_INTERNAL', 'a purge needs a way to remove the container first');
@@ -241,11 +258,11 @@ export async function removeUser(ctx: OpsContext, name: string, options: RemoveO
       trashed = (await purgeUserTree(ctx.root.path, name, stampNow())).trashed;
       await removeRootDir(ctx.root.path, 'backups', name);
     } catch (error) {
-      await ctx.root.audit({ actor: ctx.actor, action: 'user.purge', target: name, details: { containers, failed: (error as Error).message } });
+      await audit({ actor: ctx.actor, action: 'user.purge', target: name, details: { containers, failed: (error as Error).message } });
       if (error instanceof OcmError) throw error;
       throw new OcmError('OCM_E_PURGE_FAILED', `${name} was removed but their data could not be deleted: ${(error as Error).message}`, { cause: error });
     }
-    await ctx.root.audit({ actor: ctx.actor, action: 'user.purge', target: name, details: { containers, via: trashed } });
+    await audit({ actor: ctx.actor, action: 'user.purge', target: name, details: { containers, via: trashed } });
     return { manifest: next, user: undefined, changes, purged: true, containers };
   });
 }
