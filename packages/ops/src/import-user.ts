@@ -7,7 +7,7 @@
 // all back: entry, files, container, network and firewall rules, and leaves
 // one `user.import.failed` line in the audit log where an add and a purge were.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, rm, rmdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { OcmError, assertUserName, isOcmError, parseSize, rootLayout, type Manifest, type User } from '@ocm/core';
 import { archiveName, readBundle, restoreState, verifyBackup, writeSidecar, type Clock, type ContainerControl, type ExportMeta, type RestoreResult } from '@ocm/backup';
@@ -94,7 +94,7 @@ async function assertNameFree(ctx: RuntimeContext, manifest: Manifest, name: str
   }
 }
 
-const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, () => false);
 
 /**
  * Takes an import back after the add: container, network, firewall rules,
