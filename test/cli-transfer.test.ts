@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, createWriteStream, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chownSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { writeBundle } from '@ocm/backup';
+import { meterKey, parseManifest, serializeManifest, type Manifest } from '@ocm/core';
 import { craftArchive } from '../packages/backup/test/helpers.js';
 import { getDocker } from './support/docker.js';
 import { OCM_BIN, ocm, snapshot, tempDir, type CliResult } from './helpers/cli.js';
@@ -44,19 +45,52 @@ async function networksOf(root: string): Promise<string[]> {
   return (await docker.listNetworks({ filters: JSON.stringify({ label: [`ocm.root=${root}`] }) })).map((n) => n.Name).sort();
 }
 
+/** Edits ocm.yaml as an admin would by hand; the next command renders it. */
+function editManifest(root: string, edit: (m: Manifest) => void): void {
+  const m = parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8'));
+  edit(m);
+  writeFileSync(`${root}/ocm.yaml`, serializeManifest(m));
+}
+
+const PROVIDER = { api: 'openai-completions' as const, baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-admin-of-this-root-0123456789', models: ['gpt-5'], prices: {} };
+
+type Providers = Record<string, { baseUrl?: string; apiKey?: string }>;
+const providersIn = (root: string, name: string): Providers =>
+  (JSON.parse(readFileSync(`${root}/users/${name}/state/openclaw.json`, 'utf8')) as { models?: { providers?: Providers } }).models?.providers ?? {};
+
+/** Runs a shell pipeline of bin/ocm commands (`ocm` in it is the built CLI). */
+function shell(script: string): { status: number | null; stdout: string; stderr: string } {
+  const ocmCmd = `"${process.execPath}" "${OCM_BIN}"`;
+  return spawnSync('sh', ['-c', script.replaceAll('ocm ', `${ocmCmd} `)], { encoding: 'utf8', env: { ...process.env, OCM_ROOT: '' } });
+}
+
+const auditLines = (root: string): string[] => readFileSync(`${root}/audit.log`, 'utf8').split('\n').filter(Boolean);
+
 const refusedWith = (r: CliResult, pattern: RegExp): void => {
   assert.notEqual(r.code, 0, r.stdout);
   assert.match(r.stderr, pattern);
   assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('error:')).length, 1, r.stderr);
 };
 
-test('export and import between two roots: entry, limits and state move; env values and the token do not', async (t) => {
+test('export and import between two roots: entry, limits, group and state move; env values, the token and the source meter do not', async (t) => {
   const a = await testRoot(t);
   const b = await testRoot(t);
   const dir = tempDir(t);
   let r = await ocm(['add', 'alice', '--memory', '256m', '--cpus', '0.5', '--env', 'OCM_TEST_SECRET=s3cret-value'], { root: a.root });
   assert.equal(r.code, 0, r.stderr);
+  // Root A meters models, and alice shares the "family" budget there.
+  editManifest(a.root, (m) => {
+    m.settings.models = { listenPort: 18790, providers: { openai: PROVIDER }, groups: { family: { daily: 5, members: ['alice'] } } };
+  });
   assert.equal((await ocm(['set', 'alice', '--daily-budget', '1.5', '--allow', '192.0.2.7:8123'], { root: a.root })).code, 0);
+  // A provider alice set up herself, beside the one root A's meter gave her.
+  const ownProvider = { baseUrl: 'https://llm.example.test/v1', apiKey: 'sk-alices-own', api: 'openai-completions', models: [{ id: 'm', name: 'm' }] };
+  const configA = `${a.root}/users/alice/state/openclaw.json`;
+  const docA = JSON.parse(readFileSync(configA, 'utf8')) as { models: { providers: Record<string, unknown> } };
+  assert.equal((docA.models.providers.openai as { apiKey: string }).apiKey, meterKey(readFileSync(`${a.root}/meter.secret`, 'utf8').trim(), 'alice'), 'root A meters alice');
+  docA.models.providers.mine = ownProvider;
+  writeFileSync(configA, JSON.stringify(docA, null, 2));
+  chownSync(configA, 1000, 1000);
   const note = `${a.root}/users/alice/state/workspace/note.txt`;
   mkdirSync(`${a.root}/users/alice/state/workspace`, { recursive: true });
   writeFileSync(note, 'remember the milk\n');
@@ -74,7 +108,7 @@ test('export and import between two roots: entry, limits and state move; env val
   assert.deepEqual(members(file), ['ocm-export.json', 'state.tar.gz']);
   const meta = JSON.parse(member(file, 'ocm-export.json').toString('utf8')) as { version: number; user: Record<string, unknown>; payload: { sha256: string } };
   assert.equal(meta.version, 1);
-  assert.deepEqual(meta.user, { name: 'alice', enabled: true, cpus: 0.5, memory: '256m', egress: { allow: ['192.0.2.7:8123'] }, budget: { daily: 1.5 }, envKeys: ['OCM_TEST_SECRET'] });
+  assert.deepEqual(meta.user, { name: 'alice', enabled: true, cpus: 0.5, memory: '256m', egress: { allow: ['192.0.2.7:8123'] }, budget: { daily: 1.5 }, envKeys: ['OCM_TEST_SECRET'], group: 'family' });
   assert.equal(createHash('sha256').update(member(file, 'state.tar.gz')).digest('hex'), meta.payload.sha256);
   const whole = readFileSync(file).toString('latin1');
   assert.ok(!whole.includes('s3cret-value'), 'env values stay behind');
@@ -93,6 +127,8 @@ test('export and import between two roots: entry, limits and state move; env val
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /imported alice on 127\.0\.0\.1:\d+/);
   assert.match(r.stderr, /--env OCM_TEST_SECRET=\.\.\./);
+  assert.match(r.stderr, /^note: this root has no model group "family" \(alice's at the source\); alice keeps their own budget, with no group budget$/m);
+  assert.deepEqual(auditLines(b.root).map((l) => (JSON.parse(l) as { action: string }).action).filter((x) => x.startsWith('user.')), ['user.import'], 'one line for the import');
   const shown = JSON.parse((await ocm(['show', 'alice', '--json'], { root: b.root })).stdout) as { port: number; memory: string; cpus: number; env: Record<string, string> };
   assert.equal(shown.port, b.portBase, 'a port of root B');
   assert.equal(shown.memory, '256m');
@@ -112,6 +148,27 @@ test('export and import between two roots: entry, limits and state move; env val
   assert.equal(health.status, 200);
   const config = readFileSync(`${b.root}/users/alice/state/openclaw.json`, 'utf8');
   assert.match(config, new RegExp(b.pool.split('.').slice(0, 2).join('\\.')), "root B's proxy address is merged into the restored config");
+  assert.ok(!config.includes('ocm-meter-'), 'root B meters no models: no meter entry of root A is left');
+  assert.deepEqual(providersIn(b.root, 'alice'), { mine: ownProvider }, "alice's own provider stays");
+  const poolB = b.pool.split('.').slice(0, 2).join('.');
+
+  await t.test('through a pipe: ocm export -o - | ocm import -', () => {
+    const piped = shell(`ocm --root "${a.root}" export alice -o - | ocm --root "${b.root}" import - --name alice3 --no-start`);
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.match(piped.stderr, /imported alice3 \(exported as alice\)/);
+    assert.equal(readFileSync(`${b.root}/users/alice3/state/workspace/note.txt`, 'utf8'), 'remember the milk\n');
+    assert.equal(shell(`ocm --root "${b.root}" remove alice3 --purge --yes`).status, 0);
+  });
+
+  await t.test('from a pipe that carries no export: refused as stdin, root B unchanged', () => {
+    const before = rootView(b.root);
+    const audit = readFileSync(`${b.root}/audit.log`, 'utf8');
+    const piped = shell(`printf 'hello\\n' | ocm --root "${b.root}" import -`);
+    assert.notEqual(piped.status, 0);
+    assert.match(piped.stderr, /^error: stdin: (is empty or not a tar file|is not a readable export)/m);
+    assert.deepEqual(rootView(b.root), before);
+    assert.equal(readFileSync(`${b.root}/audit.log`, 'utf8'), audit, 'a refusal writes no audit line');
+  });
 
   await t.test('the same name again is refused, with --name as the hint', async () => {
     const before = rootView(b.root);
@@ -121,10 +178,19 @@ test('export and import between two roots: entry, limits and state move; env val
     assert.deepEqual(rootView(b.root), before);
   });
 
-  await t.test('--name and --no-start: a second copy, placed but not started', async () => {
+  await t.test('--name and --no-start into a root that meters models and has her group: a second copy, in the group, on this meter', async () => {
+    editManifest(b.root, (m) => {
+      m.settings.models = { listenPort: 18790, providers: { openai: PROVIDER }, groups: { family: { daily: 3, members: ['alice'] } } };
+    });
     const second = await ocm(['import', file, '--name', 'alice2', '--no-start'], { root: b.root });
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /imported alice2 \(exported as alice\)/);
+    assert.match(second.stderr, /^alice2 joined model group "family", as at the source$/m);
+    assert.deepEqual(parseManifest(readFileSync(`${b.root}/ocm.yaml`, 'utf8')).settings.models?.groups.family, { daily: 3, members: ['alice', 'alice2'] });
+    const providers = providersIn(b.root, 'alice2');
+    assert.deepEqual(Object.keys(providers).sort(), ['mine', 'openai']);
+    assert.equal(providers.openai?.apiKey, meterKey(readFileSync(`${b.root}/meter.secret`, 'utf8').trim(), 'alice2'), "root B's key for alice2");
+    assert.ok(providers.openai?.baseUrl?.startsWith(`http://${poolB}.`), `root B's meter address: ${providers.openai?.baseUrl}`);
     assert.equal(readFileSync(`${b.root}/users/alice2/state/workspace/note.txt`, 'utf8'), 'remember the milk\n');
     assert.ok(!(await containersOf(b.root)).includes(`${b.project}-alice2`), 'no container for alice2');
     assert.equal((await ocm(['start', 'alice2'], { root: b.root })).code, 0);
@@ -135,19 +201,24 @@ test('export and import between two roots: entry, limits and state move; env val
     const payload = `${dir}/payload.tar.gz`;
     writeFileSync(payload, member(file, 'state.tar.gz'));
     await writeBundle(createWriteStream(pinned), { createdAt: new Date().toISOString(), user: { ...meta.user, name: 'carol', image: 'ocm-test-missing-image:0' } }, payload, meta.payload.sha256);
-    const before = rootView(b.root);
     const containers = await containersOf(b.root);
     const networks = await networksOf(b.root);
     const rules = (): string[] => spawnSync('iptables', ['-S'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(b.project)).sort();
     const rulesBefore = rules();
     assert.ok(rulesBefore.length > 0, 'root B has a network policy to compare');
+    const audit = auditLines(b.root);
+    // carol comes from the "family" group too: she joins it here, and must leave it again.
+    assert.equal(meta.user.group, 'family');
+    // As a root that never purged anyone: a failed import must not be what brings the trash directory.
+    rmSync(`${b.root}/.trash`, { recursive: true, force: true });
+    const before = rootView(b.root);
     const failed = await ocm(['import', pinned], { root: b.root });
     assert.deepEqual(rules(), rulesBefore, 'the firewall as it was');
     refusedWith(failed, /import of .* as carol failed .*nothing of it was kept/);
-    const after = rootView(b.root);
-    // The purge's own empty, root-only trash directory, as `ocm remove --purge` leaves it.
-    if (!before.has('.trash/')) after.delete('.trash/');
-    assert.deepEqual(after, before);
+    assert.deepEqual(rootView(b.root), before, 'the root exactly as it was: no trash directory, the group as it was');
+    assert.deepEqual(auditLines(b.root).slice(0, audit.length), audit);
+    const lines = auditLines(b.root).slice(audit.length).map((l) => JSON.parse(l) as { action: string; target: string; details: { undone: boolean } });
+    assert.deepEqual(lines.map((l) => [l.action, l.target, l.details.undone]), [['user.import.failed', 'carol', true]], 'one audit line says what happened');
     assert.ok(!existsSync(`${b.root}/users/carol`));
     assert.deepEqual(await containersOf(b.root), containers);
     assert.deepEqual(await networksOf(b.root), networks);
@@ -200,9 +271,11 @@ test('hostile and broken export files are refused before the target root changes
     await t.test(label, async () => {
       const file = await make();
       const before = rootView(b.root);
+      const audit = readFileSync(`${b.root}/audit.log`, 'utf8');
       const r = await ocm(['import', file], { root: b.root });
       refusedWith(r, pattern);
       assert.deepEqual(rootView(b.root), before, 'root B unchanged');
+      assert.equal(readFileSync(`${b.root}/audit.log`, 'utf8'), audit, 'a refusal writes no audit line');
       assert.deepEqual(await containersOf(b.root), containers);
     });
   }

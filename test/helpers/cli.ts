@@ -36,6 +36,9 @@ export function snapshot(root: string): Map<string, string> {
       const path = join(dir, entry);
       const r = rel === '' ? entry : `${rel}/${entry}`;
       const info = lstatSync(path);
+      // A lock directory held at that moment (the daemon refreshing the
+      // network policy in the background) is no change to the root.
+      if (info.isDirectory() && entry.endsWith('.lock')) continue;
       if (info.isDirectory()) {
         out.set(`${r}/`, `dir ${(info.mode & 0o7777).toString(8)} ${info.uid}`);
         walk(path, r);

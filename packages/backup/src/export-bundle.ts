@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import tar from 'tar-stream';
 import { OcmError, isOcmError } from '@ocm/core';
 
@@ -17,6 +17,8 @@ export const EXPORT_META = 'ocm-export.json';
 export const EXPORT_PAYLOAD = 'state.tar.gz';
 /** The description is a few hundred bytes; anything near this is not one. */
 const MAX_META = 64 << 10;
+/** Tar headers, padding and end blocks around the two members, with room for any tar's blocking. */
+const TAR_SLACK = 1 << 20;
 
 export interface ExportMeta {
   format: typeof EXPORT_FORMAT;
@@ -73,6 +75,24 @@ function parseMeta(file: string, text: string): ExportMeta {
 export interface ReadBundleOptions {
   /** Refused before a byte of it is written: the payload may not be larger. */
   maxPayloadBytes: number;
+  /** Read this stream (`ocm import -`: stdin) instead of opening `file`, which then only names it in messages. */
+  input?: Readable;
+}
+
+/**
+ * Passes bytes on until more arrive than a bundle within the caps can hold:
+ * a stream (stdin) has no size to check first, and must not run on forever.
+ */
+function capped(file: string, maxBytes: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > maxBytes) {
+        done(new OcmError('OCM_E_BACKUP_LIMIT', `${file}: more than ${maxBytes} bytes, larger than any export within settings.backup.maxBytes of this root`, { details: { file } }));
+      } else done(null, chunk);
+    },
+  });
 }
 
 async function readAll(entry: AsyncIterable<unknown>): Promise<string> {
@@ -92,9 +112,9 @@ export async function readBundle(file: string, payloadPath: string, options: Rea
   const extract = tar.extract();
   let meta: ExportMeta | undefined;
   let payloadSeen = false;
-  const source = createReadStream(file);
+  const source = options.input ?? createReadStream(file);
   let streamError: unknown;
-  const piped = pipeline(source, extract).catch((error: unknown) => {
+  const piped = pipeline(source, capped(file, options.maxPayloadBytes + MAX_META + TAR_SLACK), extract).catch((error: unknown) => {
     streamError = error;
   });
   try {
@@ -123,14 +143,17 @@ export async function readBundle(file: string, payloadPath: string, options: Rea
     extract.destroy();
     await piped;
     if (isOcmError(error)) throw error;
-    const why = streamError ?? error;
-    throw invalidExport(file, `is not a readable export (truncated or damaged): ${(why as Error).message}`, why);
+    throw unreadable(file, streamError ?? error);
   }
   await piped;
-  if (streamError !== undefined) throw invalidExport(file, `is not a readable export (truncated or damaged): ${(streamError as Error).message}`, streamError);
+  if (streamError !== undefined) throw unreadable(file, streamError);
   if (meta === undefined) throw invalidExport(file, 'is empty or not a tar file');
   if (!payloadSeen) throw invalidExport(file, `holds no ${EXPORT_PAYLOAD} (truncated?)`);
   return meta;
+}
+
+function unreadable(file: string, why: unknown): OcmError {
+  return isOcmError(why) ? why : invalidExport(file, `is not a readable export (truncated or damaged): ${(why as Error).message}`, why);
 }
 
 async function copyHashed(file: string, entry: AsyncIterable<unknown>, dest: string, expected: string): Promise<void> {

@@ -3,9 +3,10 @@
 // backup verifier (the archive inside is checked entry by entry there).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import tar from 'tar-stream';
@@ -105,4 +106,31 @@ test('a hostile archive inside a well-formed bundle reaches the backup verifier,
   const m = await readBundle(file, copy, CAP);
   await writeSidecar(copy, m.payload.sha256);
   await assert.rejects(verifyBackup(copy), (e: Error & { code?: string }) => e.code === 'OCM_E_BACKUP_UNSAFE' && e.message.includes('state/../../evil'));
+});
+
+test('from a stream (ocm import -): the same bundle reads back, named as given', async (t) => {
+  const dir = await tempDir(t, 'bundle-stream');
+  const file = join(dir, 'x.tar');
+  await craftBundle(file, [metaEntry(), payloadEntry()]);
+  const dest = join(dir, 'payload');
+  const m = await readBundle('stdin', dest, { ...CAP, input: createReadStream(file) });
+  assert.equal(m.payload.sha256, sha(PAYLOAD));
+  assert.deepEqual(await readFile(dest), PAYLOAD);
+  await assert.rejects(readBundle('stdin', join(dir, 'again'), { ...CAP, input: Readable.from([Buffer.from('hello\n')]) }),
+    (e: Error & { code?: string }) => e.code === 'OCM_E_IMPORT_INVALID' && e.message.startsWith('stdin: '));
+});
+
+test('a stream that runs on past any bundle within the caps is cut off, with the payload cap as the reason', async () => {
+  let sent = 0;
+  // Valid-looking tar blocks without end: only the byte cap can stop the read.
+  const endless = new Readable({
+    read() {
+      sent += 64 << 10;
+      this.push(Buffer.alloc(64 << 10));
+    },
+  });
+  const cap = 256 << 10;
+  await assert.rejects(readBundle('stdin', '/nonexistent/never-written', { maxPayloadBytes: cap, input: endless }),
+    (e: Error & { code?: string }) => e.code === 'OCM_E_BACKUP_LIMIT' && /^stdin: more than \d+ bytes/.test(e.message));
+  assert.ok(sent < cap + (4 << 20), `stopped after ${sent} bytes`);
 });

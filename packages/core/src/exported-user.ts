@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { OcmError, quote } from './errors.js';
 import { envKeyProblem } from './env-vars.js';
-import { UserSchema } from './manifest-schema.js';
+import { GroupName, UserSchema } from './manifest-schema.js';
 import { formatPath, issueMessage } from './manifest.js';
 
 const EnvKeyName = z.string().superRefine((key, ctx) => {
@@ -20,6 +20,7 @@ const EnvKeyName = z.string().superRefine((key, ctx) => {
 export const ExportedUserSchema = z.object({
   ...UserSchema.omit({ port: true, env: true }).shape,
   envKeys: z.array(EnvKeyName).max(4096).default([]).describe('names of the env entries the user had; their values stay behind'),
+  group: GroupName.optional().describe('the model group she was in at the source; exports from before it was recorded have none'),
 });
 
 export type ExportedUserEntry = z.output<typeof ExportedUserSchema>;

@@ -25,6 +25,7 @@ export { parseListen, type ListenAddress } from './listen-address.js';
 export { budgetWindows, localDay, timeZoneProblem, type BudgetWindow, type BudgetWindows } from './budget-window.js';
 export { callCost, budgetLimits, budgetDecision, parseUsd, type CallUsage, type BudgetLimits, type Spent, type CapScope, type BudgetDecision } from './model-budget.js';
 export { meterKey, meterKeyUser, METER_KEY_PREFIX } from './meter-key.js';
+export { groupOf, joinGroup, leaveGroups } from './model-groups.js';
 export { lastDays, spendSeries, SERIES_MAX_DAYS, type DailyCost, type SpendSeries } from './spend-series.js';
 export { notConfiguredPage, notRunningPage, badHostPage, errorPage, rawHttpResponse, escapeHtml, type ProxyPage } from './proxy-pages.js';
 export { expiryVerdict, dnsVerdict, portVerdict, EXPIRY_WARN_DAYS, type Level, type Verdict } from './tls-verdicts.js';

@@ -94,13 +94,15 @@ export const ProviderSchema = z.strictObject({
   prices: z.record(ModelId, Price).default({}).describe('USD per million tokens, per model; a call to an unpriced model costs 0'),
 });
 
+export const GroupName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'is not a group name (lowercase letters, digits and hyphens)' });
+
 export const ModelsSchema = z.strictObject({
   listenPort: Port.default(18790).describe('port the model meter listens on, at each user network\'s bridge gateway address'),
   providers: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'is not a provider id (lowercase letters, digits and hyphens)' }), ProviderSchema)
     .default({}).describe('providers the gateways reach only through the meter'),
   budget: BudgetSchema.optional().describe('default budget of each user without their own'),
-  groups: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'is not a group name (lowercase letters, digits and hyphens)' }), BudgetSchema.extend({
-    members: z.array(z.string()).min(1).max(4096).describe('user names sharing this budget'),
+  groups: z.record(GroupName, BudgetSchema.extend({
+    members: z.array(z.string()).max(4096).describe('user names sharing this budget (a removed user leaves it; it may be empty)'),
   })).default({}).describe('budgets shared by several users, on top of each one\'s own'),
 });
 

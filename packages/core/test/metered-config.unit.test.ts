@@ -62,3 +62,29 @@ test('a provider that left the manifest: ocm\'s entry goes, the user\'s own entr
   const kept = JSON.parse(mergeGatewayConfig(JSON.stringify({ models: { mode: 'merge', providers: { openai: entry('openai') } } }), base) as string) as Record<string, unknown>;
   assert.deepEqual(kept.models, { mode: 'merge' });
 });
+
+test('a config restored from another root: that root\'s meter entries go, this root\'s come in, the user\'s own stay', () => {
+  const base = { allowedOrigins: ['https://alice.target.test'], trustedProxies: ['10.120.0.1'] };
+  // As the source root left it: its meter on its own bridge address, its key for alice.
+  const source = { baseUrl: 'http://10.231.0.1:18790/openai', apiKey: 'ocm-meter-alice.source-mac', api: 'openai-completions', models: [{ id: 'gpt-5', name: 'gpt-5' }] };
+  const sourceOnly = { ...source, baseUrl: 'http://10.231.0.1:18790/claude', api: 'anthropic-messages' };
+  const own = { baseUrl: 'https://llm.example.test/v1', apiKey: 'sk-users-own', api: 'openai-completions', models: [{ id: 'm', name: 'm' }] };
+  const restored = JSON.stringify({
+    agents: { defaults: { model: { primary: 'openai/gpt-5' } } },
+    gateway: { controlUi: { allowedOrigins: ['https://alice.source.test'] }, trustedProxies: ['10.231.0.1'] },
+    models: { mode: 'merge', providers: { openai: source, mine: own, claude: sourceOnly } },
+  });
+
+  // A target that meters no models: nothing of the source's meter is left.
+  const unmetered = JSON.parse(mergeGatewayConfig(restored, base) as string) as { models: { mode: string; providers: Record<string, unknown> }; agents: unknown };
+  assert.deepEqual(unmetered.models, { mode: 'merge', providers: { mine: own } });
+  assert.deepEqual(unmetered.agents, { defaults: { model: { primary: 'openai/gpt-5' } } });
+
+  // A target that meters openai: its own entry, on its address with its key, in the source's place.
+  const target = { ...source, baseUrl: 'http://10.120.0.1:18790/openai', apiKey: 'ocm-meter-alice.target-mac' };
+  const metered = mergeGatewayConfig(restored, { ...base, modelProviders: { openai: target } });
+  const doc = JSON.parse(metered as string) as { models: { providers: Record<string, unknown> } };
+  assert.deepEqual(doc.models.providers, { openai: target, mine: own });
+  assert.ok(!(metered as string).includes('source-mac') && !(metered as string).includes('10.231.0.1:18790'), 'no trace of the source meter');
+  assert.equal(mergeGatewayConfig(metered, { ...base, modelProviders: { openai: target } }), undefined, 'then idempotent');
+});

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { BACKUP_LOCK, OcmError, containerName, parseSize, rootLayout, type User } from '@ocm/core';
+import { BACKUP_LOCK, OcmError, containerName, groupOf, parseSize, rootLayout, type Manifest, type User } from '@ocm/core';
 import { backupUser, writeBundle, type BackupProgress, type Clock } from '@ocm/backup';
 import { withDirLock } from '@ocm/store';
 import { containerControl } from './backups.js';
@@ -20,10 +20,17 @@ import type { RuntimeContext } from './runtime-context.js';
 export interface ExportedUser extends Partial<Pick<User, 'enabled' | 'image' | 'cpus' | 'memory' | 'pids' | 'egress' | 'budget'>> {
   name: string;
   envKeys: string[];
+  /**
+   * The settings.models.groups entry the user is a member of here, by name:
+   * the target joins her to its own group of that name, if it has one.
+   * Absent from exports written before it was recorded; they import the same.
+   */
+  group?: string;
 }
 
-export function exportedEntry(user: User): ExportedUser {
+export function exportedEntry(manifest: Manifest, user: User): ExportedUser {
   const { name, enabled, image, cpus, memory, pids, egress, budget } = user;
+  const group = groupOf(manifest, name);
   return {
     name, enabled,
     ...(image === undefined ? {} : { image }),
@@ -33,6 +40,7 @@ export function exportedEntry(user: User): ExportedUser {
     ...(egress === undefined ? {} : { egress }),
     ...(budget === undefined ? {} : { budget }),
     envKeys: Object.keys(user.env).sort(),
+    ...(group === undefined ? {} : { group }),
   };
 }
 
@@ -80,7 +88,7 @@ export async function exportUser(ctx: RuntimeContext, name: string, out: Writabl
       timeoutMs: settings.timeoutMinutes * 60_000,
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     }), 10 * 60_000, `a backup or restore of ${name} is running`);
-    const entry = exportedEntry(user);
+    const entry = exportedEntry(manifest, user);
     await writeBundle(out, { createdAt: backup.createdAt.toISOString(), user: entry }, backup.archive, backup.sha256);
     await ctx.root.audit({ actor: ctx.actor, action: 'user.export', target: name, details: { sha256: backup.sha256, files: backup.files } });
     return { user: name, files: backup.files, sourceBytes: backup.sourceBytes, payloadSha256: backup.sha256, frozenMs: backup.frozenMs, envKeys: entry.envKeys };

@@ -4,13 +4,15 @@
 // user is added as `ocm add` adds one (own port, network, new token), their
 // state goes in through the restore path, and they are started and
 // health-checked as `ocm add` starts them. A failure after the add takes it
-// all back: entry, files, container, network and firewall rules.
+// all back: entry, files, container, network and firewall rules, and leaves
+// one `user.import.failed` line in the audit log where an add and a purge were.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, rm, rmdir } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { OcmError, assertUserName, isOcmError, parseSize, rootLayout, type Manifest, type User } from '@ocm/core';
 import { archiveName, readBundle, restoreState, verifyBackup, writeSidecar, type Clock, type ContainerControl, type ExportMeta, type RestoreResult } from '@ocm/backup';
 import type { HealthProgress } from '@ocm/engine';
-import { keptUserState } from '@ocm/store';
+import { TRASH_DIR, keptUserState } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
 import { assertAllOk, removeContainer, up } from './lifecycle.js';
 import { ensureNetworkPolicy } from './network-policy.js';
@@ -23,6 +25,8 @@ export interface ImportOptions {
   name?: string;
   /** false: place the state but leave the gateway stopped (`--no-start`). */
   start?: boolean;
+  /** Read the export from this stream (`ocm import -`); the file argument then only names it. */
+  input?: Readable;
   clock?: Clock;
   onStep?: (words: string) => void;
   onHealth?: (progress: HealthProgress) => void;
@@ -37,6 +41,10 @@ export interface ImportResult {
   /** Env keys the user had in the source root; their values do not travel. */
   envKeys: string[];
   exportedAt: string;
+  /** The model group she was in at the source, and whether she joined this root's group of that name. */
+  group?: { name: string; joined: boolean };
+  /** She brought her own budget (else this root's default applies). */
+  ownBudget: boolean;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -57,12 +65,12 @@ function aboutFile(error: unknown, scratchPath: string, file: string): unknown {
   return new OcmError(error.code, error.message.split(scratchPath).join(`${file} (its archive)`), { cause: error, details: { file } });
 }
 
-async function checkedBundle(manifest: Manifest, file: string, scratch: string, clock: Clock): Promise<{ meta: ExportMeta; entry: ImportedEntry; payload: string }> {
+async function checkedBundle(manifest: Manifest, file: string, scratch: string, clock: Clock, input: Readable | undefined): Promise<{ meta: ExportMeta; entry: ImportedEntry; payload: string }> {
   const limits = manifest.settings.backup;
   const maxBytes = parseSize(limits.maxBytes, 'settings.backup.maxBytes');
   // A name the backup package knows, so its messages and checks read as for any archive.
   const payload = `${scratch}/${archiveName('import', clock.now(), 'manual')}`;
-  const meta = await readBundle(file, payload, { maxPayloadBytes: maxBytes });
+  const meta = await readBundle(file, payload, { maxPayloadBytes: maxBytes, ...(input === undefined ? {} : { input }) });
   const entry = importedEntry(file, meta.user);
   await writeSidecar(payload, meta.payload.sha256);
   const report = await verifyBackup(payload).catch((error: unknown) => {
@@ -86,33 +94,48 @@ async function assertNameFree(ctx: RuntimeContext, manifest: Manifest, name: str
   }
 }
 
-/** Takes an import back after the add: container, network, firewall rules, entry and trees. */
-async function undoAdd(ctx: RuntimeContext, name: string): Promise<void> {
+const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, () => false);
+
+/**
+ * Takes an import back after the add: container, network, firewall rules,
+ * entry, group membership and trees, without audit lines of its own. The
+ * purge's trash directory goes too when the import brought it.
+ */
+async function undoAdd(ctx: RuntimeContext, name: string, trashExisted: boolean): Promise<void> {
   const { plan } = await currentPlan(ctx);
   const network = selectUsers(plan, [name])[0]?.network.name;
-  await removeUser(ctx, name, { purge: true, yes: true, removeContainer: () => removeContainer(ctx, name) });
+  await removeUser(ctx, name, { purge: true, yes: true, audit: false, removeContainer: () => removeContainer(ctx, name) });
   if (network !== undefined) await ctx.engine.removeNetworkIfUnused(network).catch(() => undefined);
   const { manifest } = await ctx.root.load();
   await ensureNetworkPolicy(ctx, manifest);
+  if (!trashExisted) {
+    // Under the lock: a purge running meanwhile would be using it. Only ever an empty one goes.
+    await ctx.root.locked(() => rmdir(`${ctx.root.path}/${TRASH_DIR}`).catch((error: unknown) => {
+      if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    }));
+  }
 }
 
 export async function importUser(ctx: RuntimeContext, file: string, options: ImportOptions = {}): Promise<ImportResult> {
   const clock = options.clock ?? systemClock;
   const { manifest } = await ctx.root.load();
   const layout = rootLayout(ctx.root.path);
-  await mkdir(layout.backups, { recursive: true, mode: 0o700 });
+  const trashExisted = await exists(`${ctx.root.path}/${TRASH_DIR}`);
+  const madeBackups = (await mkdir(layout.backups, { recursive: true, mode: 0o700 })) !== undefined;
   const scratch = `${layout.backups}/.import-${randomBytes(6).toString('hex')}`;
   await mkdir(scratch, { mode: 0o700 });
+  let imported = false;
   try {
     options.onStep?.('checking the export');
-    const { meta, entry, payload } = await checkedBundle(manifest, file, scratch, clock);
+    const { meta, entry, payload } = await checkedBundle(manifest, file, scratch, clock, options.input);
     const name = options.name ?? entry.name;
     await assertNameFree(ctx, manifest, name, options.name !== undefined);
     const start = options.start !== false && entry.fields.enabled !== false;
 
     options.onStep?.(`adding ${name}`);
-    const added = await addUser(ctx, name, { ...entry.limits, entry: entry.fields });
+    const added = await addUser(ctx, name, { ...entry.limits, entry: entry.fields, audit: false, ...(entry.group === undefined ? {} : { group: entry.group }) });
     const user = added.user as User;
+    const group = added.group === undefined ? {} : { group: added.group };
     try {
       const restored = await restoreState({
         archive: payload,
@@ -138,12 +161,14 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
         const result = await up(ctx, [name], options.onHealth === undefined ? {} : { onHealth: options.onHealth });
         assertAllOk(result.outcomes);
       }
-      await ctx.root.audit({ actor: ctx.actor, action: 'user.import', target: name, details: { exportedAs: entry.name, sha256: meta.payload.sha256, started: start } });
-      return { name, exportedAs: entry.name, port: user.port, started: start, restored, envKeys: entry.envKeys, exportedAt: meta.createdAt };
+      await ctx.root.audit({ actor: ctx.actor, action: 'user.import', target: name, details: { exportedAs: entry.name, sha256: meta.payload.sha256, started: start, port: user.port, ...entry.limits, envKeys: entry.envKeys, ...group } });
+      imported = true;
+      return { name, exportedAs: entry.name, port: user.port, started: start, restored, envKeys: entry.envKeys, exportedAt: meta.createdAt, ownBudget: entry.fields.budget !== undefined, ...group };
     } catch (error) {
       options.onStep?.(`taking ${name} out again`);
-      const undone = await undoAdd(ctx, name).then(() => undefined, (e: unknown) => e as Error);
+      const undone = await undoAdd(ctx, name, trashExisted).then(() => undefined, (e: unknown) => e as Error);
       const why = isOcmError(error) ? `${error.code}: ${error.message}` : (error as Error).message;
+      await ctx.root.audit({ actor: ctx.actor, action: 'user.import.failed', target: name, details: { exportedAs: entry.name, sha256: meta.payload.sha256, error: isOcmError(error) ? error.code : 'error', undone: undone === undefined, ...(undone === undefined ? {} : { left: undone.message }) } });
       throw new OcmError('OCM_E_IMPORT_FAILED', `import of ${file} as ${name} failed (${why}); ${undone === undefined ? 'nothing of it was kept' : `and could not be taken back: ${undone.message}`}`, {
         cause: error,
         details: { file, name },
@@ -152,5 +177,6 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
+    if (!imported && madeBackups) await rmdir(layout.backups).catch(() => undefined);
   }
 }

@@ -8,14 +8,17 @@ export interface ImportedEntry {
   fields: Partial<Pick<User, 'enabled' | 'image' | 'egress' | 'budget'>>;
   limits: Pick<LimitOptions, 'cpus' | 'memory' | 'pids'>;
   envKeys: string[];
+  /** The model group she was in at the source (exports from before it was recorded have none). */
+  group?: string;
 }
 
 export function importedEntry(file: string, raw: unknown): ImportedEntry {
-  const { name, enabled, image, egress, budget, cpus, memory, pids, envKeys } = parseExportedUser(file, raw);
+  const { name, enabled, image, egress, budget, cpus, memory, pids, envKeys, group } = parseExportedUser(file, raw);
   return {
     name,
     fields: { enabled, ...(image === undefined ? {} : { image }), ...(egress === undefined ? {} : { egress }), ...(budget === undefined ? {} : { budget }) },
     limits: { ...(cpus === undefined ? {} : { cpus }), ...(memory === undefined ? {} : { memory }), ...(pids === undefined ? {} : { pids }) },
     envKeys,
+    ...(group === undefined ? {} : { group }),
   };
 }

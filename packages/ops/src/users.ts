@@ -2,8 +2,8 @@
 // Docker refused. Each is an Edit value run by editRoot (lock -> load ->
 // edit -> validate -> hooks -> render -> write -> audit), so a refusal
 // leaves the root byte-identical and every edit writes one audit line.
-import { OcmError, allocatePort, assertEnvEntry, assertUserName, canonicalJson, validateManifest, type Manifest, type User } from '@ocm/core';
-import { keptUserState, purgeUserTree, removeRootDir, type FileChange } from '@ocm/store';
+import { OcmError, allocatePort, assertEnvEntry, assertUserName, canonicalJson, groupOf, joinGroup, leaveGroups, validateManifest, type Manifest, type User } from '@ocm/core';
+import { keptUserState, purgeUserTree, removeRootDir, type AuditEntry, type FileChange } from '@ocm/store';
 import type { OpsContext } from './context.js';
 import { editRoot, type Edit, type Prepared } from './edit-pipeline.js';
 import { assertFitsHost, egressAllow, findUser, limitFields, nextBudget, type BudgetOptions, type LimitOptions } from './user-fields.js';
@@ -28,6 +28,10 @@ export interface AddOptions extends LimitOptions {
   removeContainer?: () => Promise<string[]>;
   /** Fields of an imported user's entry kept as they were (`ocm import`); validated with the rest. */
   entry?: Partial<Pick<User, 'enabled' | 'image' | 'egress' | 'budget'>>;
+  /** The model group to join, if this root has one of that name (an imported user's group at the source). */
+  group?: string;
+  /** false: the caller records the whole operation in the audit log itself (`ocm import`). */
+  audit?: boolean;
 }
 
 export interface EditResult { manifest: Manifest; user: User | undefined; changes: FileChange[] }
@@ -37,6 +41,8 @@ export interface AddResult extends EditResult {
   reusedState: boolean;
   /** An earlier user's tree deleted by --fresh. */
   freshened: boolean;
+  /** options.group, and whether the user joined it (false: this root has no such group). */
+  group?: { name: string; joined: boolean };
 }
 
 export interface SetOptions extends LimitOptions, BudgetOptions {
@@ -59,6 +65,8 @@ export interface RemoveOptions {
    * it before anything is deleted so nothing of the tenant runs meanwhile.
    */
   removeContainer?: () => Promise<string[]>;
+  /** false: the caller records the whole operation in the audit log itself (an import taken back). */
+  audit?: boolean;
 }
 
 export interface RemoveResult extends EditResult { purged: boolean; containers: string[] }
@@ -78,7 +86,9 @@ export function addEdit(ctx: OpsContext, name: string, options: AddOptions = {})
         throw new OcmError('OCM_E_USER_EXISTS', `user ${JSON.stringify(name)} already exists`, { details: { name } });
       }
       const user: User = { name, port: allocatePort(manifest), enabled: true, ...options.entry, ...limits, env: { ...(options.env ?? {}) } };
-      const next: Manifest = { ...manifest, users: [...manifest.users, user] };
+      const added: Manifest = { ...manifest, users: [...manifest.users, user] };
+      const grouped = options.group === undefined ? undefined : joinGroup(added, name, options.group);
+      const next = grouped ?? added;
       let kept = false;
       let freshened = false;
       const fresh = options.fresh === true;
@@ -99,8 +109,11 @@ export function addEdit(ctx: OpsContext, name: string, options: AddOptions = {})
             freshened = true;
           },
         ],
-        audit: () => ({ action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env), ...(kept ? { state: freshened ? 'fresh' : 'reused' } : {}) } }),
-        result: ({ changes }) => ({ manifest: next, user, changes, reusedState: kept && !freshened, freshened }),
+        audit: () => (options.audit === false ? undefined : { action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env), ...(kept ? { state: freshened ? 'fresh' : 'reused' } : {}) } }),
+        result: ({ changes }) => ({
+          manifest: next, user, changes, reusedState: kept && !freshened, freshened,
+          ...(options.group === undefined ? {} : { group: { name: options.group, joined: grouped !== undefined } }),
+        }),
       };
     },
   };
@@ -160,9 +173,13 @@ export function removeEdit(ctx: OpsContext, name: string, options: RemoveOptions
   return {
     plan(manifest) {
       findUser(manifest, name);
-      const next: Manifest = { ...manifest, users: manifest.users.filter((u) => u.name !== name) };
+      // She leaves her model group too: a group may not name someone who is not a user.
+      const group = groupOf(manifest, name);
+      const next = leaveGroups({ ...manifest, users: manifest.users.filter((u) => u.name !== name) }, name);
+      const left = group === undefined ? {} : { group };
+      const audited = (entry: Omit<AuditEntry, 'actor'>) => (options.audit === false ? undefined : entry);
       if (options.purge !== true) {
-        return { next, audit: () => ({ action: 'user.remove', target: name }), result: ({ changes }) => ({ manifest: next, user: undefined, changes, purged: false, containers: [] }) };
+        return { next, audit: () => audited({ action: 'user.remove', target: name, ...(group === undefined ? {} : { details: left }) }), result: ({ changes }) => ({ manifest: next, user: undefined, changes, purged: false, containers: [] }) };
       }
       const removeContainer = options.removeContainer;
       if (removeContainer === undefined) throw new OcmError('OCM_E_INTERNAL', 'a purge needs a way to remove the container first');
@@ -185,7 +202,7 @@ export function removeEdit(ctx: OpsContext, name: string, options: RemoveOptions
             throw new OcmError('OCM_E_PURGE_FAILED', `${name} was removed but their data could not be deleted: ${failed}`, { cause: error });
           }
         },
-        audit: () => ({ action: 'user.purge', target: name, details: failed === undefined ? { containers, via: trashed } : { containers, failed } }),
+        audit: () => audited({ action: 'user.purge', target: name, details: failed === undefined ? { containers, via: trashed, ...left } : { containers, failed, ...left } }),
         result: ({ changes }) => ({ manifest: next, user: undefined, changes, purged: true, containers }),
       };
     },

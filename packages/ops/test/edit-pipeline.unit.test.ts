@@ -158,3 +158,23 @@ test('a purge removes the container before the trees go, and audits once', async
   assert.equal(readdirSync(`${f.root}/users`).includes('alice'), false);
   assert.deepEqual(auditActions(f.root).slice(lines), ['user.purge']);
 });
+
+test('a removed user leaves her model group, the last member leaves it empty; an add may join a group by name', async (t) => {
+  const f = await fixture(t);
+  await addUser(f.ctx, 'bob');
+  const { manifest } = await f.ctx.root.load();
+  manifest.settings.models = { listenPort: 18790, providers: {}, groups: { kids: { daily: 1, members: ['alice', 'bob'] } } };
+  await f.ctx.root.saveManifest(manifest);
+  const members = async () => (await f.ctx.root.load()).manifest.settings.models?.groups['kids']?.members;
+  await removeUser(f.ctx, 'bob');
+  assert.deepEqual(await members(), ['alice']);
+  const added = await addUser(f.ctx, 'bob', { group: 'kids' });
+  assert.deepEqual(added.group, { name: 'kids', joined: true });
+  assert.deepEqual(await members(), ['alice', 'bob']);
+  assert.deepEqual((await addUser(f.ctx, 'carol', { group: 'teens' })).group, { name: 'teens', joined: false }, 'no such group here: added without one');
+  await removeUser(f.ctx, 'bob');
+  await removeUser(f.ctx, 'alice');
+  assert.deepEqual(await members(), [], 'the group stays, with its budget, for the next member');
+  const lines = readFileSync(`${f.root}/audit.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; target: string; details?: { group?: string } });
+  assert.equal(lines.filter((l) => l.action === 'user.remove' && l.details?.group === 'kids').length, 3, 'each removal says which group she left');
+});

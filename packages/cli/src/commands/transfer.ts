@@ -39,6 +39,11 @@ async function openTarget(path: string): Promise<{ stream: Writable; commit(): P
   };
 }
 
+function groupLine(name: string, group: { name: string; joined: boolean }, ownBudget: boolean): string {
+  if (group.joined) return `${name} joined model group ${JSON.stringify(group.name)}, as at the source`;
+  return `note: this root has no model group ${JSON.stringify(group.name)} (${name}'s at the source); ${name} ${ownBudget ? 'keeps their own budget, with no group budget' : "gets this root's default budget"}`;
+}
+
 export function registerTransferCommands(program: Command, io: Io): void {
   program.command('export')
     .description("write one user (state, config and their ocm.yaml entry) to a file another root can import; the admin's secrets and the gateway token stay here")
@@ -73,18 +78,21 @@ export function registerTransferCommands(program: Command, io: Io): void {
 
   program.command('import')
     .description('add a user from a file `ocm export` wrote: checked first, then added with a new port, network and token, and started')
-    .argument('<file>', 'the export file')
+    .argument('<file>', 'the export file; - reads it from stdin')
     .option('--name <name>', 'import under another name (when the exported one is taken here)')
     .option('--no-start', 'place the user and their state, but do not start the gateway')
-    .addHelpText('after', '\nExamples:\n  ocm import /tmp/alice.ocm-export.tar\n  ocm import /tmp/alice.ocm-export.tar --name alice2 --no-start')
+    .addHelpText('after', '\nExamples:\n  ocm import /tmp/alice.ocm-export.tar\n  ocm import /tmp/alice.ocm-export.tar --name alice2 --no-start\n  ocm export alice -o - | ssh other-host ocm import -')
     .action(async (file: string, opts: { name?: string; start: boolean }, cmd: Command) => {
       keepYoungGenerationSmall();
       const ctx = opsContext(cmd, io);
+      const fromStdin = file === '-';
+      if (fromStdin && process.stdin.isTTY === true) throw new OcmError('OCM_E_USAGE', 'an export is binary and stdin is a terminal', { hint: 'pipe it in (ocm export alice -o - | ocm import -), or name the file' });
       const { importUser } = await transferOps();
       const bar = progress(io);
       const key = opts.name ?? 'import';
-      const result = await importUser({ ...ctx, engine: await makeEngine() }, resolve(file), {
+      const result = await importUser({ ...ctx, engine: await makeEngine() }, fromStdin ? 'stdin' : resolve(file), {
         ...(opts.name === undefined ? {} : { name: opts.name }),
+        ...(fromStdin ? { input: process.stdin } : {}),
         start: opts.start,
         onStep: (words) => bar.phase(key, words),
         onHealth: bar.health,
@@ -92,6 +100,7 @@ export function registerTransferCommands(program: Command, io: Io): void {
       await syncNginx(cmd, io);
       const renamed = result.name === result.exportedAs ? '' : ` (exported as ${result.exportedAs})`;
       io.err(`imported ${result.name}${renamed} on 127.0.0.1:${result.port}, state of ${result.exportedAt}${result.started ? '; the gateway is healthy' : '; not started (`ocm start ' + result.name + '`)'}`);
+      if (result.group !== undefined) io.err(groupLine(result.name, result.group, result.ownBudget));
       if (result.envKeys.length > 0) io.err(`note: set again what stayed behind: ${result.envKeys.map((k) => `--env ${k}=...`).join(' ')} (ocm set ${result.name})`);
       io.out(`${result.name}: token rotated: run \`ocm token ${result.name}\` to print it`);
     });
