@@ -80,10 +80,10 @@ describe('the real gateway: browse, pair and connect', { skip: hasChromium ? fal
     const here = await launchBrowser(t, { hostResolverRules: `MAP *.${DOMAIN} 127.0.0.1` });
     const there = await launchBrowser(t, { executablePath: lan.chromium, hostResolverRules: `MAP *.${DOMAIN} ${lan.hostAddress}` });
 
-    await t.test('this host, embedded proxy', () => browseAndPair(here, `http://alice.${DOMAIN}:${a.proxyPort}`, a.root, 'alice', local));
-    await t.test('another host, embedded proxy', () => browseAndPair(there, `http://alice.${DOMAIN}:${a.proxyPort}`, a.root, 'alice', lan.address));
-    await t.test('this host, nginx', () => browseAndPair(here, `http://bob.${DOMAIN}:${nginxPort}`, b.root, 'bob', local));
-    await t.test('another host, nginx', () => browseAndPair(there, `http://bob.${DOMAIN}:${nginxPort}`, b.root, 'bob', lan.address));
+    await t.test('this host, embedded proxy', async () => void (await browseAndPair(here, `http://alice.${DOMAIN}:${a.proxyPort}`, a.root, 'alice', local)));
+    await t.test('another host, embedded proxy', async () => void (await browseAndPair(there, `http://alice.${DOMAIN}:${a.proxyPort}`, a.root, 'alice', lan.address)));
+    await t.test('this host, nginx', async () => void (await browseAndPair(here, `http://bob.${DOMAIN}:${nginxPort}`, b.root, 'bob', local)));
+    await t.test('another host, nginx', async () => void (await browseAndPair(there, `http://bob.${DOMAIN}:${nginxPort}`, b.root, 'bob', lan.address)));
 
     const log = readFileSync(`${a.root}/audit.log`, 'utf8');
     assert.equal(log.split('\n').filter((l) => l.includes('"device.approve"')).length, 2, 'each approval is audited');

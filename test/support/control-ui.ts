@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import type { Browser } from 'playwright-core';
+import type { Browser, Response } from 'playwright-core';
 import { OCM_BIN, ocm } from '../helpers/cli.js';
 import type { TestRoot } from '../helpers/ocm-root.js';
 import { waitFor } from './wait.js';
@@ -29,9 +29,26 @@ export function configure(root: TestRoot, edit: (text: string) => string): void 
   writeFileSync(path, edit(readFileSync(path, 'utf8').replace('domain: localhost', `domain: ${DOMAIN}`)));
 }
 
-/** Starts `ocm daemon` on the root; it is stopped, and waited for, before the root is taken down. */
-export async function startDaemon(target: TestRoot, user = 'alice'): Promise<void> {
-  const { root, proxyPort } = target;
+/** True once the daemon's plain-HTTP proxy routes the user's /healthz. */
+function routesHealthz(proxyPort: number, user: string): () => Promise<boolean> {
+  // fetch() drops a Host header; node:http sends it as given.
+  return () => new Promise<boolean>((resolve) => {
+    const req = request({ host: '127.0.0.1', port: proxyPort, path: '/healthz', headers: { host: `${user}.${DOMAIN}:${proxyPort}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/**
+ * Starts `ocm daemon` on the root and waits until `ready` (default: the
+ * user's /healthz routed over plain HTTP); it is stopped, and waited for,
+ * before the root is taken down.
+ */
+export async function startDaemon(target: TestRoot, user = 'alice', ready = routesHealthz(target.proxyPort, user)): Promise<void> {
+  const { root } = target;
   const child = spawn(process.execPath, [OCM_BIN, '--root', root, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -43,25 +60,27 @@ export async function startDaemon(target: TestRoot, user = 'alice'): Promise<voi
   });
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`daemon exited: ${output}`);
-    // fetch() drops a Host header; node:http sends it as given.
-    return await new Promise<boolean>((resolve) => {
-      const req = request({ host: '127.0.0.1', port: proxyPort, path: '/healthz', headers: { host: `${user}.${DOMAIN}:${proxyPort}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('error', () => resolve(false));
-      req.end();
-    });
+    return await ready();
   }, { what: `daemon routing ${user}`, timeoutMs: 120_000 });
 }
 
+export interface Browsed {
+  /** The TLS details Chromium saw for the page (null over plain HTTP). */
+  security: Awaited<ReturnType<Response['securityDetails']>>;
+  /** Every WebSocket URL the page opened. */
+  webSockets: string[];
+}
+
 /** Opens the user's UI signed in, approves the pairing request it makes, and waits for it to connect. */
-export async function browseAndPair(browser: Browser, url: string, root: string, user: string, expectedClient: string): Promise<void> {
+export async function browseAndPair(browser: Browser, url: string, root: string, user: string, expectedClient: string): Promise<Browsed> {
   const token = (await ocm(['token', user], { root })).stdout.trim();
   const page = await browser.newPage();
+  const webSockets: string[] = [];
+  page.on('websocket', (ws) => webSockets.push(ws.url()));
   try {
     const response = await page.goto(`${url}/#token=${token}`);
     assert.equal(response?.status(), 200, `GET ${url}/`);
+    const security = await response.securityDetails();
     await page.getByText('Approve this browser').waitFor({ timeout: 120_000 });
     const before = await devices(root, user);
     const request = before.pending.find((d) => d.clientAddress === expectedClient);
@@ -76,6 +95,7 @@ export async function browseAndPair(browser: Browser, url: string, root: string,
       timeoutMs: 120_000,
     });
     assert.doesNotMatch(await page.textContent('body') ?? '', /proxy_attribution_required|Approve this browser/);
+    return { security, webSockets };
   } finally {
     await page.close();
   }

@@ -16,8 +16,13 @@ export interface CertManagerOptions {
   issuer: Issuer;
   now?: () => number;
   logger?: CertLogger;
-  /** Called after a new certificate is on disk (hot-swap it into the proxy, reload nginx). */
-  onCertificate?: (host: string, cert: StoredCert) => void | Promise<void>;
+  /**
+   * Called for every certificate the manager holds: `issued` after a new one
+   * is on disk (hot-swap it into the proxy, reload nginx), `loaded` for one
+   * found on disk when its host is handed over (the proxy learns it; nginx
+   * already read the file when it was last reloaded, so it needs nothing).
+   */
+  onCertificate?: (host: string, cert: StoredCert, how: 'issued' | 'loaded') => void | Promise<void>;
   /** Called after every order, issued or failed (record the status). */
   onSettled?: (status: HostStatus[]) => void | Promise<void>;
 }
@@ -70,7 +75,7 @@ export function createCertManager(options: CertManagerOptions): CertManager {
       certs.set(host, stored);
       failures.delete(host);
       options.logger?.info({ host, serial: stored.serial, notAfter: new Date(stored.notAfter).toISOString() }, 'certificate issued');
-      await options.onCertificate?.(host, stored);
+      await options.onCertificate?.(host, stored, 'issued');
     } catch (err) {
       const previous = failures.get(host);
       const message = acmeError(host, err).message;
@@ -130,7 +135,7 @@ export function createCertManager(options: CertManagerOptions): CertManager {
         const stored = await options.store.read(host).catch(() => undefined);
         if (stored) {
           certs.set(host, stored);
-          await options.onCertificate?.(host, stored);
+          await options.onCertificate?.(host, stored, 'loaded');
         }
       }
       schedule();

@@ -1,5 +1,7 @@
 // Certificates and keys on disk: 0600, written whole (key first, then the
 // certificate that names it), so a crash leaves an old pair or a new one.
+// Another writer of these files (nginx's placeholders) shares a lock with the
+// store's writes, so it never sees, or splits, a half-written pair.
 import { mkdir, readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -24,6 +26,14 @@ export interface CertStore {
 
 const PRIVATE = { mode: 0o600 } as const;
 
+/** Runs a write while other writers of the same files wait (e.g. the root's nginx lock). */
+export type WriteLock = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export interface CertStoreOptions {
+  writeLock?: WriteLock;
+}
+
+
 async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
@@ -45,7 +55,8 @@ export function describeCert(files: HostFiles, pem: string): StoredCert {
   };
 }
 
-export function createCertStore(root: string): CertStore {
+export function createCertStore(root: string, options: CertStoreOptions = {}): CertStore {
+  const locked: WriteLock = options.writeLock ?? ((fn) => fn());
   const write = async (path: string, text: string): Promise<void> => {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await writeDurable(path, text, PRIVATE);
@@ -62,8 +73,10 @@ export function createCertStore(root: string): CertStore {
     async write(host, pair) {
       const files = hostFiles(root, host);
       const described = describeCert(files, pair.cert);
-      await write(files.key, pair.key);
-      await write(files.cert, pair.cert);
+      await locked(async () => {
+        await write(files.key, pair.key);
+        await write(files.cert, pair.cert);
+      });
       return described;
     },
   };

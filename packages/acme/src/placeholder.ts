@@ -39,8 +39,11 @@ export async function makePlaceholder(host: string | undefined, now = Date.now()
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
+// Only where no certificate exists: a certificate without its key is left for
+// nginx -t to name, never replaced by a placeholder (it may be the CA's, its
+// key on the way). Callers hold the lock the certificate store writes under.
 async function ensurePair(files: CertFiles, host: string | undefined): Promise<boolean> {
-  if ((await exists(files.cert)) && (await exists(files.key))) return false;
+  if (await exists(files.cert)) return false;
   const pair = await makePlaceholder(host);
   await mkdir(dirname(files.cert), { recursive: true, mode: 0o700 });
   // Key first, then the certificate that names it: a crash leaves no certificate without its key.
@@ -49,7 +52,11 @@ async function ensurePair(files: CertFiles, host: string | undefined): Promise<b
   return true;
 }
 
-/** Every file the rendered nginx confs name exists: the catch-all pair and one per host. Returns the hosts given placeholders. */
+/**
+ * Every file the rendered nginx confs name exists: the catch-all pair and one
+ * per host. Returns the hosts given placeholders. Run it under the lock the
+ * certificate store writes under (the root's nginx lock).
+ */
 export async function ensurePlaceholders(root: string, hosts: readonly string[]): Promise<string[]> {
   const layout = rootLayout(root);
   await ensurePair(layout.acmePlaceholder, undefined);

@@ -29,3 +29,4 @@ export { groupOf, joinGroup, leaveGroups } from './model-groups.js';
 export { lastDays, spendSeries, SERIES_MAX_DAYS, type DailyCost, type SpendSeries } from './spend-series.js';
 export { notConfiguredPage, notRunningPage, badHostPage, errorPage, rawHttpResponse, escapeHtml, type ProxyPage } from './proxy-pages.js';
 export { expiryVerdict, dnsVerdict, portVerdict, EXPIRY_WARN_DAYS, type Level, type Verdict } from './tls-verdicts.js';
+export { coverageVerdict, dnsNames, keyMatchVerdict, nameCovers, suppliedExpiryVerdict } from './supplied-cert-verdicts.js';

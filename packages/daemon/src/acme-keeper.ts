@@ -6,7 +6,7 @@
 import { OcmError, quote, userHost, type Manifest } from '@ocm/core';
 import {
   createAcmeIssuer, createCertManager, createCertStore, createChallengeTable, createSniTable, writeStatusFile,
-  type ChallengeTable, type HostStatus, type SniTable, type StoredCert,
+  type ChallengeTable, type HostStatus, type SniTable, type StoredCert, type WriteLock,
 } from '@ocm/acme';
 import type { Logger } from 'pino';
 
@@ -34,8 +34,15 @@ export interface AcmeKeeperOptions {
   root: string;
   manifest: Manifest;
   logger: Logger;
-  /** After a new certificate is on disk and in the SNI table (nginx: test and reload). */
+  /**
+   * After a newly issued certificate is on disk and in the SNI table (nginx:
+   * test and reload). Not for certificates found on disk: nginx loaded those
+   * on the reload that came with the confs naming them, so a start with many
+   * hosts reloads nginx once, not once per host.
+   */
   onCertificate?: (host: string, cert: StoredCert) => Promise<void>;
+  /** Held while a certificate is written (nginx: the lock its placeholders are written under). */
+  writeLock?: WriteLock;
 }
 
 export function createAcmeKeeper(options: AcmeKeeperOptions): AcmeKeeper {
@@ -43,16 +50,16 @@ export function createAcmeKeeper(options: AcmeKeeperOptions): AcmeKeeper {
   if (settings === undefined) throw new OcmError('OCM_E_INTERNAL', 'ACME keeper without settings.tls.acme');
   const sni = createSniTable();
   const challenges = createChallengeTable();
-  const store = createCertStore(options.root);
+  const store = createCertStore(options.root, options.writeLock === undefined ? {} : { writeLock: options.writeLock });
   const log = options.logger;
   let manifest = options.manifest;
   const manager = createCertManager({
     store,
     issuer: createAcmeIssuer({ email: settings.email, directory: settings.directory, ...(settings.caFile === undefined ? {} : { caFile: settings.caFile }) }, store, challenges),
     logger: { info: (obj, msg) => log.info(obj, msg), warn: (obj, msg) => log.error(obj, msg) },
-    onCertificate: async (host, cert) => {
+    onCertificate: async (host, cert, how) => {
       await sni.load(host, cert.files);
-      await options.onCertificate?.(host, cert);
+      if (how === 'issued') await options.onCertificate?.(host, cert);
     },
     onSettled: (hosts) => writeStatusFile(options.root, hosts),
   });

@@ -17,7 +17,7 @@ import { GatewayRoutes } from './gateway-routes.js';
 import { isLoopbackHost, listenUrl, parseListen, type ListenAddress } from './listen-address.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { acmeActive, createAcmeKeeper } from './acme-keeper.js';
-import { NginxSync } from './nginx-sync.js';
+import { NginxSync, withNginxLock } from './nginx-sync.js';
 import { PolicyKeeper } from './policy-keeper.js';
 import { SerialLane } from './serial-lane.js';
 import { MeterService } from './meter-service.js';
@@ -144,7 +144,11 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   // nginx: a new certificate is in the files the confs name; nginx loads it on a tested reload.
   const reloadNginx = async (): Promise<void> => void (await nginx?.apply(current, true));
   const acme = acmeActive(initial.settings)
-    ? createAcmeKeeper({ root: root.path, manifest: initial, logger: acmeLog, ...(mode === 'nginx' ? { onCertificate: reloadNginx } : {}) })
+    ? createAcmeKeeper({
+      root: root.path, manifest: initial, logger: acmeLog,
+      // nginx: certificates are written under the lock the CLI's and daemon's placeholders are written under.
+      ...(mode === 'nginx' ? { onCertificate: reloadNginx, writeLock: <T>(fn: () => Promise<T>) => withNginxLock(root.path, fn) } : {}),
+    })
     : undefined;
   if (mode === 'embedded') {
     const table = new StaticRouteTable();

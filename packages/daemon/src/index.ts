@@ -4,7 +4,7 @@ export { buildAdminApp, adminRoutes, type AdminAppOptions, type AdminRoute } fro
 export { createDaemonLogger, REDACT_PATHS, type DaemonLoggerOptions } from './logger.js';
 export { GatewayRoutes, type GatewayRoutesOptions } from './gateway-routes.js';
 export { ManifestWatcher, type ManifestWatcherOptions } from './manifest-watcher.js';
-export { NginxSync, applyNginxOnce, nginxApplierFor, nginxControlFor, nginxConfDir, NGINX_LOCK, type NginxSyncOptions, type NginxOnce } from './nginx-sync.js';
+export { NginxSync, applyNginxOnce, nginxApplierFor, nginxControlFor, nginxConfDir, NGINX_LOCK, withNginxLock, type NginxSyncOptions, type NginxOnce } from './nginx-sync.js';
 export { BackupJobs, type BackupJob } from './backup-jobs.js';
 export { backupProcess, type BackupProcessOptions, type RunBackups } from './backup-process.js';
 export { SerialLane } from './serial-lane.js';

@@ -18,8 +18,12 @@ import { NginxApplier, createNginxControl, type NginxApplyResult, type NginxCont
 import { withDirLock, type DeploymentRoot } from '@ocm/store';
 import type { Logger } from 'pino';
 
-/** The lock file (in the root) held from writing nginx's files to its reload. */
+/** The lock file (in the root) held from writing nginx's files to its reload, and while a certificate is written. */
 export const NGINX_LOCK = '.nginx.lock';
+
+/** Runs fn under the root's nginx lock: one writer of nginx's confs and certificate files at a time, CLI or daemon. */
+export const withNginxLock = <T>(root: string, fn: () => Promise<T>): Promise<T> =>
+  withDirLock(root, NGINX_LOCK, fn, 60_000, 'another ocm process is updating nginx');
 
 /** The real nginx as settings.proxy.nginx names it; -e stderr brings its errors back, also when not root. */
 export function nginxControlFor(manifest: Manifest): NginxControl {
@@ -45,9 +49,11 @@ export interface NginxOnce { result: NginxApplyResult | undefined; fingerprint: 
  * files put back) or OCM_E_NGINX_MISSING.
  */
 export async function applyNginxOnce(root: DeploymentRoot, manifest: Manifest, control: NginxControl, applier: NginxApplier | undefined, force: (fingerprint: string) => boolean): Promise<NginxOnce> {
-  return withDirLock(root.path, NGINX_LOCK, async () => {
+  return withNginxLock(root.path, async () => {
     const files = await renderedNginxFiles(root, manifest);
-    // ACME: every certificate the confs name exists before nginx tests them.
+    // ACME: every certificate the confs name exists before nginx tests them;
+    // under this lock, which the daemon's certificate writes share, a
+    // placeholder never lands on a pair the CA just issued.
     if (acmeActive(manifest.settings)) await ensurePlaceholders(root.path, manifest.users.map((u) => userHost(manifest, u.name)));
     const fingerprint = JSON.stringify([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
     const result = applier === undefined ? undefined : await applier.apply(files);
@@ -57,7 +63,7 @@ export async function applyNginxOnce(root: DeploymentRoot, manifest: Manifest, c
       return { result: { written: result?.written ?? [], removed: result?.removed ?? [], reloaded: true }, fingerprint };
     }
     return { result, fingerprint };
-  }, 60_000, 'another ocm process is updating nginx');
+  });
 }
 
 /** A conf dir of its own gets an applier (write, test, reload or put back); the root's nginx/ is ops' to write. */

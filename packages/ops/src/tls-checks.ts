@@ -1,16 +1,16 @@
 // `ocm doctor` with settings.tls.acme: each user host's certificate (expiry,
 // last order's error, from the status the daemon records), its DNS when it
 // resolves here, and whether ocm's HTTP and HTTPS listeners answer locally.
+// With a certificate the admin brings (which wins over ACME), that one's checks.
 import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { dnsVerdict, expiryVerdict, parseListen, portVerdict, userHost, type Manifest, type Verdict } from '@ocm/core';
+import { dnsVerdict, expiryVerdict, parseListen, portVerdict, userHost, type Manifest } from '@ocm/core';
 import { readStatusFile } from '@ocm/acme';
 import type { Finding } from './doctor.js';
+import { suppliedCertChecks } from './supplied-cert-checks.js';
+import { finding } from './verdict-finding.js';
 
-const finding = (scope: string, check: string, v: Verdict): Finding => ({
-  scope, check, ok: v.level !== 'fail', ...(v.level === 'warn' ? { warn: true } : {}), detail: v.detail, ...(v.fix === undefined ? {} : { fix: v.fix }),
-});
 
 /** undefined when something accepted the connection, else its error code. */
 function refusal(host: string, port: number): Promise<string | undefined> {
@@ -41,7 +41,8 @@ function listeners(manifest: Manifest): Array<[string, string]> {
 }
 
 export async function tlsChecks(root: string, manifest: Manifest, now = Date.now()): Promise<Finding[]> {
-  if (manifest.settings.tls.acme === undefined || manifest.settings.tls.certificate !== undefined) return [];
+  if (manifest.settings.tls.certificate !== undefined) return suppliedCertChecks(manifest, now);
+  if (manifest.settings.tls.acme === undefined) return [];
   const out: Finding[] = [];
   const recorded = new Map(((await readStatusFile(root).catch(() => undefined))?.hosts ?? []).map((h) => [h.host, h]));
   const own = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
