@@ -33,7 +33,6 @@ export interface CertStoreOptions {
   writeLock?: WriteLock;
 }
 
-
 async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');

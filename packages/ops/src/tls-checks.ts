@@ -11,7 +11,6 @@ import type { Finding } from './doctor.js';
 import { suppliedCertChecks } from './supplied-cert-checks.js';
 import { finding } from './verdict-finding.js';
 
-
 /** undefined when something accepted the connection, else its error code. */
 function refusal(host: string, port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
