@@ -16,11 +16,19 @@ export interface UsageTap {
   usage(): CallUsage | undefined;
 }
 
+// Only an event that can carry usage is parsed: most of a stream is text
+// deltas, and parsing each one cost the meter half its streamed throughput.
+// A usage object (not `"usage": null`, which every chunk carries once usage
+// is asked for) or Anthropic's message_start/message_delta.
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+const ANTHROPIC_USAGE_EVENT = /"type"\s*:\s*"message_(?:start|delta)"/;
+
 export function usageTap(api: Provider['api'], stripUsageChunk: boolean): UsageTap {
   let usage: CallUsage | undefined;
   if (api === 'openai-completions') {
     return {
       event(event) {
+        if (!USAGE_OBJECT.test(event)) return true;
         const data = obj(eventData(event));
         if (data.usage === undefined || data.usage === null) return true;
         usage = openaiUsage(data.usage);
@@ -36,6 +44,7 @@ export function usageTap(api: Provider['api'], stripUsageChunk: boolean): UsageT
     const read = (response: unknown): void => { if (obj(response).usage !== undefined && obj(response).usage !== null) usage = responsesUsage(obj(response).usage); };
     return {
       event(event) {
+        if (!USAGE_OBJECT.test(event)) return true;
         const data = obj(eventData(event));
         if (typeof data.type === 'string' && data.type.startsWith('response.')) read(data.response);
         return true;
@@ -46,6 +55,7 @@ export function usageTap(api: Provider['api'], stripUsageChunk: boolean): UsageT
   }
   return {
     event(event) {
+      if (!ANTHROPIC_USAGE_EVENT.test(event)) return true;
       const data = obj(eventData(event));
       if (data.type === 'message_start') usage = anthropicUsage(obj(data.message).usage, usage);
       else if (data.type === 'message_delta') usage = anthropicUsage(data.usage, usage);

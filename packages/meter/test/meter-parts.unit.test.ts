@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SseSplitter, addressInCidr, anthropicUsage, eventData, openaiUsage, openUsageStore, refusalBody, responsesUsage } from '@ocm/meter';
+import { SseSplitter, addressInCidr, anthropicUsage, eventData, openaiUsage, openUsageStore, refusalBody, responsesUsage, usageTap } from '@ocm/meter';
 
 test('SseSplitter gives whole events whatever the chunking', () => {
   const text = 'data: {"a":1}\n\ndata: {"b":2}\r\n\r\n: comment\n\ndata: [DONE]\n\n';
@@ -79,4 +79,22 @@ test('usage store: the budget sums it keeps per window follow every new call, as
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('usage tap: only events that can carry usage are read, however the JSON is spaced', () => {
+  const sse = (data: string, event?: string) => `${event === undefined ? '' : `event: ${event}\n`}data: ${data}\n\n`;
+  const openai = usageTap('openai-completions', true);
+  assert.equal(openai.event(sse('{"choices":[{"delta":{"content":"the \\"usage\\": {x} of it"}}],"usage":null}')), true, 'text mentioning usage passes, unread');
+  assert.equal(openai.usage(), undefined);
+  assert.equal(openai.event(sse('{"choices": [], "usage" : { "prompt_tokens": 7, "completion_tokens": 3 }}')), false, 'the usage-only chunk ocm asked for is dropped');
+  assert.deepEqual(openai.usage(), { inputTokens: 7, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 3, reasoningTokens: 0 });
+  const anthropic = usageTap('anthropic-messages', false);
+  anthropic.event(sse('{"type": "message_start", "message": {"usage": {"input_tokens": 5, "output_tokens": 1}}}', 'message_start'));
+  anthropic.event(sse('{"type":"content_block_delta","delta":{"text":"\\"type\\":\\"message_delta\\""}}', 'content_block_delta'));
+  anthropic.event(sse('{"type":"message_delta","usage":{"output_tokens":9}}', 'message_delta'));
+  assert.deepEqual(anthropic.usage(), { inputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 9, reasoningTokens: 0 });
+  const responses = usageTap('openai-responses', false);
+  responses.event(sse('{"type":"response.output_text.delta","delta":"hi"}'));
+  responses.event(sse('{"type":"response.completed","response":{"usage":{"input_tokens":4,"output_tokens":2}}}'));
+  assert.deepEqual(responses.usage(), { inputTokens: 4, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 2, reasoningTokens: 0 });
 });
