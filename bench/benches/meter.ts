@@ -38,10 +38,12 @@ export const meterBench: Bench = {
     const dir = ctx.scratch('meter');
     const part = join(REPO, 'bench/lib/meter-part.mjs');
     const secret = 'bench-secret';
+    // The meter runs in the daemon, under the daemon's heap policy (packages/cli/src/heap-policy.ts).
+    const DAEMON_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'];
     const [upstreamPort, meterPort] = [await freePort(), await freePort()];
     const answers = (port: number) => () => stream(port, '/ready', 0, 0).then(() => true);
     const upstream = await startService('meter bench provider', process.execPath, [part, 'provider', String(upstreamPort)], { logFile: join(dir, 'provider.log'), cwd: REPO, ready: answers(upstreamPort) });
-    const meter = await startService('meter bench meter', process.execPath, [part, 'meter', String(meterPort), String(upstreamPort), join(dir, 'usage.db'), secret], { logFile: join(dir, 'meter.log'), cwd: REPO, ready: answers(meterPort) });
+    const meter = await startService('meter bench meter', process.execPath, [...DAEMON_HEAP_FLAGS, part, 'meter', String(meterPort), String(upstreamPort), join(dir, 'usage.db'), secret], { logFile: join(dir, 'meter.log'), cwd: REPO, ready: answers(meterPort) });
     // The same hop without metering, as an admin would tune it: where a proxy's own cost starts.
     const nginxPort = await freePort();
     const nginx = await startTunedNginx(ctx.scratch('meter-nginx'), { port: nginxPort, upstreamPort, host: '_', stream: true });
