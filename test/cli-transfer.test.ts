@@ -108,7 +108,11 @@ test('export and import between two roots: entry, limits, group and state move; 
   assert.deepEqual(members(file), ['ocm-export.json', 'state.tar.gz']);
   const meta = JSON.parse(member(file, 'ocm-export.json').toString('utf8')) as { version: number; user: Record<string, unknown>; payload: { sha256: string } };
   assert.equal(meta.version, 1);
-  assert.deepEqual(meta.user, { name: 'alice', enabled: true, cpus: 0.5, memory: '256m', egress: { allow: ['192.0.2.7:8123'] }, budget: { daily: 1.5 }, envKeys: ['OCM_TEST_SECRET'], group: 'family' });
+  const gatewayA = (JSON.parse(readFileSync(configA, 'utf8')) as { gateway: { controlUi: { allowedOrigins: string[] }; trustedProxies: string[] } }).gateway;
+  assert.deepEqual(meta.user, {
+    name: 'alice', enabled: true, cpus: 0.5, memory: '256m', egress: { allow: ['192.0.2.7:8123'] }, budget: { daily: 1.5 }, envKeys: ['OCM_TEST_SECRET'], group: 'family',
+    sourceGateway: { allowedOrigins: gatewayA.controlUi.allowedOrigins, trustedProxies: gatewayA.trustedProxies },
+  });
   assert.equal(createHash('sha256').update(member(file, 'state.tar.gz')).digest('hex'), meta.payload.sha256);
   const whole = readFileSync(file).toString('latin1');
   assert.ok(!whole.includes('s3cret-value'), 'env values stay behind');
@@ -149,6 +153,10 @@ test('export and import between two roots: entry, limits, group and state move; 
   const config = readFileSync(`${b.root}/users/alice/state/openclaw.json`, 'utf8');
   assert.match(config, new RegExp(b.pool.split('.').slice(0, 2).join('\\.')), "root B's proxy address is merged into the restored config");
   assert.ok(!config.includes('ocm-meter-'), 'root B meters no models: no meter entry of root A is left');
+  const gatewayB = (JSON.parse(config) as { gateway: { controlUi: { allowedOrigins: string[] }; trustedProxies: string[] } }).gateway;
+  for (const origin of gatewayA.controlUi.allowedOrigins) assert.ok(!gatewayB.controlUi.allowedOrigins.includes(origin), `root A's origin ${origin} is allowed no more`);
+  for (const proxy of gatewayA.trustedProxies) assert.ok(!gatewayB.trustedProxies.includes(proxy), `root A's bridge address ${proxy} is trusted no more`);
+  assert.equal(gatewayB.trustedProxies.length, 1, "only root B's bridge address");
   assert.deepEqual(providersIn(b.root, 'alice'), { mine: ownProvider }, "alice's own provider stays");
   const poolB = b.pool.split('.').slice(0, 2).join('.');
 

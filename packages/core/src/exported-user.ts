@@ -20,6 +20,10 @@ const EnvKeyName = z.string().superRefine((key, ctx) => {
 export const ExportedUserSchema = z.object({
   ...UserSchema.omit({ port: true, env: true }).shape,
   envKeys: z.array(EnvKeyName).max(4096).default([]).describe('names of the env entries the user had; their values stay behind'),
+  sourceGateway: z.strictObject({
+    allowedOrigins: z.array(z.string().max(2048)).max(16),
+    trustedProxies: z.array(z.string().max(64)).max(16),
+  }).optional().describe('what the source root merged into her openclaw.json, for the import to take out; older exports have none'),
   group: GroupName.optional().describe('the model group she was in at the source; exports from before it was recorded have none'),
 });
 

@@ -15,6 +15,12 @@ export interface GatewayConfigKeys {
    * wants is removed: the provider left the manifest.
    */
   modelProviders?: Record<string, { baseUrl: string; apiKey: string; api: string; models: Array<{ id: string; name: string }> }>;
+  /**
+   * Entries another root merged in (a user imported from there): taken out
+   * first, unless wanted here too, so that root's bridge address is trusted
+   * no more and its origin no longer allowed.
+   */
+  forget?: { allowedOrigins: readonly string[]; trustedProxies: readonly string[] };
 }
 
 type Json = Record<string, unknown>;
@@ -34,8 +40,8 @@ function parseJson5(text: string): unknown {
 
 const asObject = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 
-function addAll(existing: unknown, wanted: string[]): string[] {
-  const list = Array.isArray(existing) ? existing.filter((x): x is string => typeof x === 'string') : [];
+function addAll(existing: unknown, wanted: string[], forget: readonly string[] = []): string[] {
+  const list = Array.isArray(existing) ? existing.filter((x): x is string => typeof x === 'string' && (!forget.includes(x) || wanted.includes(x))) : [];
   for (const item of wanted) if (!list.includes(item)) list.push(item);
   return list;
 }
@@ -71,8 +77,8 @@ export function mergeGatewayConfig(existing: string | undefined, keys: GatewayCo
   }
   const gateway = asObject(doc.gateway);
   const controlUi = asObject(gateway.controlUi);
-  const origins = addAll(controlUi.allowedOrigins, keys.allowedOrigins);
-  const proxies = addAll(gateway.trustedProxies, keys.trustedProxies);
+  const origins = addAll(controlUi.allowedOrigins, keys.allowedOrigins, keys.forget?.allowedOrigins);
+  const proxies = addAll(gateway.trustedProxies, keys.trustedProxies, keys.forget?.trustedProxies);
   const models = asObject(doc.models);
   const providers = mergeProviders(asObject(models.providers), keys.modelProviders ?? {});
   const providersChanged = JSON.stringify(providers) !== JSON.stringify(asObject(models.providers));

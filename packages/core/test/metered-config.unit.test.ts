@@ -88,3 +88,14 @@ test('a config restored from another root: that root\'s meter entries go, this r
   assert.ok(!(metered as string).includes('source-mac') && !(metered as string).includes('10.231.0.1:18790'), 'no trace of the source meter');
   assert.equal(mergeGatewayConfig(metered, { ...base, modelProviders: { openai: target } }), undefined, 'then idempotent');
 });
+
+test('an imported config: the source root\'s origin and bridge address go, the user\'s own and this root\'s stay', () => {
+  const restored = JSON.stringify({ gateway: { controlUi: { allowedOrigins: ['https://alice.a.test', 'https://mine.example'] }, trustedProxies: ['10.1.0.1', '192.0.2.9'], port: 18789 } });
+  const text = mergeGatewayConfig(restored, { allowedOrigins: ['https://alice.b.test'], trustedProxies: ['10.2.0.1'], forget: { allowedOrigins: ['https://alice.a.test'], trustedProxies: ['10.1.0.1'] } }) as string;
+  const gateway = (JSON.parse(text) as { gateway: { controlUi: { allowedOrigins: string[] }; trustedProxies: string[]; port: number } }).gateway;
+  assert.deepEqual(gateway.controlUi.allowedOrigins, ['https://mine.example', 'https://alice.b.test']);
+  assert.deepEqual(gateway.trustedProxies, ['192.0.2.9', '10.2.0.1']);
+  assert.equal(gateway.port, 18789);
+  const same = mergeGatewayConfig(text, { allowedOrigins: ['https://alice.b.test'], trustedProxies: ['10.2.0.1'], forget: { allowedOrigins: ['https://alice.b.test'], trustedProxies: ['10.2.0.1'] } });
+  assert.equal(same, undefined, 'an entry both roots want is kept: the same origin and pool on both');
+});

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { BACKUP_LOCK, OcmError, containerName, groupOf, parseSize, rootLayout, type Manifest, type User } from '@ocm/core';
+import { BACKUP_LOCK, OcmError, containerName, groupOf, parseSize, rootLayout, userNetwork, userOrigin, type Manifest, type User } from '@ocm/core';
 import { backupUser, writeBundle, type BackupProgress, type Clock } from '@ocm/backup';
 import { withDirLock } from '@ocm/store';
 import { containerControl } from './backups.js';
@@ -26,6 +26,8 @@ export interface ExportedUser extends Partial<Pick<User, 'enabled' | 'image' | '
    * Absent from exports written before it was recorded; they import the same.
    */
   group?: string;
+  /** The source root's own entries in her openclaw.json (origin, bridge address), for the target to take out. */
+  sourceGateway?: { allowedOrigins: string[]; trustedProxies: string[] };
 }
 
 export function exportedEntry(manifest: Manifest, user: User): ExportedUser {
@@ -41,6 +43,8 @@ export function exportedEntry(manifest: Manifest, user: User): ExportedUser {
     ...(budget === undefined ? {} : { budget }),
     envKeys: Object.keys(user.env).sort(),
     ...(group === undefined ? {} : { group }),
+    // The root's own entries in her openclaw.json: the import takes them out.
+    sourceGateway: { allowedOrigins: [userOrigin(manifest, name)], trustedProxies: [userNetwork(manifest, user).gateway] },
   };
 }
 

@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rm, rmdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { OcmError, assertUserName, isOcmError, parseSize, rootLayout, type Manifest, type User } from '@ocm/core';
+import { OcmError, assertUserName, isOcmError, parseSize, rootLayout, userNetwork, userOrigin, type Manifest, type User } from '@ocm/core';
 import { archiveName, readBundle, restoreState, verifyBackup, writeSidecar, type Clock, type ContainerControl, type ExportMeta, type RestoreResult } from '@ocm/backup';
 import type { HealthProgress } from '@ocm/engine';
-import { TRASH_DIR, keptUserState } from '@ocm/store';
+import { TRASH_DIR, keptUserState, mergeUserConfig } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
 import { assertAllOk, removeContainer, up } from './lifecycle.js';
 import { ensureNetworkPolicy } from './network-policy.js';
@@ -149,6 +149,11 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
         rotateToken: async () => {
           await ctx.root.locked(async () => {
             const { manifest: fresh } = await ctx.root.load();
+            // The source root's origin and bridge address go before this root's are merged in.
+            if (entry.sourceGateway !== undefined) {
+              const owner = process.getuid?.() === 0 ? { uid: fresh.settings.gateway.uid, gid: fresh.settings.gateway.gid } : undefined;
+              await mergeUserConfig(ctx.root.path, name, { allowedOrigins: [userOrigin(fresh, name)], trustedProxies: [userNetwork(fresh, user).gateway], forget: entry.sourceGateway }, owner);
+            }
             await ctx.root.apply(await ctx.root.render(fresh));
           });
           return () => Promise.resolve();

@@ -10,15 +10,18 @@ export interface ImportedEntry {
   envKeys: string[];
   /** The model group she was in at the source (exports from before it was recorded have none). */
   group?: string;
+  /** The source root's own entries in her openclaw.json (exports from before they were recorded have none). */
+  sourceGateway?: { allowedOrigins: string[]; trustedProxies: string[] };
 }
 
 export function importedEntry(file: string, raw: unknown): ImportedEntry {
-  const { name, enabled, image, egress, budget, cpus, memory, pids, envKeys, group } = parseExportedUser(file, raw);
+  const { name, enabled, image, egress, budget, cpus, memory, pids, envKeys, group, sourceGateway } = parseExportedUser(file, raw);
   return {
     name,
     fields: { enabled, ...(image === undefined ? {} : { image }), ...(egress === undefined ? {} : { egress }), ...(budget === undefined ? {} : { budget }) },
     limits: { ...(cpus === undefined ? {} : { cpus }), ...(memory === undefined ? {} : { memory }), ...(pids === undefined ? {} : { pids }) },
     envKeys,
     ...(group === undefined ? {} : { group }),
+    ...(sourceGateway === undefined ? {} : { sourceGateway }),
   };
 }
