@@ -98,4 +98,8 @@ test('ocm doctor with a certificate the admin brings: expiry, each user host cov
   assert.deepEqual((await tlsFindings()).map(([scope, check, ok, warn]) => [scope, check, ok, warn]), [
     ['tls', 'certificate', true, false], ['tls', 'key', true, false], ['alice', 'certificate', true, false], ['bob', 'certificate', true, false],
   ]);
+  // The same DNS and listener checks as with ACME.
+  const all = JSON.parse((await ocm(['doctor', '--json'], { root })).stdout) as Array<{ scope: string; check: string; ok: boolean; warn?: boolean; detail: string }>;
+  assert.deepEqual(all.filter((f) => f.check === 'dns').map((f) => [f.scope, f.ok]), [['alice', true], ['bob', true]], 'DNS is never a failure, at most a warning');
+  assert.ok(all.some((f) => f.scope === 'proxy' && f.check === 'listening' && /settings\.proxy\.listen/.test(f.detail)), 'the listener is checked');
 });

@@ -1,7 +1,8 @@
 // `ocm doctor` with settings.tls.acme: each user host's certificate (expiry,
 // last order's error, from the status the daemon records), its DNS when it
 // resolves here, and whether ocm's HTTP and HTTPS listeners answer locally.
-// With a certificate the admin brings (which wins over ACME), that one's checks.
+// With a certificate the admin brings (which wins over ACME), that one's
+// checks instead of the ACME status, and the same DNS and listener checks.
 import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -40,17 +41,27 @@ function listeners(manifest: Manifest): Array<[string, string]> {
 }
 
 export async function tlsChecks(root: string, manifest: Manifest, now = Date.now()): Promise<Finding[]> {
-  if (manifest.settings.tls.certificate !== undefined) return suppliedCertChecks(manifest, now);
-  if (manifest.settings.tls.acme === undefined) return [];
-  const out: Finding[] = [];
-  const recorded = new Map(((await readStatusFile(root).catch(() => undefined))?.hosts ?? []).map((h) => [h.host, h]));
+  const supplied = manifest.settings.tls.certificate !== undefined;
+  if (!supplied && manifest.settings.tls.acme === undefined) return [];
   const own = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
-  for (const user of manifest.users.filter((u) => u.enabled)) {
-    const host = userHost(manifest, user.name);
-    const status = recorded.get(host);
-    out.push(finding(user.name, 'certificate', expiryVerdict(host, status?.notAfter === undefined ? undefined : Date.parse(status.notAfter), status?.lastError, now)));
-    const answer = await resolved(host);
-    out.push(finding(user.name, 'dns', dnsVerdict(host, answer, own)));
+  const dns = async (name: string): Promise<Finding> => {
+    const host = userHost(manifest, name);
+    return finding(name, 'dns', dnsVerdict(host, await resolved(host), own));
+  };
+  const enabled = manifest.users.filter((u) => u.enabled);
+  const out: Finding[] = [];
+  if (supplied) {
+    // The admin's certificate wins over ACME: its own checks, then the same DNS and listener ones.
+    out.push(...(await suppliedCertChecks(manifest, now)));
+    for (const user of enabled) out.push(await dns(user.name));
+  } else {
+    const recorded = new Map(((await readStatusFile(root).catch(() => undefined))?.hosts ?? []).map((h) => [h.host, h]));
+    for (const user of enabled) {
+      const host = userHost(manifest, user.name);
+      const status = recorded.get(host);
+      out.push(finding(user.name, 'certificate', expiryVerdict(host, status?.notAfter === undefined ? undefined : Date.parse(status.notAfter), status?.lastError, now)));
+      out.push(await dns(user.name));
+    }
   }
   for (const [setting, address] of listeners(manifest)) {
     const { host, port } = parseListen(address, setting);
