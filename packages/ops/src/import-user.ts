@@ -17,6 +17,7 @@ import { currentPlan, selectUsers } from './current-plan.js';
 import { assertAllOk, removeContainer, up } from './lifecycle.js';
 import { ensureNetworkPolicy } from './network-policy.js';
 import type { RuntimeContext } from './runtime-context.js';
+import { editRoot, type Edit } from './edit-pipeline.js';
 import { addUser, removeUser } from './users.js';
 import { importedEntry, type ImportedEntry } from './imported-entry.js';
 
@@ -147,15 +148,7 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
         // Rendering again merges this root's origin and proxy address into the
         // restored openclaw.json, which still names the source root's.
         rotateToken: async () => {
-          await ctx.root.locked(async () => {
-            const { manifest: fresh } = await ctx.root.load();
-            // The source root's origin and bridge address go before this root's are merged in.
-            if (entry.sourceGateway !== undefined) {
-              const owner = process.getuid?.() === 0 ? { uid: fresh.settings.gateway.uid, gid: fresh.settings.gateway.gid } : undefined;
-              await mergeUserConfig(ctx.root.path, name, { allowedOrigins: [userOrigin(fresh, name)], trustedProxies: [userNetwork(fresh, user).gateway], forget: entry.sourceGateway }, owner);
-            }
-            await ctx.root.apply(await ctx.root.render(fresh));
-          });
+          await editRoot(ctx, renderImported(ctx.root.path, name, user, entry.sourceGateway));
           return () => Promise.resolve();
         },
         waitHealthy: () => Promise.resolve(),
@@ -184,4 +177,22 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
     await rm(scratch, { recursive: true, force: true });
     if (!imported && madeBackups) await rmdir(layout.backups).catch(() => undefined);
   }
+}
+
+/**
+ * The files rendered again over the restored trees, as an edit that leaves
+ * ocm.yaml as it is: the source root's origin and bridge address go from her
+ * openclaw.json first, then the render merges this root's in.
+ */
+function renderImported(root: string, name: string, user: User, source: ImportedEntry['sourceGateway']): Edit<void> {
+  return {
+    read: 'as-is',
+    plan: (current) => ({
+      beforeWrite: source === undefined ? [] : [async () => {
+        const owner = process.getuid?.() === 0 ? { uid: current.settings.gateway.uid, gid: current.settings.gateway.gid } : undefined;
+        await mergeUserConfig(root, name, { allowedOrigins: [userOrigin(current, name)], trustedProxies: [userNetwork(current, user).gateway], forget: source }, owner);
+      }],
+      result: () => undefined,
+    }),
+  };
 }
