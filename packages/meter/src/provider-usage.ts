@@ -7,30 +7,24 @@ type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 
-export function openaiUsage(usage: unknown): CallUsage {
+/** OpenAI's two shapes name the same counts differently: cached tokens inside the input, reasoning inside the output. */
+function openaiShaped(usage: unknown, input: string, output: string): CallUsage {
   const u = obj(usage);
-  const cached = num(obj(u.prompt_tokens_details).cached_tokens);
+  const cached = num(obj(u[`${input}_details`]).cached_tokens);
   return {
-    inputTokens: Math.max(0, num(u.prompt_tokens) - cached),
+    inputTokens: Math.max(0, num(u[input]) - cached),
     cacheReadTokens: cached,
     cacheWriteTokens: 0,
-    outputTokens: num(u.completion_tokens),
-    reasoningTokens: num(obj(u.completion_tokens_details).reasoning_tokens),
+    outputTokens: num(u[output]),
+    reasoningTokens: num(obj(u[`${output}_details`]).reasoning_tokens),
   };
 }
 
-/** OpenAI Responses: cached tokens inside input_tokens, reasoning inside output_tokens. */
-export function responsesUsage(usage: unknown): CallUsage {
-  const u = obj(usage);
-  const cached = num(obj(u.input_tokens_details).cached_tokens);
-  return {
-    inputTokens: Math.max(0, num(u.input_tokens) - cached),
-    cacheReadTokens: cached,
-    cacheWriteTokens: 0,
-    outputTokens: num(u.output_tokens),
-    reasoningTokens: num(obj(u.output_tokens_details).reasoning_tokens),
-  };
-}
+/** OpenAI chat completions: prompt_tokens and completion_tokens. */
+export const openaiUsage = (usage: unknown): CallUsage => openaiShaped(usage, 'prompt_tokens', 'completion_tokens');
+
+/** OpenAI Responses: input_tokens and output_tokens. */
+export const responsesUsage = (usage: unknown): CallUsage => openaiShaped(usage, 'input_tokens', 'output_tokens');
 
 /**
  * Anthropic: message_start carries the input side, message_delta the running
