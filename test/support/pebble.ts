@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect } from 'node:tls';
 import { freePort, type AfterHook } from './docker.js';
+import { waitFor } from './wait.js';
 
 export interface Pebble {
   /** ACME directory URL. */
@@ -99,6 +100,22 @@ export async function servedSerial(port: number, servername: string, ca: Buffer)
   const serial = socket.getPeerCertificate().serialNumber;
   socket.destroy();
   return serial;
+}
+
+/**
+ * Waits until nginx serves `serial` for a name on `settled` fresh connections
+ * in a row. `nginx -s reload` returns before the new workers answer, and for
+ * a moment after the first new worker does, one of the generation before (or
+ * of a reload just before it) may still take a connection: one answer is not
+ * yet what every client gets.
+ */
+export async function nginxServes(port: number, servername: string, ca: Buffer, serial: string | undefined, settled = 5): Promise<void> {
+  let streak = 0;
+  await waitFor(async () => {
+    const served = await servedSerial(port, servername, ca).catch(() => undefined);
+    streak = served === serial ? streak + 1 : 0;
+    return streak >= settled;
+  }, { timeoutMs: 15_000, intervalMs: 50, what: `nginx to serve ${servername}'s certificate ${serial ?? ''} ${settled} times in a row` });
 }
 
 /** openssl s_client -verify_return_error: exits 0 only when the served chain verifies against the root. */

@@ -11,8 +11,7 @@ import { test } from 'node:test';
 import { createCertStore } from '@ocm/acme';
 import { createNginxControl } from '@ocm/proxy';
 import { freePort } from '../../../test/support/docker.js';
-import { servedSerial } from '../../../test/support/pebble.js';
-import { waitFor } from '../../../test/support/wait.js';
+import { nginxServes } from '../../../test/support/pebble.js';
 import { startDaemon } from './support/daemon.js';
 import { startNginx } from './support/nginx.js';
 import { tlsApi } from './support/tls-api.js';
@@ -62,7 +61,7 @@ test('nginx mode: a start with several hosts\' certificates on disk reloads ngin
 
   // `nginx -s reload` returns before the new workers answer: wait until nginx serves each host its own certificate.
   for (const [host, { serial, ca }] of serials) {
-    await waitFor(async () => (await servedSerial(httpsPort, host, ca).catch(() => undefined)) === serial, { timeoutMs: 10_000, intervalMs: 50, what: `nginx to serve ${host}'s certificate` });
+    await nginxServes(httpsPort, host, ca, serial);
   }
   assert.deepEqual(calls, ['test', 'reload'], 'and no reload after');
 });

@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { PLACEHOLDER_CN } from '@ocm/acme';
 import { freePort } from '../../../test/support/docker.js';
-import { opensslVerifies, servedSerial, startPebble } from '../../../test/support/pebble.js';
-import { httpJson, waitFor } from '../../../test/support/wait.js';
+import { nginxServes, opensslVerifies, servedSerial, startPebble } from '../../../test/support/pebble.js';
+import { httpJson } from '../../../test/support/wait.js';
 import { startDaemon } from './support/daemon.js';
 import { tlsApi } from './support/tls-api.js';
 import { startNginx } from './support/nginx.js';
@@ -49,9 +49,7 @@ test('nginx mode: ACME certificates issued through nginx, served, renewed and ad
   assert.equal(addresses.proxy, undefined, 'no embedded proxy in nginx mode');
   const ca = readFileSync(pebble.rootFile);
   const { call: api, certified } = tlsApi(daemon);
-  // `nginx -s reload` returns before the new workers answer: wait until nginx serves the serial.
-  const serves = (host: string, serial: string | undefined): Promise<boolean> => waitFor(async () => (await servedSerial(httpsPort, host, ca).catch(() => undefined)) === serial,
-    { timeoutMs: 10_000, intervalMs: 50, what: `nginx to serve ${host}'s certificate ${serial ?? ''}` });
+  const serves = (host: string, serial: string | undefined): Promise<void> => nginxServes(httpsPort, host, ca, serial);
 
   const alice = await certified('alice.your-ai.com');
   assert.match(alice.issuer ?? '', /Pebble/);
