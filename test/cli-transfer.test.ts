@@ -4,7 +4,7 @@
 // unchanged; a failure after the add takes everything back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { writeBundle } from '@ocm/backup';
@@ -127,12 +127,13 @@ test('export and import between two roots: entry, limits, group and state move; 
   assert.equal(piped.status, 0, piped.stderr);
   assert.deepEqual(members(`${dir}/piped.tar`), ['ocm-export.json', 'state.tar.gz'], '-o - writes the same file to stdout');
 
+  const auditBefore = auditLines(b.root).length;
   r = await ocm(['import', file], { root: b.root });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /imported alice on 127\.0\.0\.1:\d+/);
   assert.match(r.stderr, /--env OCM_TEST_SECRET=\.\.\./);
   assert.match(r.stderr, /^note: this root has no model group "family" \(alice's at the source\); alice keeps their own budget, with no group budget$/m);
-  assert.deepEqual(auditLines(b.root).map((l) => (JSON.parse(l) as { action: string }).action).filter((x) => x.startsWith('user.')), ['user.import'], 'one line for the import');
+  assert.deepEqual(auditLines(b.root).slice(auditBefore).map((l) => (JSON.parse(l) as { action: string }).action).filter((x) => x !== 'netpolicy.apply'), ['user.import'], 'one line for the import, its start included (and the firewall\'s own for her network)');
   const shown = JSON.parse((await ocm(['show', 'alice', '--json'], { root: b.root })).stdout) as { port: number; memory: string; cpus: number; env: Record<string, string> };
   assert.equal(shown.port, b.portBase, 'a port of root B');
   assert.equal(shown.memory, '256m');
@@ -231,6 +232,47 @@ test('export and import between two roots: entry, limits, group and state move; 
     assert.deepEqual(await containersOf(b.root), containers);
     assert.deepEqual(await networksOf(b.root), networks);
   });
+});
+
+test('Ctrl-C during an import, while the gateway starts, takes the import back', async (t) => {
+  const c = await testRoot(t);
+  const dir = tempDir(t);
+  assert.equal((await ocm(['add', 'erin'], { root: c.root })).code, 0);
+  const file = `${dir}/erin.ocm-export.tar`;
+  assert.equal((await ocm(['export', 'erin', '-o', file], { root: c.root })).code, 0);
+  // From here on a new gateway of this root never answers healthy, so the import waits for it.
+  editManifest(c.root, (m) => {
+    m.settings.env = { OCM_FIXTURE_NEVER_HEALTHY: '1' };
+  });
+  assert.equal((await ocm(['render'], { root: c.root })).code, 0);
+  const containers = await containersOf(c.root);
+  const networks = await networksOf(c.root);
+  const rules = (): string[] => spawnSync('iptables', ['-S'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(c.project)).sort();
+  const rulesBefore = rules();
+  const audit = auditLines(c.root);
+  const before = rootView(c.root);
+
+  const child = spawn(process.execPath, [OCM_BIN, '--root', c.root, 'import', file, '--name', 'frank'], { env: { ...process.env, OCM_ROOT: '' } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Interrupt once frank's container exists: added, state placed, started, waiting for health.
+  const deadline = Date.now() + 60_000;
+  while (!(await containersOf(c.root)).includes(`${c.project}-frank`)) {
+    assert.ok(Date.now() < deadline, `frank's container never appeared; stderr: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /SIGINT: taking the import back/);
+  assert.match(stderr, /error: import of .* as frank failed \(OCM_E_INTERRUPTED: interrupted while waiting for the gateway of "?frank"?\); nothing of it was kept/);
+  assert.deepEqual(rootView(c.root), before, 'the root exactly as it was');
+  assert.deepEqual(await containersOf(c.root), containers);
+  assert.deepEqual(await networksOf(c.root), networks);
+  assert.deepEqual(rules(), rulesBefore, 'the firewall as it was');
+  const lines = auditLines(c.root).slice(audit.length).map((l) => JSON.parse(l) as { action: string; target: string; details: { error: string; undone: boolean } });
+  assert.deepEqual(lines.map((l) => [l.action, l.target, l.details.error, l.details.undone]), [['user.import.failed', 'frank', 'OCM_E_INTERRUPTED', true]]);
 });
 
 test('hostile and broken export files are refused before the target root changes', async (t) => {

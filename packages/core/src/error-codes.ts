@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   OCM_E_ACME_FAILED: { status: 502, hint: 'check that the user host resolves to this server and port 80 reaches settings.proxy.listen, and settings.tls.acme; ocm retries on its own (`ocm tls renew` retries now)' },
   OCM_E_IMPORT_INVALID: { status: 422, hint: 'this file is not an ocm export this ocm can trust; export the user again with `ocm export <name>` on the source root' },
   OCM_E_IMPORT_FAILED: { status: 500, hint: 'nothing of the import was kept in this root; read the error above, fix it and import again' },
+  OCM_E_INTERRUPTED: { status: 503, hint: 'the command was stopped by a signal and took back what it had done; run it again' },
   OCM_E_RESTORE_FAILED: { status: 500, hint: 'the previous state was put back; check the error above' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 

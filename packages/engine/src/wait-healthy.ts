@@ -30,6 +30,12 @@ export interface WaitHealthyOptions {
    * fails fast: Docker's backoff makes three tries take a few seconds.
    */
   maxRestarts?: number;
+  /** Stop waiting when this aborts (the command was interrupted): throws OCM_E_INTERRUPTED. */
+  signal?: AbortSignal;
+}
+
+function interrupted(user: UserDeployment): OcmError {
+  return new OcmError('OCM_E_INTERRUPTED', `interrupted while waiting for the gateway of ${quote(user.name)}`, { details: { user: user.name } });
 }
 
 /** Pure: a reason to stop waiting because the container is not going to answer, or undefined. */
@@ -63,7 +69,7 @@ export function probeDelay(attempt: number, maxMs: number): number {
  * most once a second: 50 gateways starting at once must not flood dockerd.
  */
 export async function waitHealthy(engine: ContainerReader, user: UserDeployment, options: WaitHealthyOptions = {}): Promise<void> {
-  const { timeoutMs = 60_000, intervalMs = 1000, onProgress, maxRestarts = 2 } = options;
+  const { timeoutMs = 60_000, intervalMs = 1000, onProgress, maxRestarts = 2, signal } = options;
   const probe = options.probe ?? httpHealthProbe(Math.min(2000, timeoutMs));
   const name = user.container.name;
   const started = Date.now();
@@ -72,6 +78,7 @@ export async function waitHealthy(engine: ContainerReader, user: UserDeployment,
   let state = 'unknown';
   let inspectedAt = -Infinity;
   for (let attempt = 0; ; attempt += 1) {
+    if (signal?.aborted === true) throw interrupted(user);
     if (Date.now() - inspectedAt >= 1000) {
       const info = await engine.find(name);
       if (info === undefined) throw noSuchContainer(name);
@@ -89,7 +96,9 @@ export async function waitHealthy(engine: ContainerReader, user: UserDeployment,
     if (elapsedMs >= timeoutMs) {
       throw await unhealthy(engine, user, `no healthy answer on 127.0.0.1:${user.container.hostPort}/healthz within ${timeoutMs} ms (last answer: ${detail})`, detail, true);
     }
-    await sleep(Math.min(probeDelay(attempt, intervalMs), Math.max(0, timeoutMs - elapsedMs)));
+    await sleep(Math.min(probeDelay(attempt, intervalMs), Math.max(0, timeoutMs - elapsedMs)), undefined, signal === undefined ? {} : { signal }).catch(() => {
+      throw interrupted(user);
+    });
   }
 }
 

@@ -31,6 +31,11 @@ export interface ImportOptions {
   clock?: Clock;
   onStep?: (words: string) => void;
   onHealth?: (progress: HealthProgress) => void;
+  /**
+   * The admin stopped the command (Ctrl-C): checked between steps and during
+   * the health wait; what was done is taken back as after any failure.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ImportResult {
@@ -95,6 +100,10 @@ async function assertNameFree(ctx: RuntimeContext, manifest: Manifest, name: str
   }
 }
 
+function checkpoint(signal: AbortSignal | undefined, step: string): void {
+  if (signal?.aborted === true) throw new OcmError('OCM_E_INTERRUPTED', `interrupted ${step}`);
+}
+
 const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, () => false);
 
 /**
@@ -132,12 +141,14 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
     const name = options.name ?? entry.name;
     await assertNameFree(ctx, manifest, name, options.name !== undefined);
     const start = options.start !== false && entry.fields.enabled !== false;
+    checkpoint(options.signal, 'before anything changed');
 
     options.onStep?.(`adding ${name}`);
     const added = await addUser(ctx, name, { ...entry.limits, entry: entry.fields, audit: false, ...(entry.group === undefined ? {} : { group: entry.group }) });
     const user = added.user as User;
     const group = added.group === undefined ? {} : { group: added.group };
     try {
+      checkpoint(options.signal, `after adding ${name}`);
       const restored = await restoreState({
         archive: payload,
         userDir: layout.user(name).dir,
@@ -154,10 +165,12 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
         waitHealthy: () => Promise.resolve(),
         ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
       });
+      checkpoint(options.signal, `after placing ${name}'s state`);
       if (start) {
         options.onStep?.(`starting ${name}`);
-        const result = await up(ctx, [name], options.onHealth === undefined ? {} : { onHealth: options.onHealth });
+        const result = await up(ctx, [name], { audit: false, ...(options.onHealth === undefined ? {} : { onHealth: options.onHealth }), ...(options.signal === undefined ? {} : { signal: options.signal }) });
         assertAllOk(result.outcomes);
+        checkpoint(options.signal, `after starting ${name}`);
       }
       await ctx.root.audit({ actor: ctx.actor, action: 'user.import', target: name, details: { exportedAs: entry.name, sha256: meta.payload.sha256, started: start, port: user.port, ...entry.limits, envKeys: entry.envKeys, ...group } });
       imported = true;

@@ -18,11 +18,15 @@ export interface LifecycleOptions {
   concurrency?: number;
   /** Wait for /healthz after starting (default true). */
   wait?: boolean;
+  /** Stop waiting for health when this aborts (OCM_E_INTERRUPTED); what was started stays started. */
+  signal?: AbortSignal;
 }
 
 export interface UpOptions extends LifecycleOptions {
   /** Confirms acting on a manifest that lost its users, and removing more than one user's container. */
   yes?: boolean;
+  /** false: the caller writes the one audit line of the whole operation (an import, start included). */
+  audit?: boolean;
 }
 
 export interface UpResult { outcomes: ReconcileOutcome[]; pulled: string[]; skipped: FileChange[]; policy: PolicyResult }
@@ -63,10 +67,10 @@ export async function up(ctx: RuntimeContext, names: readonly string[] = [], opt
   const outcomes = await applyReconcile(ctx.engine, actions, {
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
-    health: options.wait === false ? false : { timeoutMs, ...(options.onHealth === undefined ? {} : { onProgress: options.onHealth }) },
+    health: options.wait === false ? false : { timeoutMs, ...(options.onHealth === undefined ? {} : { onProgress: options.onHealth }), ...(options.signal === undefined ? {} : { signal: options.signal }) },
   });
   const changed = outcomes.filter((o) => o.action.kind !== 'leave').map((o) => `${o.action.kind}:${o.action.user}${o.ok ? '' : ':failed'}`);
-  if (changed.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'up', details: { actions: changed } });
+  if (changed.length > 0 && options.audit !== false) await ctx.root.audit({ actor: ctx.actor, action: 'up', details: { actions: changed } });
   return { outcomes, pulled, skipped, policy };
 }
 

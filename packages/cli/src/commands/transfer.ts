@@ -10,6 +10,7 @@ import { opsContext } from '../context.js';
 import { makeEngine } from '../engine-factory.js';
 import type { Io } from '../io.js';
 import { keepYoungGenerationSmall } from '../heap-policy.js';
+import { guardInterrupts } from '../interrupt.js';
 import { syncNginx } from '../nginx-sync.js';
 import { progress } from '../progress.js';
 
@@ -90,13 +91,18 @@ export function registerTransferCommands(program: Command, io: Io): void {
       const { importUser } = await transferOps();
       const bar = progress(io);
       const key = opts.name ?? 'import';
+      const interrupts = guardInterrupts(io, 'taking the import back');
       const result = await importUser({ ...ctx, engine: await makeEngine() }, fromStdin ? 'stdin' : resolve(file), {
         ...(opts.name === undefined ? {} : { name: opts.name }),
         ...(fromStdin ? { input: process.stdin } : {}),
         start: opts.start,
         onStep: (words) => bar.phase(key, words),
         onHealth: bar.health,
-      }).finally(() => bar.done());
+        signal: interrupts.signal,
+      }).finally(() => {
+        interrupts.release();
+        bar.done();
+      });
       await syncNginx(cmd, io);
       const renamed = result.name === result.exportedAs ? '' : ` (exported as ${result.exportedAs})`;
       io.err(`imported ${result.name}${renamed} on 127.0.0.1:${result.port}, state of ${result.exportedAt}${result.started ? '; the gateway is healthy' : '; not started (`ocm start ' + result.name + '`)'}`);
