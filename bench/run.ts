@@ -13,6 +13,7 @@ import { fleetColdBench, fleetNoopBench } from './benches/fleet.js';
 import { gatewayBench } from './benches/gateway.js';
 import { meterBench } from './benches/meter.js';
 import { proxyBench } from './benches/proxy.js';
+import { rebootBench } from './benches/reboot.js';
 import type { Bench } from './benches/types.js';
 import { wsBench } from './benches/ws.js';
 import { onCleanup, runCleanup } from './lib/cleanup.js';
@@ -24,7 +25,7 @@ import { run } from './lib/proc.js';
 import { markdownTable, type BenchResult } from './lib/report.js';
 
 /** In this order: the Docker-free ones first, then the fleet, which the proxy benches reuse running. */
-const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, fleetColdBench, fleetNoopBench, proxyBench, wsBench, daemonMemoryBench];
+const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, wsBench, daemonMemoryBench];
 
 const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--max-load L] [--out FILE] [--cli BIN] [bench...]
 benches: ${BENCHES.map((b) => b.name).join(', ')} (default: all)

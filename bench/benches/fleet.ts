@@ -67,7 +67,7 @@ export const fleetColdBench: Bench = {
     const n = f.users.length;
     return {
       rows: [
-        compareRow(`\`ocm up\`, ${n} users, to all healthy (compared)`, 'ms', summarize(t.ocmWait), `docker-compose up -d + /healthz poll every ${POLL_MS} ms`, summarize(t.composeWait), 'ratio <= 0.7', (r) => r <= 0.7),
+        compareRow(`\`ocm up\`, ${n} users, to all healthy (compared)`, 'ms', summarize(t.ocmWait), `docker-compose up -d + /healthz poll every ${POLL_MS} ms`, summarize(t.composeWait), 'info (see the reboot bench)', undefined),
         compareRow(`\`ocm up --no-wait\`, ${n} users, started`, 'ms', summarize(t.ocmNoWait), 'docker-compose up -d', summarize(t.composeNoWait), 'info', undefined),
       ],
       notes: [
