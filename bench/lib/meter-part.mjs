@@ -1,9 +1,10 @@
 // One side of the meter bench in its own process, as in production: the
-// provider stand-in (`provider <port>`) or the meter (`meter <port>
-// <providerPort> <usage.db> <secret>`), so neither shares an event loop or a
+// provider stand-in (`provider <port>`), the meter (`meter <port>
+// <providerPort> <usage.db> <secret>`) or the smallest Node hop (`hop <port>
+// <providerPort>`), so none shares an event loop or a
 // heap with the client that measures them. Plain JavaScript on the built
 // packages, as the daemon runs them (no TypeScript loader in the process).
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { createMeterServer, openUsageStore } from '@ocm/meter';
 
 const chunk = (text) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: text } }] })}\n\n`;
@@ -39,9 +40,26 @@ function meter(providerPort, db, secret) {
   return server;
 }
 
+/**
+ * What any proxy written in Node costs before it does anything: node:http in,
+ * node:http out on a keep-alive agent, headers and bodies passed as they are.
+ */
+function hop(providerPort) {
+  const agent = new Agent({ keepAlive: true });
+  return createServer((req, res) => {
+    const path = req.url.replace(/^\/p\//, '/v1/');
+    const out = request({ host: '127.0.0.1', port: providerPort, path, method: req.method, headers: req.headers, agent }, (upstream) => {
+      res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+      upstream.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+}
+
 {
   const [role, port, providerPort, db, secret] = process.argv.slice(2);
-  const server = role === 'meter' ? meter(Number(providerPort), db, secret) : provider();
+  const server = role === 'meter' ? meter(Number(providerPort), db, secret) : role === 'hop' ? hop(Number(providerPort)) : provider();
   if (role !== 'meter') process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
   server.listen(Number(port), '127.0.0.1');
 }
