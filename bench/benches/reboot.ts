@@ -28,6 +28,9 @@ function userCount(quick: boolean): number {
   const asked = Number(process.env.OCM_BENCH_REBOOT_USERS ?? '');
   if (Number.isInteger(asked) && asked > 0) return asked;
   if (quick) return 3;
+  // As many as the machine holds. A real gateway spends about 16 s of CPU
+  // starting, so on few cores this is the longest bench by far;
+  // OCM_BENCH_REBOOT_USERS asks for fewer.
   return Math.max(2, Math.min(30, Math.floor((freemem() - RESERVE_BYTES) / IDLE_BYTES)));
 }
 
