@@ -13,7 +13,7 @@ export * from './gateway-profile.js';
 export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js';
 export { parseDeviceList, deviceCommandError, DEVICE_ID_PATTERN, type DeviceList, type PendingDevice, type PairedDevice } from './devices.js';
 export { MANAGED_MARKER, isManagedContent } from './managed-marker.js';
-export { rootLayout, BACKUP_LOCK, type CertFiles, type RootLayout, type UserPaths } from './root-layout.js';
+export { rootLayout, ADMIN_TOKEN_FILE, BACKUP_LOCK, KNOWN_USERS_FILE, MANIFEST_BACKUP_FILE, METER_SECRET_FILE, TRASH_DIR, type CertFiles, type RootLayout, type UserPaths } from './root-layout.js';
 export { planDeployment, planUser, meteredProviders, userLabels, userNetwork, userOrigin, servesHttps, userHost, userDir, gatewayUser, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, nginxQuoted, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
 export { mapLimit } from './map-limit.js';

@@ -5,6 +5,18 @@ import { MANIFEST_FILE } from './manifest.js';
 
 /** The lock a backup or a restore of one user holds, in that user's backups directory. */
 export const BACKUP_LOCK = '.backup.lock';
+/** The admin API's bearer token, 0600. */
+export const ADMIN_TOKEN_FILE = 'admin.token';
+/** The secret every user's meter key is derived from, 0600; never in a backup. */
+export const METER_SECRET_FILE = 'meter.secret';
+// The two below are MANIFEST_FILE's neighbours, spelled out: manifest.ts
+// reaches this module while it loads, before MANIFEST_FILE exists.
+/** ocm.yaml as it was before the last write that changed it. */
+export const MANIFEST_BACKUP_FILE = 'ocm.yaml.bak';
+/** The user names of the last written ocm.yaml: a manifest that lost them is noticed. */
+export const KNOWN_USERS_FILE = 'ocm.yaml.users';
+/** Where a purge moves a user's tree before deleting it, 0700, root's. */
+export const TRASH_DIR = '.trash';
 
 export interface UserPaths {
   /** `users/<name>`: the tenant's own tree (state/ and config/ are written by the tenant). */
@@ -20,6 +32,11 @@ export interface UserPaths {
 export interface RootLayout {
   root: string;
   manifest: string;
+  manifestBackup: string;
+  knownUsers: string;
+  adminToken: string;
+  meterSecret: string;
+  trash: string;
   compose: string;
   audit: string;
   users: string;
@@ -41,6 +58,11 @@ export function rootLayout(root: string, options: { nginxConfDir?: string | unde
   return {
     root,
     manifest: `${root}/${MANIFEST_FILE}`,
+    manifestBackup: `${root}/${MANIFEST_BACKUP_FILE}`,
+    knownUsers: `${root}/${KNOWN_USERS_FILE}`,
+    adminToken: `${root}/${ADMIN_TOKEN_FILE}`,
+    meterSecret: `${root}/${METER_SECRET_FILE}`,
+    trash: `${root}/${TRASH_DIR}`,
     compose: `${root}/docker-compose.yml`,
     audit: `${root}/audit.log`,
     users: `${root}/users`,

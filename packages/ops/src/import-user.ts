@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { OcmError, assertUserName, isOcmError, parseSize, rootLayout, userNetwork, userOrigin, type Manifest, type User } from '@ocm/core';
 import { archiveName, readBundle, restoreState, verifyBackup, writeSidecar, type Clock, type ContainerControl, type ExportMeta, type RestoreResult } from '@ocm/backup';
 import type { HealthProgress } from '@ocm/engine';
-import { TRASH_DIR, keptUserState, mergeUserConfig } from '@ocm/store';
+import { keptUserState, mergeUserConfig } from '@ocm/store';
 import { currentPlan, selectUsers } from './current-plan.js';
 import { assertAllOk, removeContainer, up } from './lifecycle.js';
 import { ensureNetworkPolicy } from './network-policy.js';
@@ -120,7 +120,7 @@ async function undoAdd(ctx: RuntimeContext, name: string, trashExisted: boolean)
   await ensureNetworkPolicy(ctx, manifest);
   if (!trashExisted) {
     // Under the lock: a purge running meanwhile would be using it. Only ever an empty one goes.
-    await ctx.root.locked(() => rmdir(`${ctx.root.path}/${TRASH_DIR}`).catch((error: unknown) => {
+    await ctx.root.locked(() => rmdir(rootLayout(ctx.root.path).trash).catch((error: unknown) => {
       if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }));
   }
@@ -130,7 +130,7 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
   const clock = options.clock ?? systemClock;
   const { manifest } = await ctx.root.load();
   const layout = rootLayout(ctx.root.path);
-  const trashExisted = await exists(`${ctx.root.path}/${TRASH_DIR}`);
+  const trashExisted = await exists(layout.trash);
   const madeBackups = (await mkdir(layout.backups, { recursive: true, mode: 0o700 })) !== undefined;
   const scratch = `${layout.backups}/.import-${randomBytes(6).toString('hex')}`;
   await mkdir(scratch, { mode: 0o700 });

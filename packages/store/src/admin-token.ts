@@ -1,14 +1,13 @@
 // The daemon's admin token: made at `ocm init`, kept 0600 in the root, never
 // logged. Compared in constant time by whoever checks it.
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { rootLayout } from '@ocm/core';
 import { writeDurable } from '@ocm/fs';
 import { readIfExists } from './read-if-exists.js';
 import { newToken } from './tokens.js';
 
-export const ADMIN_TOKEN_FILE = 'admin.token';
-
 export async function readAdminToken(root: string): Promise<string | undefined> {
-  return (await readIfExists(`${root}/${ADMIN_TOKEN_FILE}`))?.trim() || undefined;
+  return (await readIfExists(rootLayout(root).adminToken))?.trim() || undefined;
 }
 
 /** The admin token, created on first use. */
@@ -16,7 +15,7 @@ export async function ensureAdminToken(root: string): Promise<string> {
   const existing = await readAdminToken(root);
   if (existing !== undefined) return existing;
   const token = newToken();
-  await writeDurable(`${root}/${ADMIN_TOKEN_FILE}`, `${token}\n`, { mode: 0o600, followLink: true });
+  await writeDurable(rootLayout(root).adminToken, `${token}\n`, { mode: 0o600, followLink: true });
   return token;
 }
 

@@ -33,7 +33,7 @@ const PARALLEL = 16;
 
 export async function applyRendered(root: string, rendered: Rendered): Promise<FileChange[]> {
   const layout = rootLayout(root);
-  await mkdir(`${root}/nginx`, { recursive: true });
+  await mkdir(layout.nginx, { recursive: true });
   await mkdir(layout.backups, { recursive: true, mode: 0o700 });
   const dirChanges = await mapLimit(rendered.plan.users, PARALLEL, async (user) => {
     const out: FileChange[] = [];
@@ -107,7 +107,7 @@ async function recoverAside(path: string): Promise<string | undefined> {
 async function removeStaleNginx(root: string, rendered: Rendered): Promise<FileChange[]> {
   const wanted = new Set(rendered.files.map((f) => f.path));
   const removed: FileChange[] = [];
-  for (const entry of await readdir(`${root}/nginx`)) {
+  for (const entry of await readdir(rootLayout(root).nginx)) {
     const rel = `nginx/${entry}`;
     if (!entry.endsWith('.conf') || wanted.has(rel)) continue;
     const text = await readIfExists(`${root}/${rel}`);
@@ -131,7 +131,7 @@ export async function diffRendered(root: string, rendered: Rendered): Promise<St
     else if (((await stat(`${root}/${file.path}`)).mode & 0o777) !== file.mode) stale.push({ path: file.path, problem: 'mode' });
   }
   const wanted = new Set(rendered.files.map((f) => f.path));
-  const entries = await readdir(`${root}/nginx`).catch(() => [] as string[]);
+  const entries = await readdir(rootLayout(root).nginx).catch(() => [] as string[]);
   for (const entry of entries) {
     const rel = `nginx/${entry}`;
     if (entry.endsWith('.conf') && !wanted.has(rel) && isManagedContent((await readIfExists(`${root}/${rel}`)) ?? '')) {

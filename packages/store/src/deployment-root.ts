@@ -2,7 +2,7 @@
 // env files, rendered files and the audit log, always under the root lock.
 import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
 import {
-  mapLimit, manifestLoss, manifestLossError, MANIFEST_FILE, OcmError, parseManifest, preloadHandlebars, renderDeployment, serializeManifest,
+  mapLimit, manifestLoss, manifestLossError, MANIFEST_FILE, OcmError, parseManifest, preloadHandlebars, renderDeployment, rootLayout, serializeManifest,
   type Manifest, type Rendered,
 } from '@ocm/core';
 import { writeDurable } from '@ocm/fs';
@@ -11,7 +11,7 @@ import { applyRendered, diffRendered, type FileChange, type StaleFile } from './
 import { appendAudit, type AuditEntry } from './audit-log.js';
 import { rootFsError } from './fs-errors.js';
 import { withRootLock } from './root-lock.js';
-import { keepManifestBackup, MANIFEST_BACKUP_FILE, readKnownUsers, recordKnownUsers, sameNames } from './manifest-history.js';
+import { keepManifestBackup, readKnownUsers, recordKnownUsers, sameNames } from './manifest-history.js';
 import { detectLocalClientAddress } from './local-client-address.js';
 import { loadTemplates } from './templates.js';
 import { newToken, tokenFromEnvFile } from './tokens.js';
@@ -84,7 +84,7 @@ export class DeploymentRoot {
   }
 
   get backupPath(): string {
-    return `${this.path}/${MANIFEST_BACKUP_FILE}`;
+    return rootLayout(this.path).manifestBackup;
   }
 
   async backupExists(): Promise<boolean> {

@@ -6,9 +6,10 @@ export { applyRendered, diffRendered, type FileChange, type StaleFile } from './
 export { appendAudit, defaultActor, type AuditEntry } from './audit-log.js';
 export { loadTemplates } from './templates.js';
 export { newToken, tokenFromEnvFile } from './tokens.js';
-export { readAdminToken, ensureAdminToken, tokensMatch, ADMIN_TOKEN_FILE } from './admin-token.js';
-export { ensureMeterSecret, METER_SECRET_FILE } from './meter-secret.js';
+export { readAdminToken, ensureAdminToken, tokensMatch } from './admin-token.js';
+export { ADMIN_TOKEN_FILE, KNOWN_USERS_FILE, MANIFEST_BACKUP_FILE, METER_SECRET_FILE, TRASH_DIR } from '@ocm/core';
+export { ensureMeterSecret } from './meter-secret.js';
 export { detectLocalClientAddress, chooseLocalClientAddress, defaultRouteInterface, type InterfaceAddresses } from './local-client-address.js';
-export { mergeUserConfig, ensureUserDir, keptUserState, purgeUserTree, removeRootDir, CONFIG_MAX_BYTES, TRASH_DIR, type ConfigMerge, type PurgeResult } from './user-trees.js';
+export { mergeUserConfig, ensureUserDir, keptUserState, purgeUserTree, removeRootDir, CONFIG_MAX_BYTES, type ConfigMerge, type PurgeResult } from './user-trees.js';
 export { openDirUnder, readRegularFile, replaceFile, ensureDirIn, removeTreeIn, type ReadResult, type Owner } from './tenant-tree.js';
-export { readKnownUsers, MANIFEST_BACKUP_FILE, KNOWN_USERS_FILE } from './manifest-history.js';
+export { readKnownUsers } from './manifest-history.js';

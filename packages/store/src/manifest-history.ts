@@ -5,16 +5,13 @@
 //   ocm.yaml.users  the user names ocm last wrote or was told to accept. A user
 //                   `ocm remove` took out is no longer listed (its tombstone),
 //                   so only a loss that did not come through ocm shows.
-import { MANIFEST_FILE } from '@ocm/core';
+import { rootLayout } from '@ocm/core';
 import { writeDurable } from '@ocm/fs';
 import { readIfExists } from './read-if-exists.js';
 
-export const MANIFEST_BACKUP_FILE = `${MANIFEST_FILE}.bak`;
-export const KNOWN_USERS_FILE = `${MANIFEST_FILE}.users`;
-
 /** The names last recorded; undefined when none were (a root from before the record, or an unreadable one). */
 export async function readKnownUsers(root: string): Promise<string[] | undefined> {
-  const text = await readIfExists(`${root}/${KNOWN_USERS_FILE}`);
+  const text = await readIfExists(rootLayout(root).knownUsers);
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as { users?: unknown };
@@ -27,12 +24,12 @@ export async function readKnownUsers(root: string): Promise<string[] | undefined
 }
 
 export async function recordKnownUsers(root: string, names: readonly string[]): Promise<void> {
-  await writeDurable(`${root}/${KNOWN_USERS_FILE}`, `${JSON.stringify({ users: names })}\n`, { mode: 0o600 });
+  await writeDurable(rootLayout(root).knownUsers, `${JSON.stringify({ users: names })}\n`, { mode: 0o600 });
 }
 
 /** Keep a manifest ocm wrote or acted on as ocm.yaml.bak (0600, like ocm.yaml), never through a link. */
 export async function keepManifestBackup(root: string, text: string): Promise<void> {
-  await writeDurable(`${root}/${MANIFEST_BACKUP_FILE}`, text, { mode: 0o600 });
+  await writeDurable(rootLayout(root).manifestBackup, text, { mode: 0o600 });
 }
 
 export function sameNames(a: readonly string[], b: readonly string[]): boolean {

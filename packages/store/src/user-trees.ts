@@ -1,12 +1,11 @@
 // What root does to a user's directories, each step through tenant-tree's
 // no-follow handles: create and own them, merge openclaw.json, purge them.
 import { mkdir, readdir, rename, type FileHandle } from 'node:fs/promises';
-import { CONFIG_FILE, OcmError, mergeGatewayConfig, quote, type GatewayConfigKeys } from '@ocm/core';
+import { CONFIG_FILE, OcmError, TRASH_DIR, mergeGatewayConfig, quote, rootLayout, type GatewayConfigKeys } from '@ocm/core';
 import { at, ensureDirIn, openDirUnder, readRegularFile, removeTreeIn, replaceFile, type Owner } from './tenant-tree.js';
 
 /** openclaw.json is a few KiB; anything this big is not a config root should parse. */
 export const CONFIG_MAX_BYTES = 1024 * 1024;
-export const TRASH_DIR = '.trash';
 
 async function withDir<T>(base: string, entries: readonly string[], fn: (dir: FileHandle) => Promise<T>): Promise<T> {
   const dir = await openDirUnder(base, entries);
@@ -79,13 +78,14 @@ export interface PurgeResult { trashed: string | undefined }
  * user's container first: nothing of the tenant may run during this.
  */
 export async function purgeUserTree(root: string, name: string, stamp: string): Promise<PurgeResult> {
-  await mkdir(`${root}/${TRASH_DIR}`, { mode: 0o700 }).catch((error: unknown) => {
+  const trashDir = rootLayout(root).trash;
+  await mkdir(trashDir, { mode: 0o700 }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   });
   const aside = `${name}-${stamp}`;
   return withDir(root, [TRASH_DIR], async (trash) => {
     const info = await trash.stat();
-    if (process.getuid?.() === 0 && info.uid !== 0) throw new OcmError('OCM_E_PURGE_FAILED', `${quote(`${root}/${TRASH_DIR}`)} is not owned by root; nothing was deleted`, { hint: `remove ${root}/${TRASH_DIR} and retry` });
+    if (process.getuid?.() === 0 && info.uid !== 0) throw new OcmError('OCM_E_PURGE_FAILED', `${quote(trashDir)} is not owned by root; nothing was deleted`, { hint: `remove ${trashDir} and retry` });
     if ((info.mode & 0o777) !== 0o700) await trash.chmod(0o700);
     const moved = await withDir(root, ['users'], async (users) => {
       try {
