@@ -21,6 +21,8 @@ export interface Pebble {
   /** PEM file of Pebble's issuing root: what served chains must verify against. */
   rootFile: string;
   dir: string;
+  /** pebble-challtestsrv's management API: what the CA's DNS answers. */
+  dnsManagement: string;
 }
 
 export interface PebbleOptions {
@@ -80,7 +82,13 @@ export async function startPebble(t: AfterHook, options: PebbleOptions): Promise
   await started(pebble, /ACME directory available/, 'pebble');
   const rootFile = join(dir, 'root.pem');
   writeFileSync(rootFile, await fetchText(`https://127.0.0.1:${mgmtPort}/roots/0`, readFileSync(apiCaFile)));
-  return { directory: `https://127.0.0.1:${acmePort}/dir`, apiCaFile, rootFile, dir };
+  return { directory: `https://127.0.0.1:${acmePort}/dir`, apiCaFile, rootFile, dir, dnsManagement: `http://127.0.0.1:${dnsMgmt}` };
+}
+
+/** From now on the CA's DNS answers SERVFAIL for `host`: a user host that does not resolve. */
+export async function failDns(pebble: Pebble, host: string): Promise<void> {
+  const response = await fetch(`${pebble.dnsManagement}/set-servfail`, { method: 'POST', body: JSON.stringify({ host: `${host}.` }) });
+  assert.equal(response.status, 200, await response.text());
 }
 
 function fetchText(url: string, ca: Buffer): Promise<string> {

@@ -2,6 +2,7 @@
 // missing or due (one order at a time), backs off after a failure and says
 // when it will try again. Only hosts handed to setHosts are ever ordered.
 import { OcmError, quote } from '@ocm/core';
+import { describeAcmeFailure } from './failure-words.js';
 import type { CertStore, StoredCert } from './cert-store.js';
 import type { Issuer } from './acme-issuer.js';
 import { dueAt, planIssuance, type Failure, type HostState } from './renewal-policy.js';
@@ -172,7 +173,7 @@ export function createCertManager(options: CertManagerOptions): CertManager {
 
 function acmeError(host: string, err: unknown): OcmError {
   const detail = err instanceof Error ? err.message : String(err);
-  const message = `certificate for ${host}: ${detail.split('\n')[0] ?? ''}`.slice(0, 500);
+  const message = describeAcmeFailure(host, detail).slice(0, 500);
   if (err instanceof OcmError) return new OcmError(err.code, message, { cause: err, hint: err.hint, details: { ...err.details, host } });
   return new OcmError('OCM_E_ACME_FAILED', message, { cause: err, details: { host } });
 }

@@ -7,3 +7,4 @@ export { createCertManager, type CertManager, type CertManagerOptions, type Cert
 export { createSniTable, type SniTable } from './sni-table.js';
 export { writeStatusFile, readStatusFile, statusFilePath, type StatusFile } from './status-file.js';
 export { ensurePlaceholders, isPlaceholder, makePlaceholder, PLACEHOLDER_CN } from './placeholder.js';
+export { describeAcmeFailure } from './failure-words.js';

@@ -1,6 +1,7 @@
 // The certificate manager against a real ACME CA (Pebble) answering HTTP-01
 // from the challenge table: issue, store 0600, verify the chain with openssl,
-// force a renewal, add a host live, and a CA that cannot be reached.
+// force a renewal, add a host live, a CA that cannot be reached, and a host
+// the CA cannot resolve.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type RequestListener } from 'node:http';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createAcmeIssuer, createCertManager, createCertStore, createChallengeTable, accountKeyPath, type ChallengeTable, type StoredCert } from '@ocm/acme';
-import { startPebble } from '../../../test/support/pebble.js';
+import { failDns, startPebble } from '../../../test/support/pebble.js';
 
 const verify = (rootFile: string, chainFile: string): string => {
   // The chain file holds leaf then intermediates: the leaf is checked with the rest as untrusted.
@@ -131,4 +132,23 @@ test('a CA that refuses the challenge: the reason recorded, nothing written, ret
   assert.ok(dave?.nextAttempt !== undefined);
   assert.equal(manager.certificate('dave.your-ai.com'), undefined);
   assert.deepEqual(readdirSync(join(root, 'tls/acme')), ['account.key'], 'only the account key, no half pair');
+});
+
+test('a user host the CA cannot resolve: one line naming DNS, nothing written, the other host issued', async (t) => {
+  const challenges = createChallengeTable();
+  const { pebble, root, manager } = await withPebble(t, (req, res) => {
+    const answer = challenges.answer(req.url ?? '');
+    res.writeHead(answer === undefined ? 404 : 200).end(answer ?? '');
+  }, challenges);
+  await failDns(pebble, 'ghost.your-ai.com');
+  await manager.setHosts(['erin.your-ai.com', 'ghost.your-ai.com']);
+  await manager.idle();
+  const [erin, ghost] = manager.status();
+  assert.match(ghost?.lastError ?? '', /^certificate for ghost\.your-ai\.com: the CA cannot resolve ghost\.your-ai\.com; give it an A \(or AAAA\) record pointing at this server \(the CA said: .*could not resolve/);
+  assert.ok(!ghost?.lastError?.includes('\n'), 'one line');
+  assert.ok(ghost?.nextAttempt !== undefined && Date.parse(ghost.nextAttempt) > Date.now(), 'retried later');
+  assert.equal(manager.certificate('ghost.your-ai.com'), undefined);
+  assert.equal(erin?.lastError, undefined);
+  assert.ok(manager.certificate('erin.your-ai.com') !== undefined, 'the other host is issued');
+  assert.deepEqual(readdirSync(join(root, 'tls/acme/certs')), ['erin.your-ai.com'], 'nothing written for ghost');
 });
