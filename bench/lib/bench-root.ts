@@ -1,7 +1,8 @@
 // A deployment root for one bench: fixture image, its own project name, port
 // range and subnet pool (clear of the test suite's), every Docker object
-// labelled ocm.bench=1 plus its root, and all of it removed when the run ends.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// labelled ocm.bench=1 plus its root, and all of it (the firewall chains of its
+// network policy too) removed when the run ends.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup.js';
@@ -51,14 +52,20 @@ export async function createRoot(ocmBin: string, options: RootOptions): Promise<
   const dir = mkdtempSync(join(tmpdir(), `ocm-bench-${options.project}-`));
   const root = join(dir, 'root');
   const removeDir = onCleanup(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
-  const reap = () => reapByLabel(`ocm.root=${root}`);
+  const ocm = (args: readonly string[], runOptions: RunOptions = {}) =>
+    run(process.execPath, [ocmBin, '--root', root, ...args], { ...runOptions, env: { ...process.env, OCM_ROOT: '', ...runOptions.env } });
+  // Containers and networks by label, at once; then `ocm down` takes the
+  // firewall chains of the root's network policy (with no container left, that is all it does).
+  const reap = async (): Promise<{ containers: number; networks: number }> => {
+    const reaped = await reapByLabel(`ocm.root=${root}`);
+    if (existsSync(join(root, 'ocm.yaml'))) await ocm(['down'], { timeoutMs: 120_000 }).catch(() => undefined);
+    return reaped;
+  };
   onCleanup(`containers of ${root}`, async () => {
     await reap();
     await removeDir();
   });
   const [proxyPort, nginxPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-  const ocm = (args: readonly string[], runOptions: RunOptions = {}) =>
-    run(process.execPath, [ocmBin, '--root', root, ...args], { ...runOptions, env: { ...process.env, OCM_ROOT: '', ...runOptions.env } });
   await ocm(['init', '--image', options.image ?? FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`]);
   const path = join(root, 'ocm.yaml');
   let text = readFileSync(path, 'utf8');
