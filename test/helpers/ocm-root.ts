@@ -12,7 +12,7 @@ import { ocm } from './cli.js';
 export interface TestRoot {
   root: string; portBase: number; proxyPort: number; pool: string; project: string;
   /** Runs `stop` when the test ends, before the root is taken down: for processes that write into it. */
-  stopFirst(stop: () => Promise<void>): void;
+  stopFirst: (stop: () => Promise<void>) => void;
 }
 
 let counter = 0;

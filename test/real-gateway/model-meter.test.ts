@@ -49,7 +49,7 @@ test('the real gateway\'s agent calls the model through the meter, with the admi
   const restarted = await ocm(['restart', 'alice'], { root, timeoutMs: 600_000 });
   assert.equal(restarted.code, 0, restarted.stderr);
 
-  const daemon = await startDaemon(t, root);
+  const daemon = await startDaemon(t, root, {}, rt.stopFirst);
   rt.stopFirst(() => daemon.daemon.stop());
   const token = (await ocm(['token', 'alice'], { root })).stdout.trim();
   // Through the daemon's proxy, as a client of alice's subdomain: the gateway wants attributed clients.

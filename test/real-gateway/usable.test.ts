@@ -35,7 +35,7 @@ async function until(root: string, health: string, timeoutMs: number): Promise<{
 }
 
 test('the real gateway: refusing browsers behind a green /healthz is "refusing" in status, doctor and the API; ocm up mends it', { timeout: 900_000 }, async (t) => {
-  const { root, portBase, proxyPort } = await testRoot(t, { real: true });
+  const { root, portBase, proxyPort, stopFirst } = await testRoot(t, { real: true });
   const proxy = `http://127.0.0.1:${proxyPort}`;
   const added = await ocm(['add', 'alice'], { root, timeoutMs: 600_000 });
   assert.equal(added.code, 0, added.stderr);
@@ -71,7 +71,7 @@ test('the real gateway: refusing browsers behind a green /healthz is "refusing" 
   assert.match(usable.fix ?? '', /^ocm up alice /);
 
   // With the daemon's proxy up, the same verdict comes through it, as a browser meets it.
-  const daemon = await startDaemon(t, root);
+  const daemon = await startDaemon(t, root, {}, stopFirst);
   try {
     const r = await fetch(`${daemon.addresses.admin.url}/api/status`, { headers: { authorization: `Bearer ${daemon.token}` } });
     const report = await r.json() as { users: Status[] };

@@ -61,13 +61,13 @@ test('dockerd restarted under ocm', { skip: enabled ? false : 'stops the engine 
     return;
   }
   const docker = getDocker();
-  const { root, portBase, proxyPort, project, pool } = await testRoot(t);
+  const { root, portBase, proxyPort, project, pool, stopFirst } = await testRoot(t);
   for (const name of ['alice', 'bob']) {
     const r = await ocm(['add', name, '--env', `OCM_FIXTURE_USER=${name}`], { root });
     assert.equal(r.code, 0, r.stderr);
   }
   const ports = { alice: portBase, bob: portBase + 1 };
-  const running = await startDaemon(t, root, { policyIntervalMs: 1_000 });
+  const running = await startDaemon(t, root, { policyIntervalMs: 1_000 }, stopFirst);
   const jumps = async () => {
     const rules = (await run('iptables', ['-S'])).stdout.split('\n');
     return { fwd: rules.includes(`-A DOCKER-USER -s ${pool} -j OCM-${project}-FWD`), input: rules.includes(`-A INPUT -s ${pool} -j OCM-${project}-IN`) };

@@ -49,7 +49,7 @@ process.stdout.write(JSON.stringify(out));
 `;
 
 test('isolation between two users on one host', { timeout: 300_000 }, async (t) => {
-  const { root, portBase, proxyPort, pool, project } = await testRoot(t);
+  const { root, portBase, proxyPort, pool, project, stopFirst } = await testRoot(t);
   const c = (n: string): string => `${project}-${n}`;
   for (const name of ['alice', 'bob']) {
     const r = await ocm(['add', name, '--env', `OCM_FIXTURE_USER=${name}`], { root });
@@ -61,7 +61,7 @@ test('isolation between two users on one host', { timeout: 300_000 }, async (t) 
     bob: (await ocm(['token', 'bob'], { root })).stdout.trim(),
   };
   const nets = { alice: await netOf(c('alice')), bob: await netOf(c('bob')) };
-  const running = await startDaemon(t, root);
+  const running = await startDaemon(t, root, {}, stopFirst);
   const adminPort = running.addresses.admin.port;
   assert.equal(running.addresses.proxy?.port, proxyPort);
 
