@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { createRoot, FIXTURE_IMAGE } from '../lib/bench-root.js';
 import { absoluteRow } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
+import { REAL_IMAGE, requireRealImage } from '../lib/real-image.js';
 import type { Bench } from './types.js';
 
-const REAL_IMAGE = `ocm-openclaw:${process.env.OCM_BENCH_OPENCLAW_VERSION ?? '2026.9.6'}`;
 const LIMITS = { cpus: 1, memory: '2g', pids: 512 };
 
 const num = (text: string, re: RegExp): number => {
@@ -29,9 +29,7 @@ export const gatewayBench: Bench = {
   name: 'gateway',
   title: 'the real gateway beside the fixture: add, backup, restore, upgrade',
   async run(ctx) {
-    if (spawnSync('docker', ['image', 'inspect', REAL_IMAGE], { stdio: 'ignore' }).status !== 0) {
-      throw new Error(`${REAL_IMAGE} is missing: run scripts/build-gateway-image.sh first`);
-    }
+    requireRealImage();
     const rows = [];
     for (const [label, image, pool, base] of [['real gateway', REAL_IMAGE, '10.249.0.0/16', 14600], ['fixture', FIXTURE_IMAGE, '10.248.0.0/16', 14700]] as const) {
       const root = await createRoot(ctx.ocmBin, { project: label === 'fixture' ? 'benchgf' : 'benchgr', portBase: base, portCount: 20, pool, limits: LIMITS, runId: ctx.runId, image, healthTimeoutSeconds: 300 });

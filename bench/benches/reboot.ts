@@ -4,7 +4,6 @@
 // the gateway's idle size, unless OCM_BENCH_REBOOT_USERS says otherwise. What
 // bounds it is shown beside it: the CPU time the gateways themselves spent
 // starting, spread over the machine's cores.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,9 +13,9 @@ import { POLL_MS, waitAllHealthy } from '../lib/health.js';
 import { run } from '../lib/proc.js';
 import { absoluteRow, compareRow } from '../lib/report.js';
 import { alternate, summarize } from '../lib/stats.js';
+import { REAL_IMAGE, requireRealImage } from '../lib/real-image.js';
 import type { Bench } from './types.js';
 
-const REAL_IMAGE = `ocm-openclaw:${process.env.OCM_BENCH_OPENCLAW_VERSION ?? '2026.9.6'}`;
 /** Upstream's per-tenant CPU and pids; memory at the gateway's measured idle (550-730 MB) plus its start-up peak. */
 const LIMITS = { cpus: 2, memory: '1536m', pids: 512 };
 /** What one idle real gateway holds, for sizing N: the top of the measured range plus its sandbox. */
@@ -56,9 +55,7 @@ export const rebootBench: Bench = {
   name: 'reboot',
   title: 'real gateways healthy after a host reboot',
   async run(ctx) {
-    if (spawnSync('docker', ['image', 'inspect', REAL_IMAGE], { stdio: 'ignore' }).status !== 0) {
-      throw new Error(`${REAL_IMAGE} is missing: run scripts/build-gateway-image.sh first`);
-    }
+    requireRealImage();
     const n = userCount(ctx.quick);
     const root = await createRoot(ctx.ocmBin, { project: 'benchrb', portBase: 14800, portCount: 40, pool: '10.247.0.0/16', limits: LIMITS, runId: ctx.runId, image: REAL_IMAGE, healthTimeoutSeconds: 900 });
     const label = `ocm.root=${root.root}`;
