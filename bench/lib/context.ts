@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createRoot, userPorts, type BenchRoot, type Limits } from './bench-root.js';
 import { countContainers } from './docker.js';
 import { waitAllHealthy, waitRoute } from './health.js';
-import { startNginx, type Nginx } from './nginx.js';
+import { startNginx, startTunedNginx, type Nginx } from './nginx.js';
 import { freePort } from './ports.js';
 import { startService, type Service } from './service.js';
 
@@ -42,6 +42,8 @@ export interface Ctx {
   running(): Promise<Fleet>;
   ocmProxy(): Promise<OcmProxy>;
   nginx(workers: 'auto' | '1'): Promise<Nginx>;
+  /** nginx on the hand-tuned conf for the target user (1 worker): what the issue's targets are measured against. */
+  tunedNginx(): Promise<Nginx>;
   /** Forgets the proxy and nginx (stopping them), e.g. after dockerd was restarted under them. */
   reset(): Promise<void>;
 }
@@ -51,6 +53,20 @@ export function createContext(base: Pick<Ctx, 'quick' | 'reps' | 'runId' | 'ocmB
   let proxy: Promise<OcmProxy> | undefined;
   const nginxes = new Map<string, Promise<Nginx>>();
   const fleetSize = base.quick ? 6 : 50;
+
+  /** One nginx per key for the whole run, started on the running fleet and routing the target user. */
+  const nginxOnce = (key: string, start: (f: Fleet) => Promise<Nginx>): Promise<Nginx> => {
+    let n = nginxes.get(key);
+    if (n === undefined) {
+      n = (async () => {
+        const nginx = await start(await ctx.running());
+        await waitRoute(nginx.port, `${TARGET.name}.localhost`, 30_000);
+        return nginx;
+      })();
+      nginxes.set(key, n);
+    }
+    return n;
+  };
 
   const ctx: Ctx = {
     ...base,
@@ -112,19 +128,16 @@ export function createContext(base: Pick<Ctx, 'quick' | 'reps' | 'runId' | 'ocmB
       return proxy;
     },
     nginx(workers) {
-      let n = nginxes.get(workers);
-      if (n === undefined) {
-        n = (async () => {
-          const f = await ctx.running();
-          // The rendered confs listen on settings.proxy.nginx.httpPort; a second nginx gets a copy on another port.
-          const port = workers === 'auto' ? f.root.nginxPort : await freePort();
-          const nginx = await startNginx(ctx.scratch(`nginx-${workers}`), f.root.root, { renderedPort: f.root.nginxPort, port, workers });
-          await waitRoute(port, `${TARGET.name}.localhost`, 30_000);
-          return nginx;
-        })();
-        nginxes.set(workers, n);
-      }
-      return n;
+      return nginxOnce(workers, async (f) => {
+        // The rendered confs listen on settings.proxy.nginx.httpPort; a second nginx gets a copy on another port.
+        const port = workers === 'auto' ? f.root.nginxPort : await freePort();
+        return startNginx(ctx.scratch(`nginx-${workers}`), f.root.root, { renderedPort: f.root.nginxPort, port, workers });
+      });
+    },
+    tunedNginx() {
+      return nginxOnce('tuned', async (f) =>
+        startTunedNginx(ctx.scratch('nginx-tuned'), { port: await freePort(), upstreamPort: f.ports.get(TARGET.name) as number, host: `${TARGET.name}.localhost` }),
+      );
     },
   };
   return ctx;

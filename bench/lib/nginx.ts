@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startService, type Service } from './service.js';
 
-export interface Nginx extends Service { port: number; workers: string }
+export interface Nginx extends Service { port: number; workers: string; /** Its main config, pid and logs. */ dir: string }
 
 function mainConfig(dir: string, include: string, workers: string): string {
   const temp = join(dir, 'temp');
@@ -65,18 +65,24 @@ async function launch(dir: string, config: string, port: number, workers: string
     stopSignal: 'SIGQUIT',
     timeoutMs: 15_000,
   });
-  return { ...service, port, workers };
+  return { ...service, port, workers, dir };
 }
 
 /**
  * What an admin gets from a tuning guide for one upstream: a pool of idle
  * connections (keepalive 64), HTTP/1.1 and an empty Connection header towards
- * it, and the headers the gateway needs. Same main settings as the rendered
- * side (1 worker here, access_log off, worker_connections 1024).
+ * it (but "upgrade" for a WebSocket, or the gateway's WebSocket would not
+ * pass), and the headers the gateway needs. Same main settings as the
+ * rendered side (1 worker here, access_log off, worker_connections 1024).
  */
 /** `stream`: answers pass on as they come (proxy_buffering off), as a model's streamed answer needs. */
 export function tunedServerConfig(options: { port: number; upstreamPort: number; host: string; stream?: boolean }): string {
-  return `upstream tuned_gateway {
+  return `map $http_upgrade $tuned_connection {
+    default upgrade;
+    ''      "";
+}
+
+upstream tuned_gateway {
     server 127.0.0.1:${options.upstreamPort};
     keepalive 64;
 }
@@ -88,7 +94,8 @@ server {
     location / {
         proxy_pass http://tuned_gateway;
         proxy_http_version 1.1;
-        proxy_set_header Connection "";
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $tuned_connection;
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;${options.stream === true ? '\n        proxy_buffering off;' : ''}
