@@ -9,6 +9,7 @@ import { addBench } from './benches/add.js';
 import { backupBench } from './benches/backup.js';
 import { cliBench } from './benches/cli.js';
 import { daemonMemoryBench } from './benches/daemon-memory.js';
+import { downloadBench } from './benches/download.js';
 import { fleetColdBench, fleetNoopBench } from './benches/fleet.js';
 import { gatewayBench } from './benches/gateway.js';
 import { meterBench } from './benches/meter.js';
@@ -25,7 +26,7 @@ import { run } from './lib/proc.js';
 import { markdownTable, type BenchResult } from './lib/report.js';
 
 /** In this order: the Docker-free ones first, then the fleet, which the proxy benches reuse running. */
-const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, wsBench, daemonMemoryBench];
+const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, wsBench, downloadBench, daemonMemoryBench];
 
 const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--max-load L] [--out FILE] [--cli BIN] [bench...]
 benches: ${BENCHES.map((b) => b.name).join(', ')} (default: all)
@@ -63,7 +64,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 async function preflight(log: (s: string) => void): Promise<void> {
-  for (const tool of ['docker', 'docker-compose', 'nginx', 'wrk', 'hyperfine', 'tar', 'gzip', '/usr/bin/time']) {
+  for (const tool of ['docker', 'docker-compose', 'nginx', 'wrk', 'hyperfine', 'curl', 'tar', 'gzip', '/usr/bin/time']) {
     const r = await run('sh', ['-c', `command -v ${tool}`], { check: false });
     if (r.code !== 0) throw new Error(`${tool} is not installed (see HOST.md)`);
   }

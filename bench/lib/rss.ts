@@ -1,6 +1,9 @@
 // Resident memory of a running process from /proc, sampled while load runs.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { OcmProxy } from './context.js';
+import { absoluteRow, type Row } from './report.js';
+import { summarize } from './stats.js';
 
 export interface Rss { rssKb: number; hwmKb: number }
 
@@ -40,3 +43,9 @@ export function readAnonKb(pid: number): number {
 }
 
 export const mb = (kb: number): number => kb / 1024;
+
+/** A row of the ocm proxy's memory in MB: held to < 100 MB when it is `ocm daemon`, info for the stand-in. */
+export function ocmRssRow(kind: OcmProxy['kind'], what: string, mbs: readonly number[]): Row {
+  const who = kind === 'ocm daemon' ? 'ocm daemon' : 'embedded proxy process (ocm daemon not available)';
+  return absoluteRow(`${who} ${what}`, 'MB', summarize(mbs), '< 100 MB', kind === 'ocm daemon' ? (m) => m < 100 : undefined);
+}
