@@ -25,8 +25,11 @@ import { describeMachine, loadAverage, waitQuiet } from './lib/machine.js';
 import { run } from './lib/proc.js';
 import { markdownTable, type BenchResult } from './lib/report.js';
 
-/** In this order: the Docker-free ones first, then the fleet, which the proxy benches reuse running. */
-const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, wsBench, downloadBench, daemonMemoryBench];
+/**
+ * In this order: the Docker-free ones first, then the fleet, which the proxy benches reuse running;
+ * download after daemon-mem, so its 80 MB at a time do not weigh on daemon-mem's figures.
+ */
+const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, wsBench, daemonMemoryBench, downloadBench];
 
 const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--max-load L] [--out FILE] [--cli BIN] [bench...]
 benches: ${BENCHES.map((b) => b.name).join(', ')} (default: all)
