@@ -130,3 +130,52 @@ test('ocm usage: per user, day and model as a table, JSON or CSV; a bad date is 
   assert.notEqual(r.code, 0);
   assert.equal(r.stderr.trim(), 'error: --since: "yesterday" is not a date\nhint: use YYYY-MM-DD, e.g. --since 2026-12-01');
 });
+
+test('ocm token --meter --rotate: alice\'s new key in her openclaw.json, bob\'s untouched, one audit line, no key logged', async (t) => {
+  const root = `${tempDir(t)}/root`;
+  assert.equal((await ocm(['init', '--domain', 'example.test'], { root })).code, 0);
+  for (const name of ['alice', 'bob']) assert.equal((await ocm(['add', name, '--no-start'], { root })).code, 0);
+  const before = snapshot(root);
+  let r = await ocm(['token', 'alice', '--meter', '--rotate'], { root });
+  assert.notEqual(r.code, 0);
+  assert.equal(r.stderr.trim(), 'error: alice has no meter key: no model provider is configured in this root\nhint: configure a provider under settings.models.providers in ocm.yaml first; meter keys exist only while one is');
+  assert.deepEqual(snapshot(root), before, 'a refused rotation leaves the root byte-identical');
+
+  const manifest = parseManifest(readFileSync(`${root}/ocm.yaml`, 'utf8'));
+  manifest.settings.models = { listenPort: 18790, groups: {}, providers: { openai: { api: 'openai-completions', baseUrl: 'https://api.openai.com/v1', apiKey: ADMIN_KEY, models: ['gpt-5'], prices: {} } } };
+  writeFileSync(`${root}/ocm.yaml`, serializeManifest(manifest));
+  assert.equal((await ocm(['render'], { root })).code, 0);
+  const keyOf = (name: string): string => (JSON.parse(readFileSync(`${root}/users/${name}/state/openclaw.json`, 'utf8')) as { models: { providers: { openai: { apiKey: string } } } }).models.providers.openai.apiKey;
+  const secret = readFileSync(`${root}/meter.secret`, 'utf8').trim();
+  const [alice0, bob0] = [keyOf('alice'), keyOf('bob')];
+  assert.equal(alice0, meterKey(secret, 'alice'));
+  r = await ocm(['token', 'alice', '--meter'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), alice0, 'shown as her gateway has it');
+
+  const auditBefore = readFileSync(`${root}/audit.log`, 'utf8').trim().split('\n').length;
+  r = await ocm(['token', 'alice', '--meter', '--rotate'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  const alice1 = keyOf('alice');
+  assert.notEqual(alice1, alice0);
+  assert.equal(r.stdout.trim(), alice1);
+  assert.match(r.stderr, /^alice: new meter key written to her openclaw\.json; the meter refuses the old one from now on$/m);
+  assert.equal(keyOf('bob'), bob0, 'bob keeps his key');
+  assert.equal(statSync(`${root}/meter.keys`).mode & 0o777, 0o600);
+  const audit = readFileSync(`${root}/audit.log`, 'utf8').trim().split('\n');
+  assert.equal(audit.length, auditBefore + 1);
+  const line = JSON.parse(audit.at(-1) ?? '{}') as { action: string; target: string };
+  assert.deepEqual([line.action, line.target], ['meter-key.rotate', 'alice']);
+  assert.ok(!audit.join('\n').includes(alice1) && !audit.join('\n').includes(alice0), 'no key in the audit log');
+
+  // A later render keeps the rotated key; a second rotation never brings an old one back.
+  assert.equal((await ocm(['set', 'alice', '--daily-budget', '1'], { root })).code, 0);
+  assert.equal(keyOf('alice'), alice1);
+  r = await ocm(['token', 'alice', '--meter', '--rotate'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(![alice0, alice1].includes(keyOf('alice')));
+
+  r = await ocm(['token', 'carol', '--meter', '--rotate'], { root });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /^error: .*carol/m);
+});

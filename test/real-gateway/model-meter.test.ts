@@ -1,7 +1,12 @@
 // The real gateway behind the model meter: an agent turn through the
 // gateway's own /v1/chat/completions reaches the stand-in provider via the
 // meter on alice's bridge address, with the admin's key, and is counted.
+// Her meter key rotated: the gateway reloads it from openclaw.json without a
+// restart, its next turn is metered again, and the old key is refused.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { test } from 'node:test';
@@ -64,4 +69,34 @@ test('the real gateway\'s agent calls the model through the meter, with the admi
   assert.ok((rows[0]?.calls ?? 0) >= 1, JSON.stringify(rows));
   assert.match(text, /Hello!/);
   process.stderr.write(`model meter, real gateway: ${rows[0]?.calls} call(s), $${rows[0]?.costUsd.toFixed(6)}\n`);
+
+  type Providers = { models: { providers: { meter: { apiKey: string; baseUrl: string } } } };
+  const { apiKey: oldKey, baseUrl } = (JSON.parse(readFileSync(file, 'utf8')) as Providers).models.providers.meter;
+  const rotated = await ocm(['token', 'alice', '--meter', '--rotate'], { root });
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const newKey = rotated.stdout.trim();
+  assert.notEqual(newKey, oldKey);
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as Providers).models.providers.meter.apiKey, newKey);
+  // Never a sync spawn here: the daemon, and so the meter, runs in this process.
+  const run = promisify(execFile);
+  const startedAt = async (): Promise<string> => (await run('docker', ['inspect', '-f', '{{.State.StartedAt}}', `${rt.project}-alice`])).stdout.trim();
+  const started = await startedAt();
+  // The old key, from inside alice's own container, where it was valid a moment ago.
+  const probe = `fetch(${JSON.stringify(`${baseUrl}/chat/completions`)}, { method: 'POST', headers: { authorization: 'Bearer ${oldKey}', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5', messages: [] }) }).then((r) => console.log(r.status))`;
+  const refused = await run('docker', ['exec', '-u', '1000', `${rt.project}-alice`, 'node', '-e', probe], { timeout: 60_000 });
+  assert.equal(refused.stdout.trim(), '401', refused.stderr);
+  // The gateway picks the new key up from the file on its own; a turn or two may still go out with the old one.
+  const calls = () => standIn.received.filter((r) => r.path === '/v1/chat/completions').length;
+  const before = calls();
+  let again = { status: 0, text: '' };
+  for (let attempt = 0; attempt < 20 && calls() === before; attempt++) {
+    if (attempt > 0) await sleep(3000);
+    again = await post(proxyPort, `alice.localhost:${proxyPort}`, token, JSON.stringify({ model: 'openclaw', messages: [{ role: 'user', content: 'say hello again' }] }));
+  }
+  assert.equal(calls(), before + 1, `a turn after the rotation reached the provider (last answer ${again.status}: ${again.text.slice(0, 300)})`);
+  assert.equal(again.status, 200, again.text);
+  assert.match(again.text, /Hello!/);
+  assert.equal(standIn.received.at(-1)?.headers.authorization, `Bearer ${ADMIN_KEY}`);
+  assert.equal((daemon.daemon.meter.usage()?.report({ user: 'alice' }) ?? [])[0]?.calls, (rows[0]?.calls ?? 0) + 1);
+  assert.equal(await startedAt(), started, 'no restart was needed');
 });

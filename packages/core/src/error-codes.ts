@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   OCM_E_BACKUP_TIMEOUT: { status: 504, hint: 'the user was thawed and nothing was kept; raise settings.backup.timeoutMinutes or look for a huge or hostile tree' },
   OCM_E_BACKUP_MISSING: { status: 404, hint: 'run `ocm backups <name>` to list the archives that exist' },
   OCM_E_EGRESS_INVALID: { status: 400, hint: 'use an IPv4 address or CIDR with an optional port, e.g. 192.168.1.20:8123 or 10.0.0.0/24' },
+  OCM_E_MODELS_OFF: { status: 409, hint: 'configure a provider under settings.models.providers in ocm.yaml first; meter keys exist only while one is' },
   OCM_E_BUDGET_INVALID: { status: 400, hint: 'use an amount of US dollars such as 0.5 or 10 (--no-budget removes the user\'s own budget)' },
   OCM_E_FIREWALL_FAILED: { status: 500, hint: 'read the iptables error above; ocm needs root and the host\'s iptables (or set settings.network.egress.policy: open)' },
   OCM_E_ACME_FAILED: { status: 502, hint: 'check that the user host resolves to this server and port 80 reaches settings.proxy.listen, and settings.tls.acme; ocm retries on its own (`ocm tls renew` retries now)' },

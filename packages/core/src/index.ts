@@ -13,7 +13,7 @@ export * from './gateway-profile.js';
 export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js';
 export { parseDeviceList, deviceCommandError, DEVICE_ID_PATTERN, type DeviceList, type PendingDevice, type PairedDevice } from './devices.js';
 export { MANAGED_MARKER, isManagedContent } from './managed-marker.js';
-export { rootLayout, ADMIN_TOKEN_FILE, BACKUP_LOCK, KNOWN_USERS_FILE, MANIFEST_BACKUP_FILE, METER_SECRET_FILE, TRASH_DIR, type CertFiles, type RootLayout, type UserPaths } from './root-layout.js';
+export { rootLayout, ADMIN_TOKEN_FILE, BACKUP_LOCK, KNOWN_USERS_FILE, MANIFEST_BACKUP_FILE, METER_KEYS_FILE, METER_SECRET_FILE, TRASH_DIR, type CertFiles, type RootLayout, type UserPaths } from './root-layout.js';
 export { planDeployment, planUser, meteredProviders, userLabels, userNetwork, userOrigin, servesHttps, userHost, userDir, gatewayUser, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, nginxQuoted, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
 export { mapLimit } from './map-limit.js';
@@ -24,7 +24,7 @@ export { assertLimitsFitHost, defaultCpusFor, type HostCapacity } from './host-f
 export { parseListen, type ListenAddress } from './listen-address.js';
 export { budgetWindows, localDay, timeZoneProblem, type BudgetWindow, type BudgetWindows } from './budget-window.js';
 export { callCost, budgetLimits, budgetDecision, parseUsd, type CallUsage, type BudgetLimits, type Spent, type CapScope, type BudgetDecision } from './model-budget.js';
-export { meterKey, meterKeyUser, METER_KEY_PREFIX } from './meter-key.js';
+export { meterKey, meterKeyUser, METER_KEY_PREFIX, type MeterKeyVersions } from './meter-key.js';
 export { groupOf, joinGroup, leaveGroups } from './model-groups.js';
 export { lastDays, spendSeries, SERIES_MAX_DAYS, type DailyCost, type SpendSeries } from './spend-series.js';
 export { notConfiguredPage, notRunningPage, badHostPage, errorPage, rawHttpResponse, escapeHtml, type ProxyPage } from './proxy-pages.js';

@@ -9,6 +9,8 @@ export const BACKUP_LOCK = '.backup.lock';
 export const ADMIN_TOKEN_FILE = 'admin.token';
 /** The secret every user's meter key is derived from, 0600; never in a backup. */
 export const METER_SECRET_FILE = 'meter.secret';
+/** Each rotated user's meter key version, 0600: a rotation gives one user a new one; never in a backup. */
+export const METER_KEYS_FILE = 'meter.keys';
 // The two below are MANIFEST_FILE's neighbours, spelled out: manifest.ts
 // reaches this module while it loads, before MANIFEST_FILE exists.
 /** ocm.yaml as it was before the last write that changed it. */
@@ -36,6 +38,7 @@ export interface RootLayout {
   knownUsers: string;
   adminToken: string;
   meterSecret: string;
+  meterKeys: string;
   trash: string;
   compose: string;
   audit: string;
@@ -62,6 +65,7 @@ export function rootLayout(root: string, options: { nginxConfDir?: string | unde
     knownUsers: `${root}/${KNOWN_USERS_FILE}`,
     adminToken: `${root}/${ADMIN_TOKEN_FILE}`,
     meterSecret: `${root}/${METER_SECRET_FILE}`,
+    meterKeys: `${root}/${METER_KEYS_FILE}`,
     trash: `${root}/${TRASH_DIR}`,
     compose: `${root}/docker-compose.yml`,
     audit: `${root}/audit.log`,

@@ -124,3 +124,17 @@ test('meter keys name their user and cannot be forged for another', () => {
   assert.equal(meterKeyUser('root-secret', 'sk-admin'), undefined);
   assert.notEqual(meterKey('root-secret', 'bob'), key);
 });
+
+test('a rotated meter key version refuses the old key and leaves the other users\' keys', () => {
+  const before = meterKey('root-secret', 'alice');
+  const after = meterKey('root-secret', 'alice', 'v2-0123456789abcdef');
+  assert.notEqual(after, before);
+  assert.ok(after.startsWith('ocm-meter-alice.'));
+  const versions = new Map([['alice', 'v2-0123456789abcdef']]);
+  assert.equal(meterKeyUser('root-secret', after, versions), 'alice');
+  assert.equal(meterKeyUser('root-secret', before, versions), undefined, 'the key of before the rotation is refused');
+  assert.equal(meterKeyUser('root-secret', after), undefined, 'without the version the new key is not valid either');
+  assert.equal(meterKeyUser('root-secret', meterKey('root-secret', 'bob'), versions), 'bob');
+  // A version for another name does not make alice's key valid under bob's name.
+  assert.equal(meterKeyUser('root-secret', after.replace('alice', 'bob'), new Map([['bob', 'v2-0123456789abcdef']])), undefined);
+});

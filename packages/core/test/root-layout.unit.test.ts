@@ -9,7 +9,7 @@ test('rootLayout names every path of the tree, and the plan mounts the same ones
     acme: '/opt/ocm/tls/acme', acmeHost: undefined,
     acmePlaceholder: { cert: '/opt/ocm/tls/acme/placeholder/fullchain.pem', key: '/opt/ocm/tls/acme/placeholder/key.pem' },
     root: '/opt/ocm', manifest: '/opt/ocm/ocm.yaml', manifestBackup: '/opt/ocm/ocm.yaml.bak', knownUsers: '/opt/ocm/ocm.yaml.users',
-    adminToken: '/opt/ocm/admin.token', meterSecret: '/opt/ocm/meter.secret', trash: '/opt/ocm/.trash', compose: '/opt/ocm/docker-compose.yml', audit: '/opt/ocm/audit.log',
+    adminToken: '/opt/ocm/admin.token', meterSecret: '/opt/ocm/meter.secret', meterKeys: '/opt/ocm/meter.keys', trash: '/opt/ocm/.trash', compose: '/opt/ocm/docker-compose.yml', audit: '/opt/ocm/audit.log',
     users: '/opt/ocm/users', backups: '/opt/ocm/backups', nginx: '/opt/ocm/nginx', user: undefined,
   });
   assert.deepEqual(layout.acmeHost('alice.your-ai.com'), { cert: '/opt/ocm/tls/acme/certs/alice.your-ai.com/fullchain.pem', key: '/opt/ocm/tls/acme/certs/alice.your-ai.com/key.pem' });

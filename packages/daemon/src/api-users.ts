@@ -4,7 +4,7 @@
 // takes the container away, a rotated token recreates). Its notes and
 // warnings come back in the answer.
 import type { FastifyInstance } from 'fastify';
-import { API_BUDGET_LABELS, addUser, convergeEdit, listUsers, removeContainer, removeUser, setUser, showUser, startChecks, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
+import { API_BUDGET_LABELS, addUser, convergeEdit, listUsers, removeContainer, removeUser, setUser, showUser, startChecks, userMeterKey, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { addUserBody, removeUserQuery, setUserBody, userParams } from './schemas.js';
 
@@ -72,5 +72,11 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
     deps.edited();
     const report = await convergeEdit(ctx, { kind: 'token', name, start: true });
     return reply.header('cache-control', 'no-store').send({ name, token: result.token, ...said(report) });
+  });
+
+  // The meter key is not shown: only her gateway needs it, and it gets it in openclaw.json.
+  app.post<{ Params: NameParams }>('/api/users/:name/meter-key/rotate', { schema: { params: userParams } }, async (request) => {
+    const result = await userMeterKey(runtimeOf(deps, request), request.params.name, true);
+    return { name: result.name, rotated: true };
   });
 }

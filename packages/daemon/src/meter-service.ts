@@ -2,7 +2,7 @@
 // on every user network's bridge gateway address, re-synced on each manifest
 // change and every few seconds (a network appears when `ocm up` creates it).
 import { userNetwork, type Manifest } from '@ocm/core';
-import { ensureMeterSecret, type DeploymentRoot } from '@ocm/store';
+import { ensureMeterSecret, MeterKeysReader, type DeploymentRoot } from '@ocm/store';
 import { MeterListeners, meterConfig, meterHandler, openUsageStore, type UsageStore } from '@ocm/meter';
 import type { Logger } from 'pino';
 
@@ -39,9 +39,11 @@ export class MeterService {
     if (this.listeners === undefined) {
       const log = this.options.logger;
       const secret = await ensureMeterSecret(this.options.root.path);
+      const keys = new MeterKeysReader(this.options.root.path, (error) => log.error({ err: error.message }, 'meter.keys unreadable; the last good key versions stay in force'));
       this.store ??= openUsageStore(`${this.options.root.path}/${USAGE_DB}`);
       const handler = meterHandler({
         config: () => meterConfig(this.options.manifest()), secret, store: this.store, log,
+        keyVersions: () => keys.current(),
         onCap: (user, d) => void this.options.root.audit({ actor: 'meter', action: 'budget.reached', target: user, details: { scope: d.scope, limitUsd: d.limit, spentUsd: d.spent, resetAt: new Date(d.resetAt).toISOString() } }),
       });
       this.listeners = new MeterListeners(handler, log);

@@ -60,4 +60,22 @@ test('the daemon\'s meter: counted, reported by the admin API, capped with an au
   assert.equal(caps[0]?.details.scope, 'daily');
   assert.ok(!running.logs.join('').includes('sk-admin-daemon'), 'the admin key is never logged');
   assert.ok(!running.logs.join('').includes(key), 'nor the user\'s key');
+
+  // Her key rotated through the API: the running meter refuses the old one at once and takes the new one
+  // (429: known as alice, still over her budget).
+  const rotated = await fetch(`${running.admin}/api/users/alice/meter-key/rotate`, { method: 'POST', headers: { authorization: `Bearer ${running.token}` } });
+  assert.equal(rotated.status, 200);
+  const reply = await rotated.text();
+  assert.deepEqual(JSON.parse(reply), { name: 'alice', rotated: true });
+  const config = JSON.parse(readFileSync(`${root}/users/alice/state/openclaw.json`, 'utf8')) as { models: { providers: { openai: { apiKey: string } } } };
+  const fresh = config.models.providers.openai.apiKey;
+  assert.notEqual(fresh, key);
+  assert.ok(!reply.includes(fresh), 'the API does not show the key');
+  assert.equal((await call()).status, 401, 'the old key is refused');
+  const withFresh = await callMeter(port, { from: '127.77.0.2', key: fresh, path: '/openai/chat/completions', body: { model: 'gpt-5', stream: true, messages: [] } });
+  assert.equal(withFresh.status, 429);
+  const elsewhere = await callMeter(port, { from: '127.77.0.18', key: fresh, path: '/openai/chat/completions', body: { model: 'gpt-5', stream: true, messages: [] } });
+  assert.equal(elsewhere.status, 401, 'the new key, too, only from her own network');
+  const unknown = await fetch(`${running.admin}/api/users/carol/meter-key/rotate`, { method: 'POST', headers: { authorization: `Bearer ${running.token}` } });
+  assert.equal(unknown.status, 404);
 });

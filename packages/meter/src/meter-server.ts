@@ -3,7 +3,7 @@
 // provider's error shape.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { budgetDecision, budgetWindows, callCost, type BudgetWindows, localDay, meterKeyUser, type BudgetDecision, type BudgetLimits, type CallUsage, type Provider } from '@ocm/core';
+import { budgetDecision, budgetWindows, callCost, type BudgetWindows, localDay, meterKeyUser, type BudgetDecision, type BudgetLimits, type CallUsage, type MeterKeyVersions, type Provider } from '@ocm/core';
 import type { MeterConfig } from './meter-config.js';
 import { forwardCall } from './forward-call.js';
 import { refuse } from './provider-error.js';
@@ -20,6 +20,8 @@ export interface MeterOptions {
   config: () => MeterConfig;
   /** Root secret the users' meter keys derive from. */
   secret: string;
+  /** Each rotated user's current key version, read for every call (none: no user was rotated). */
+  keyVersions?: () => Promise<MeterKeyVersions>;
   store: UsageStore;
   now?: () => number;
   maxBodyBytes?: number;
@@ -90,7 +92,7 @@ export function meterHandler(options: MeterOptions): (req: IncomingMessage, res:
       return refuse(res, 404, provider?.api, 'not_found', `the model meter serves POST /<provider>/${provider === undefined ? '...' : PATHS[provider.api][0]} for the configured providers only`);
     }
     const key = presentedKey(req);
-    const name = key === undefined ? undefined : meterKeyUser(options.secret, key);
+    const name = key === undefined ? undefined : meterKeyUser(options.secret, key, await options.keyVersions?.());
     const user = name === undefined ? undefined : config.users.get(name);
     if (name === undefined || user === undefined || !addressInCidr(req.socket.remoteAddress, user.subnet)) {
       log.warn({ provider: providerId, user: name, from: req.socket.remoteAddress }, 'meter key refused');

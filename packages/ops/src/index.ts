@@ -2,6 +2,7 @@ export type { OpsContext } from './context.js';
 export type { RuntimeContext } from './runtime-context.js';
 export { editRoot, type Edit, type EditPlan, type Unchanged, type PreWriteHook, type Prepared } from './edit-pipeline.js';
 export { API_BUDGET_LABELS, addUser, setUser, revertEdit, removeUser, userToken, addEdit, setEdit, removeEdit, rotateTokenEdit, revertEditOf, listUsers, showUser, viewUser, type AddOptions, type AddResult, type SetOptions, type BudgetLabels, type RemoveOptions, type RemoveResult, type EditResult, type SetResult, type TokenResult, type UserView, type LimitOptions } from './users.js';
+export { userMeterKey, rotateMeterKeyEdit, type MeterKeyResult } from './meter-key.js';
 export { applyChange } from './apply-change.js';
 export { convergeEdit, type EditEvent, type ConvergeReport } from './converge-edit.js';
 export { initRoot, renderRoot, type InitOptions, type RenderResult } from './deployment.js';

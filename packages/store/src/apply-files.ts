@@ -2,16 +2,19 @@
 // create user dirs with the gateway's owner and mode, merge openclaw.json.
 // Inside users/<name> everything goes through user-trees (no-follow handles).
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { CONFIG_FILE, isManagedContent, mapLimit, meterKey, rootLayout, type GatewayConfigKeys, type Rendered, type UserDeployment } from '@ocm/core';
+import { CONFIG_FILE, isManagedContent, mapLimit, meterKey, rootLayout, type GatewayConfigKeys, type MeterKeyVersions, type Rendered, type UserDeployment } from '@ocm/core';
 import { writeDurable } from '@ocm/fs';
 import { readIfExists } from './read-if-exists.js';
 import { ensureUserDir, mergeUserConfig } from './user-trees.js';
 import { ensureMeterSecret } from './meter-secret.js';
+import { readMeterKeys } from './meter-keys.js';
+
+interface MeterKeying { secret: string; versions: MeterKeyVersions }
 
 /** The meter's providers as this user's gateway is to use them: the user's own meter key, never the admin's. */
-function modelProviders(user: UserDeployment, secret: string | undefined): GatewayConfigKeys['modelProviders'] {
-  if (user.meteredProviders === undefined || secret === undefined) return undefined;
-  const apiKey = meterKey(secret, user.name);
+function modelProviders(user: UserDeployment, keying: MeterKeying | undefined): GatewayConfigKeys['modelProviders'] {
+  if (user.meteredProviders === undefined || keying === undefined) return undefined;
+  const apiKey = meterKey(keying.secret, user.name, keying.versions.get(user.name));
   return Object.fromEntries(user.meteredProviders.map((p) => [p.id, { baseUrl: p.baseUrl, apiKey, api: p.api, models: p.models.map((id) => ({ id, name: id })) }]));
 }
 
@@ -64,12 +67,12 @@ export async function applyRendered(root: string, rendered: Rendered): Promise<F
   });
   const stale = await removeStaleNginx(root, rendered);
   const metered = rendered.plan.users.some((u) => u.meteredProviders !== undefined);
-  const secret = metered ? await ensureMeterSecret(root) : undefined;
+  const keying = metered ? { secret: await ensureMeterSecret(root), versions: await readMeterKeys(root) } : undefined;
   const configChanges = await mapLimit(rendered.plan.users, PARALLEL, async (user): Promise<FileChange | undefined> => {
     const stateDir = user.dirs[1];
     if (stateDir === undefined) return undefined;
     const path = `users/${user.name}/state/${CONFIG_FILE}`;
-    const providers = modelProviders(user, secret);
+    const providers = modelProviders(user, keying);
     const keys = { allowedOrigins: [user.origin], trustedProxies: [user.network.gateway], ...(providers === undefined ? {} : { modelProviders: providers }) };
     const result = await mergeUserConfig(root, user.name, keys, isRoot() ? { uid: stateDir.uid, gid: stateDir.gid } : undefined);
     if (result.kind === 'unchanged') return undefined;

@@ -154,11 +154,19 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     });
 
   program.command('token')
-    .description("print a user's gateway token, or rotate it (recreates their container)")
+    .description("print a user's gateway token, or rotate it (recreates their container); with --meter, her model meter key")
     .argument('<name>', 'user name')
-    .option('--rotate', 'make a new token; the old one stops working')
-    .addHelpText('after', '\nExamples:\n  ocm token alice\n  ocm token alice --rotate')
-    .action(async (name: string, opts: { rotate?: boolean }, cmd: Command) => {
+    .option('--rotate', 'make a new one; the old one stops working')
+    .option('--meter', 'the key her gateway uses for the model meter (rotating it needs no restart: the gateway reloads openclaw.json)')
+    .addHelpText('after', '\nExamples:\n  ocm token alice\n  ocm token alice --rotate\n  ocm token alice --meter --rotate')
+    .action(async (name: string, opts: { rotate?: boolean; meter?: boolean }, cmd: Command) => {
+      if (opts.meter === true) {
+        const { userMeterKey } = await import('@ocm/ops/meter-key');
+        const result = await userMeterKey(opsContext(cmd, io), name, opts.rotate === true);
+        if (result.rotated) io.err(`${name}: new meter key written to her openclaw.json; the meter refuses the old one from now on`);
+        io.out(result.key);
+        return;
+      }
       const { userToken } = await usersOps();
       const result = await userToken(opsContext(cmd, io), name, opts.rotate === true);
       if (result.rotated) await hooks.afterEdit(cmd, { kind: 'token', name, start: true });
