@@ -26,6 +26,8 @@ export interface RootOptions {
   runId: string;
   /** Gateway image (default: the fixture). */
   image?: string;
+  /** settings.tls: an admin-supplied certificate, served by the daemon's proxy and the rendered nginx confs. */
+  tls?: { certificate: string; key: string };
 }
 
 export interface BenchRoot {
@@ -34,6 +36,8 @@ export interface BenchRoot {
   portBase: number;
   proxyPort: number;
   nginxPort: number;
+  /** settings.proxy.nginx.httpsPort: what the rendered confs listen on with settings.tls. */
+  nginxHttpsPort: number;
   adminPort: number;
   ocm(args: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** docker-compose on the rendered file, with this root's project. */
@@ -65,7 +69,7 @@ export async function createRoot(ocmBin: string, options: RootOptions): Promise<
     await reap();
     await removeDir();
   });
-  const [proxyPort, nginxPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const [proxyPort, nginxPort, nginxHttpsPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   await ocm(['init', '--image', options.image ?? FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`]);
   const path = join(root, 'ocm.yaml');
   let text = readFileSync(path, 'utf8');
@@ -76,6 +80,8 @@ export async function createRoot(ocmBin: string, options: RootOptions): Promise<
   text = edit(text, / {2}labels: \{\}/, `  labels:\n    ocm.bench: "1"\n    ocm.bench.run: "${options.runId}"`);
   text = edit(text, / {2}limits:\n {4}cpus: \S+\n {4}memory: \S+\n {4}pids: \S+/, `  limits:\n    cpus: ${limits.cpus}\n    memory: ${limits.memory}\n    pids: ${limits.pids}`);
   text = edit(text, /httpPort: \d+/, `httpPort: ${nginxPort}`);
+  text = edit(text, /httpsPort: \d+/, `httpsPort: ${nginxHttpsPort}`);
+  if (options.tls !== undefined) text = edit(text, / {2}tls: \{\}/, `  tls:\n    certificate: ${options.tls.certificate}\n    key: ${options.tls.key}`);
   text = edit(text, /listenAddress: ""/, 'listenAddress: 127.0.0.1');
   text = edit(text, / {2}admin:\n {4}listen: \S+/, `  admin:\n    listen: 127.0.0.1:${adminPort}`);
   text = edit(text, /timeoutSeconds: \d+/, `timeoutSeconds: ${options.healthTimeoutSeconds ?? 180}`);
@@ -87,6 +93,7 @@ export async function createRoot(ocmBin: string, options: RootOptions): Promise<
     portBase: options.portBase,
     proxyPort,
     nginxPort,
+    nginxHttpsPort,
     adminPort,
     ocm,
     compose: (args, runOptions = {}) =>

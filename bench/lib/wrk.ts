@@ -39,11 +39,22 @@ export function parseWrk(out: string): WrkResult {
   };
 }
 
-export interface WrkOptions { port: number; host: string; path: string; seconds: number; connections: number; threads: number }
+export interface WrkOptions {
+  port: number;
+  host: string;
+  path: string;
+  seconds: number;
+  connections: number;
+  threads: number;
+  /** Over HTTPS (wrk takes any certificate). */
+  tls?: boolean;
+  /** More request headers, e.g. 'Connection: close' for a new connection per request. */
+  headers?: readonly string[];
+}
 
 export async function wrk(o: WrkOptions): Promise<WrkResult> {
   // --timeout 10s: on a busy 2-core machine a slow answer is a data point, not a socket error.
-  const out = await run('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '--latency', '-H', `Host: ${o.host}`, `http://127.0.0.1:${o.port}${o.path}`], {
+  const out = await run('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '--latency', '-H', `Host: ${o.host}`, ...(o.headers ?? []).flatMap((h) => ['-H', h]), `${o.tls === true ? 'https' : 'http'}://127.0.0.1:${o.port}${o.path}`], {
     timeoutMs: (o.seconds + 30) * 1000,
   });
   const result = parseWrk(out.stdout);
