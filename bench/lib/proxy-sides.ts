@@ -7,6 +7,7 @@ import { TARGET, type Ctx, type OcmProxy } from './context.js';
 import { nginxConfigFiles } from './nginx.js';
 import { compareRow, type Row } from './report.js';
 import { alternate, summarize, type Summary } from './stats.js';
+import { wrk, type WrkOptions, type WrkResult } from './wrk.js';
 
 export interface Side { name: string; port: number }
 
@@ -58,18 +59,50 @@ export function throughputRows(what: string, unit: string, sides: ProxySides, of
   ];
 }
 
+/** Load for a side: wrk GET /healthz of the target user, 64 connections, `seconds` unless told. */
+export function healthzLoad(seconds: number, extra: Pick<WrkOptions, 'tls' | 'headers'> = {}): (s: Side, d?: number) => Promise<WrkResult> {
+  const host = `${TARGET.name}.localhost`;
+  return (s, d = seconds) =>
+    wrk({ port: s.port, host, path: '/healthz', seconds: d, connections: 64, threads: 2, ...extra }).catch((err: Error) => {
+      throw new Error(`${s.name}: ${err.message}`);
+    });
+}
+
+/**
+ * The rows against the best an admin would write by hand: the rendered conf
+ * against the tuned one (same nginx, same worker count), then ocm against it.
+ */
+export function againstTunedRows(results: Map<string, WrkResult[]>, ocm: Side, rendered: Side, tuned: Side): Row[] {
+  const rps = summaryOf(results, (r) => r.rps);
+  const p99 = summaryOf(results, (r) => r.p99Ms);
+  return [
+    compareRow(`req/s, GET /healthz, ${rendered.name}`, 'req/s', rps(rendered), tuned.name, rps(tuned), '>= 0.95', (r) => r >= 0.95),
+    compareRow(`p99 latency, ${rendered.name}`, 'ms', p99(rendered), tuned.name, p99(tuned), '<= 1.05', (r) => r <= 1.05),
+    compareRow('req/s, GET /healthz', 'req/s', rps(ocm), tuned.name, rps(tuned), '>= 0.8', (r) => r >= 0.8),
+    compareRow('p99 latency', 'ms', p99(ocm), tuned.name, p99(tuned), '<= 1.5', (r) => r <= 1.5),
+  ];
+}
+
+/** The socket errors and non-2xx answers wrk saw, by side. */
+export const wrkErrorsNote = (sides: readonly Side[], results: Map<string, WrkResult[]>): string =>
+  `socket errors + non-2xx answers: ${sides.map((s) => `${s.name} ${(results.get(s.name) as WrkResult[]).reduce((n, r) => n + r.errors + r.non2xx, 0)}`).join(', ')}`;
+
 export const summaryOf = <T>(results: Map<string, T[]>, pick: (t: T) => number) => (s: Side): Summary => summarize((results.get(s.name) as T[]).map(pick));
+
+/** nginx's main file and the confs of the user under load, of an nginx started in `dir`. */
+export const nginxConfigs = (dir: string): string => Object.entries(nginxConfigFiles(dir))
+  .filter(([path]) => ['nginx.conf', 'ocm.conf', `${TARGET.name}.conf`, 'tuned.conf'].includes(basename(path)))
+  .map(([path, text]) => `--- ${path}\n${text}`).join('\n');
+
+/** What the ocm side is, for the results. */
+export const ocmSideNote = (ctx: Ctx, ocm: ProxySides['ocm']): string =>
+  `the ocm side is ${ocm.kind}${ocm.kind === 'ocm daemon' ? '' : ' (createEmbeddedProxy with a StaticRouteTable of every user, in its own process: `ocm daemon` was not available)'}; ${ctx.fleetSize} users routed, all gateways running`;
 
 /** What the ocm side is, and the nginx configs of the rendered (1 worker) and tuned sides, for the results. */
 export async function sideNotes(ctx: Ctx, sides: ProxySides): Promise<string[]> {
-  // nginx's main file and the confs of the user under load.
-  const configs = (dir: string) => Object.entries(nginxConfigFiles(dir))
-    .filter(([path]) => ['nginx.conf', 'ocm.conf', `${TARGET.name}.conf`, 'tuned.conf'].includes(basename(path)))
-    .map(([path, text]) => `--- ${path}\n${text}`).join('\n');
-  const { ocm } = sides;
   return [
-    `${sides.renderedOne.name} reads (and ${ctx.fleetSize - 1} more users' confs of the same form):\n${configs((await ctx.nginx('1')).dir)}`,
-    `${sides.tuned.name} reads:\n${configs((await ctx.tunedNginx()).dir)}`,
-    `the ocm side is ${ocm.kind}${ocm.kind === 'ocm daemon' ? '' : ' (createEmbeddedProxy with a StaticRouteTable of every user, in its own process: `ocm daemon` was not available)'}; ${ctx.fleetSize} users routed, all gateways running`,
+    `${sides.renderedOne.name} reads (and ${ctx.fleetSize - 1} more users' confs of the same form):\n${nginxConfigs((await ctx.nginx('1')).dir)}`,
+    `${sides.tuned.name} reads:\n${nginxConfigs((await ctx.tunedNginx()).dir)}`,
+    ocmSideNote(ctx, sides.ocm),
   ];
 }
