@@ -12,6 +12,7 @@ import { daemonMemoryBench } from './benches/daemon-memory.js';
 import { downloadBench } from './benches/download.js';
 import { fleetColdBench, fleetNoopBench } from './benches/fleet.js';
 import { gatewayBench } from './benches/gateway.js';
+import { httpsBench } from './benches/https.js';
 import { meterBench } from './benches/meter.js';
 import { proxyBench } from './benches/proxy.js';
 import { rebootBench } from './benches/reboot.js';
@@ -27,9 +28,9 @@ import { markdownTable, type BenchResult } from './lib/report.js';
 
 /**
  * In this order: the Docker-free ones first, then the fleet, which the proxy benches reuse running;
- * download after daemon-mem, so its 80 MB at a time do not weigh on daemon-mem's figures.
+ * https after proxy (its own root and daemon in front of the same gateways); download after daemon-mem, so its 80 MB at a time do not weigh on daemon-mem's figures.
  */
-const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, wsBench, daemonMemoryBench, downloadBench];
+const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, httpsBench, wsBench, daemonMemoryBench, downloadBench];
 
 const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--max-load L] [--out FILE] [--cli BIN] [bench...]
 benches: ${BENCHES.map((b) => b.name).join(', ')} (default: all)
