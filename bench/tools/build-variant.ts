@@ -26,6 +26,8 @@ for (const patch of patches) {
   await run('patch', ['-p1', '--forward', '-d', dir, '-i', resolve(patch)]);
   console.error(`applied ${patch}`);
 }
+// The bundler reads the packages' compiled output (the precompiled templates import core's dist).
+await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: dir, timeoutMs: 300_000 });
 await run(process.execPath, ['scripts/bundle-cli.mjs'], { cwd: dir, timeoutMs: 120_000 });
 await run(process.execPath, [join(dir, 'bin/ocm'), '--help']);
 console.log(join(dir, 'bin/ocm'));
