@@ -1,6 +1,8 @@
 // HTTP-01 answers in memory: the proxy (or nginx through the daemon) serves
 // /.well-known/acme-challenge/<token> from here while an order is open.
-export const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
+import { ACME_CHALLENGE_PREFIX } from '@ocm/core';
+
+export const CHALLENGE_PREFIX = ACME_CHALLENGE_PREFIX;
 
 export interface ChallengeTable {
   set(token: string, keyAuthorization: string): void;

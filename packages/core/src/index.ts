@@ -30,3 +30,4 @@ export { lastDays, spendSeries, SERIES_MAX_DAYS, type DailyCost, type SpendSerie
 export { notConfiguredPage, notRunningPage, badHostPage, errorPage, rawHttpResponse, escapeHtml, type ProxyPage } from './proxy-pages.js';
 export { expiryVerdict, dnsVerdict, portVerdict, EXPIRY_WARN_DAYS, type Level, type Verdict } from './tls-verdicts.js';
 export { coverageVerdict, dnsNames, keyMatchVerdict, nameCovers, suppliedExpiryVerdict } from './supplied-cert-verdicts.js';
+export { ACME_CHALLENGE_PREFIX } from './acme-challenge.js';

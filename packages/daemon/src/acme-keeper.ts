@@ -9,16 +9,7 @@ import {
   type ChallengeTable, type HostStatus, type SniTable, type StoredCert, type WriteLock,
 } from '@ocm/acme';
 import type { Logger } from 'pino';
-
-/** ACME serves a root when it is configured and the admin brought no certificate of their own (which wins). */
-export function acmeActive(settings: Manifest['settings']): boolean {
-  return settings.tls.acme !== undefined && settings.tls.certificate === undefined;
-}
-
-/** The hosts certificates are ordered for: enabled users' only, never a name a client sent. */
-export function acmeHosts(manifest: Manifest): string[] {
-  return manifest.users.filter((u) => u.enabled).map((u) => userHost(manifest, u.name));
-}
+import { acmeHosts } from './acme-hosts.js';
 
 export interface AcmeKeeper {
   readonly sni: SniTable;

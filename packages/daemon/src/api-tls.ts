@@ -1,7 +1,8 @@
 // ACME certificates through the admin API: what `ocm tls renew` calls. The
 // renewal runs in the daemon, whose HTTP listener answers the CA's challenges.
 import type { FastifyInstance } from 'fastify';
-import { CHALLENGE_PREFIX, type HostStatus } from '@ocm/acme';
+import { ACME_CHALLENGE_PREFIX as CHALLENGE_PREFIX } from '@ocm/core';
+import type { HostStatus } from '@ocm/acme';
 import { tlsRenewBody } from './schemas.js';
 
 export interface TlsControl {

@@ -16,7 +16,7 @@ import { startBackupSchedule } from './backup-schedule.js';
 import { GatewayRoutes } from './gateway-routes.js';
 import { isLoopbackHost, listenUrl, parseListen, type ListenAddress } from './listen-address.js';
 import { ManifestWatcher } from './manifest-watcher.js';
-import { acmeActive, createAcmeKeeper } from './acme-keeper.js';
+import { acmeActive } from './acme-hosts.js';
 import { NginxSync, withNginxLock } from './nginx-sync.js';
 import { PolicyKeeper } from './policy-keeper.js';
 import { SerialLane } from './serial-lane.js';
@@ -143,8 +143,9 @@ export async function buildDaemon(options: DaemonOptions): Promise<Daemon> {
   const acmeLog = log.child({ component: 'acme' });
   // nginx: a new certificate is in the files the confs name; nginx loads it on a tested reload.
   const reloadNginx = async (): Promise<void> => void (await nginx?.apply(current, true));
+  // The ACME client is loaded only for a root that uses it (about 10 MB of a daemon's memory).
   const acme = acmeActive(initial.settings)
-    ? createAcmeKeeper({
+    ? (await import('./acme-keeper.js')).createAcmeKeeper({
       root: root.path, manifest: initial, logger: acmeLog,
       // nginx: certificates are written under the lock the CLI's and daemon's placeholders are written under.
       ...(mode === 'nginx' ? { onCertificate: reloadNginx, writeLock: <T>(fn: () => Promise<T>) => withNginxLock(root.path, fn) } : {}),

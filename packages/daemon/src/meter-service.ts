@@ -3,7 +3,7 @@
 // change and every few seconds (a network appears when `ocm up` creates it).
 import { userNetwork, type Manifest } from '@ocm/core';
 import { ensureMeterSecret, MeterKeysReader, type DeploymentRoot } from '@ocm/store';
-import { MeterListeners, meterConfig, meterHandler, openUsageStore, type UsageStore } from '@ocm/meter';
+import type { MeterListeners, UsageStore } from '@ocm/meter';
 import type { Logger } from 'pino';
 
 export const USAGE_DB = 'usage.db';
@@ -37,6 +37,8 @@ export class MeterService {
       return;
     }
     if (this.listeners === undefined) {
+      // Loaded only for a root that meters models: SQLite and the meter are about 6 MB of a daemon's memory.
+      const { MeterListeners, meterConfig, meterHandler, openUsageStore } = await import('@ocm/meter');
       const log = this.options.logger;
       const secret = await ensureMeterSecret(this.options.root.path);
       const keys = new MeterKeysReader(this.options.root.path, (error) => log.error({ err: error.message }, 'meter.keys unreadable; the last good key versions stay in force'));

@@ -12,8 +12,7 @@
 // reload, so a reload always follows the write it belongs to.
 import { basename, resolve } from 'node:path';
 import { rootLayout, userHost, type Manifest } from '@ocm/core';
-import { ensurePlaceholders } from '@ocm/acme';
-import { acmeActive } from './acme-keeper.js';
+import { acmeActive } from './acme-hosts.js';
 import { NginxApplier, createNginxControl, type NginxApplyResult, type NginxControl } from '@ocm/proxy';
 import { withDirLock, type DeploymentRoot } from '@ocm/store';
 import type { Logger } from 'pino';
@@ -54,7 +53,7 @@ export async function applyNginxOnce(root: DeploymentRoot, manifest: Manifest, c
     // ACME: every certificate the confs name exists before nginx tests them;
     // under this lock, which the daemon's certificate writes share, a
     // placeholder never lands on a pair the CA just issued.
-    if (acmeActive(manifest.settings)) await ensurePlaceholders(root.path, manifest.users.map((u) => userHost(manifest, u.name)));
+    if (acmeActive(manifest.settings)) await (await import('@ocm/acme')).ensurePlaceholders(root.path, manifest.users.map((u) => userHost(manifest, u.name)));
     const fingerprint = JSON.stringify([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
     const result = applier === undefined ? undefined : await applier.apply(files);
     if (!(result?.reloaded ?? false) && force(fingerprint)) {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateManifest } from '@ocm/core';
-import { acmeActive, acmeHosts } from '../src/acme-keeper.js';
+import { acmeActive, acmeHosts } from '../src/acme-hosts.js';
 import { restartNeeded } from '../src/build-daemon.js';
 
 const acme = { email: 'admin@your-ai.com' };

@@ -7,7 +7,6 @@ import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dnsVerdict, expiryVerdict, parseListen, portVerdict, userHost, type Manifest } from '@ocm/core';
-import { readStatusFile } from '@ocm/acme';
 import type { Finding } from './doctor.js';
 import { suppliedCertChecks } from './supplied-cert-checks.js';
 import { finding } from './verdict-finding.js';
@@ -55,7 +54,7 @@ export async function tlsChecks(root: string, manifest: Manifest, now = Date.now
     out.push(...(await suppliedCertChecks(manifest, now)));
     for (const user of enabled) out.push(await dns(user.name));
   } else {
-    const recorded = new Map(((await readStatusFile(root).catch(() => undefined))?.hosts ?? []).map((h) => [h.host, h]));
+    const recorded = new Map(((await (await import('@ocm/acme')).readStatusFile(root).catch(() => undefined))?.hosts ?? []).map((h) => [h.host, h]));
     for (const user of enabled) {
       const host = userHost(manifest, user.name);
       const status = recorded.get(host);
