@@ -39,7 +39,7 @@ export const meterBench: Bench = {
     const part = join(REPO, 'bench/lib/meter-part.mjs');
     const secret = 'bench-secret';
     // The meter runs in the daemon, under the daemon's heap policy (packages/cli/src/heap-policy.ts).
-    const DAEMON_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'];
+    const DAEMON_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=10'];
     const [upstreamPort, meterPort] = [await freePort(), await freePort()];
     const answers = (port: number) => () => stream(port, '/ready', 0, 0).then(() => true);
     const upstream = await startService('meter bench provider', process.execPath, [part, 'provider', String(upstreamPort)], { logFile: join(dir, 'provider.log'), cwd: REPO, ready: answers(upstreamPort) });
