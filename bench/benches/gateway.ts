@@ -44,22 +44,29 @@ export const gatewayBench: Bench = {
       const next = `${image.replace(/:.*/, '')}:benchnext`;
       const built = spawnSync('docker', ['build', '-q', '-t', next, '-'], { input: `FROM ${image}\nLABEL ocm.gateway="" ocm.gateway.hash="" ocm.bench=1 ocm.bench.variant=next\n`, encoding: 'utf8', env: { ...process.env, DOCKER_BUILDKIT: '0' } });
       if (built.status !== 0) throw new Error(`docker build ${next}: ${built.stderr}`);
-      for (let i = 0; i < ctx.reps; i++) {
-        const name = `u${i}`;
-        const added = await root.ocm(['add', name]);
-        add.push(added.ms);
-        const backup = await root.ocm(['backup', name]);
-        freeze.push(num(backup.stdout, /frozen (\d+) ms/));
-        backupMs.push(backup.ms);
-        backupMb.push(archiveMb(backup.stdout));
-        const restored = await root.ocm(['restore', name, '--yes']);
-        restore.push(num(restored.stdout, / in (\d+(?:\.\d+)?) s/) * 1000);
-        down.push(num(restored.stdout, /was down (\d+(?:\.\d+)?) s/) * 1000);
-        const upgraded = await root.ocm(['upgrade', name, '--image', i % 2 === 0 ? next : image]);
-        upgrade.push(num(upgraded.stdout, /\((\d+(?:\.\d+)?)s\)/) * 1000);
-        await root.ocm(['remove', name]);
+      // A failed run must not leave a real gateway running under the benches after it.
+      try {
+        for (let i = 0; i < ctx.reps; i++) {
+          const name = `u${i}`;
+          const added = await root.ocm(['add', name]);
+          add.push(added.ms);
+          const backup = await root.ocm(['backup', name]);
+          freeze.push(num(backup.stdout, /frozen (\d+) ms/));
+          backupMs.push(backup.ms);
+          backupMb.push(archiveMb(backup.stdout));
+          const restored = await root.ocm(['restore', name, '--yes']);
+          restore.push(num(restored.stdout, / in (\d+(?:\.\d+)?) s/) * 1000);
+          down.push(num(restored.stdout, /was down (\d+(?:\.\d+)?) s/) * 1000);
+          // A new user runs the root's image, which an earlier upgrade may have moved: upgrade to the other one.
+          let upgraded = await root.ocm(['upgrade', name, '--image', next]);
+          if (/already running this image/.test(upgraded.stdout)) upgraded = await root.ocm(['upgrade', name, '--image', image]);
+          upgrade.push(num(upgraded.stdout, /\((\d+(?:\.\d+)?)s\)/) * 1000);
+          await root.ocm(['remove', name]);
+        }
+      } finally {
+        await root.reap();
+        spawnSync('docker', ['rmi', next], { stdio: 'ignore' });
       }
-      spawnSync('docker', ['rmi', next], { stdio: 'ignore' });
       rows.push(
         absoluteRow(`${label}: \`ocm add\` to healthy`, 'ms', summarize(add), 'info', undefined),
         absoluteRow(`${label}: backup, gateway frozen`, 'ms', summarize(freeze), 'info', undefined),
@@ -69,7 +76,6 @@ export const gatewayBench: Bench = {
         absoluteRow(`${label}: restore, user down`, 'ms', summarize(down), 'info', undefined),
         absoluteRow(`${label}: upgrade of one user`, 'ms', summarize(upgrade), 'info', undefined),
       );
-      await root.reap();
     }
     return {
       rows,
