@@ -72,6 +72,7 @@ const NGINX_LINE = [
   /^proxy_http_version 1\.1;$/,
   /^proxy_set_header (?:Host \$host|X-Forwarded-For \$(?:remote_addr|ocm_forwarded_for)|X-Forwarded-Proto \$scheme|X-Forwarded-Host \$host|Upgrade \$http_upgrade|Connection \$ocm_connection_upgrade);$/,
   /^proxy_(?:read|send)_timeout 3600s;$/, /^proxy_(?:request_)?buffering off;$/,
+  /^proxy_(?:buffer_size|buffers 4|busy_buffers_size) 32k;$/,
   /^map \$http_upgrade \$ocm_connection_upgrade \{$/, /^default upgrade;$/, /^'' +"";$/,
   // Loopback clients are forwarded as a non-loopback address of the host (the gateway refuses a loopback one).
   /^map \$remote_addr \$ocm_forwarded_for \{$/, /^~\^127\\\. +"\d{1,3}(?:\.\d{1,3}){3}";$/, /^"::1" +"\d{1,3}(?:\.\d{1,3}){3}";$/, /^default +\$remote_addr;$/,
