@@ -5,7 +5,7 @@ import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'bench/.cli/**', 'test/fixtures/gateway/**', '.tmp/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'bench/.cli/**', 'bench/.variants/**', 'test/fixtures/gateway/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
