@@ -2,8 +2,8 @@
 // user a new random key version (meter.keys), renders her openclaw.json with
 // the new key (the gateway reloads its model providers from the file without
 // a restart) and the meter refuses the old key from its next call on.
-import { OcmError, meterKey, rootLayout, type Manifest } from '@ocm/core';
-import { readIfExists, readMeterKeys, rotateMeterKey, type FileChange } from '@ocm/store';
+import { OcmError, meterKey, type Manifest } from '@ocm/core';
+import { readMeterKeys, readMeterSecret, rotateMeterKey, type FileChange } from '@ocm/store';
 import type { OpsContext } from './context.js';
 import { editRoot, type Edit } from './edit-pipeline.js';
 import { findUser } from './user-fields.js';
@@ -18,8 +18,8 @@ function assertMetered(manifest: Manifest, name: string): void {
 }
 
 async function currentKey(ctx: OpsContext, name: string): Promise<string> {
-  const secret = (await readIfExists(rootLayout(ctx.root.path).meterSecret))?.trim();
-  if (secret === undefined || secret === '') throw new OcmError('OCM_E_RENDER_STALE', `${name} has no meter key yet`);
+  const secret = await readMeterSecret(ctx.root.path);
+  if (secret === undefined) throw new OcmError('OCM_E_RENDER_STALE', `${name} has no meter key yet`);
   return meterKey(secret, name, (await readMeterKeys(ctx.root.path)).get(name));
 }
 

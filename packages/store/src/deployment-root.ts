@@ -1,12 +1,13 @@
 // The deployment root on disk: the one place that reads and writes ocm.yaml,
 // env files, rendered files and the audit log, always under the root lock.
-import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
+import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import {
   mapLimit, manifestLoss, manifestLossError, MANIFEST_FILE, OcmError, parseManifest, preloadHandlebars, renderDeployment, rootLayout, serializeManifest,
   type Manifest, type Rendered,
 } from '@ocm/core';
 import { writeDurable } from '@ocm/fs';
 import { readIfExists } from './read-if-exists.js';
+import { fileIdentity, settled } from './file-identity.js';
 import { applyRendered, diffRendered, type FileChange, type StaleFile } from './apply-files.js';
 import { appendAudit, type AuditEntry } from './audit-log.js';
 import { rootFsError } from './fs-errors.js';
@@ -27,21 +28,6 @@ export interface LoadedManifest { manifest: Manifest; text: string }
  * place or by rename, changes the identity and the file is read again.
  */
 const lastSeen = new Map<string, { identity: string; loaded: LoadedManifest }>();
-
-async function fileIdentity(path: string): Promise<string> {
-  const s = await stat(path, { bigint: true });
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-}
-
-/**
- * File times tick with the kernel's coarse clock (up to 10 ms), so a file
- * read within that of its last change could change again, to the same size,
- * under the same times: such a read is not remembered (git's "racy" rule).
- */
-async function settled(path: string): Promise<boolean> {
-  const s = await stat(path);
-  return Date.now() - s.mtimeMs > 20;
-}
 
 /** A copy: callers edit what they load. */
 const copyOf = (loaded: LoadedManifest): LoadedManifest => ({ manifest: structuredClone(loaded.manifest), text: loaded.text });

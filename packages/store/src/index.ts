@@ -8,7 +8,7 @@ export { loadTemplates } from './templates.js';
 export { newToken, tokenFromEnvFile } from './tokens.js';
 export { readAdminToken, ensureAdminToken, tokensMatch } from './admin-token.js';
 export { ADMIN_TOKEN_FILE, KNOWN_USERS_FILE, MANIFEST_BACKUP_FILE, METER_KEYS_FILE, METER_SECRET_FILE, TRASH_DIR } from '@ocm/core';
-export { ensureMeterSecret } from './meter-secret.js';
+export { ensureMeterSecret, readMeterSecret } from './meter-secret.js';
 export { detectLocalClientAddress, chooseLocalClientAddress, defaultRouteInterface, type InterfaceAddresses } from './local-client-address.js';
 export { mergeUserConfig, ensureUserDir, keptUserState, purgeUserTree, removeRootDir, CONFIG_MAX_BYTES, type ConfigMerge, type PurgeResult } from './user-trees.js';
 export { openDirUnder, readRegularFile, replaceFile, ensureDirIn, removeTreeIn, type ReadResult, type Owner } from './tenant-tree.js';

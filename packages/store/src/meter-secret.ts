@@ -6,10 +6,16 @@ import { writeDurable } from '@ocm/fs';
 import { readIfExists } from './read-if-exists.js';
 import { newToken } from './tokens.js';
 
+/** The meter secret, or undefined before the first metered render made it. */
+export async function readMeterSecret(root: string): Promise<string | undefined> {
+  const existing = (await readIfExists(rootLayout(root).meterSecret))?.trim();
+  return existing === undefined || existing === '' ? undefined : existing;
+}
+
 /** The meter secret, created on first use. */
 export async function ensureMeterSecret(root: string): Promise<string> {
-  const existing = (await readIfExists(rootLayout(root).meterSecret))?.trim();
-  if (existing !== undefined && existing !== '') return existing;
+  const existing = await readMeterSecret(root);
+  if (existing !== undefined) return existing;
   const secret = newToken();
   await writeDurable(rootLayout(root).meterSecret, `${secret}\n`, { mode: 0o600, followLink: true });
   return secret;

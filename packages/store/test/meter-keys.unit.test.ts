@@ -18,6 +18,8 @@ after(() => rm(dir, { recursive: true, force: true }));
 test('a rotation gives one user a new version each time, 0600, and its undo puts the file back', async () => {
   const root = await mkdtemp(join(dir, 'rotate-'));
   assert.deepEqual(await readMeterKeys(root), new Map());
+  await (await rotateMeterKey(root, 'alice')).undo();
+  await assert.rejects(stat(`${root}/meter.keys`), { code: 'ENOENT' }, 'undone: no file, as before');
   await rotateMeterKey(root, 'alice');
   const first = (await readMeterKeys(root)).get('alice');
   assert.ok(first !== undefined && first.length >= 16);
