@@ -14,7 +14,7 @@ export { mergeGatewayConfig, type GatewayConfigKeys } from './openclaw-config.js
 export { parseDeviceList, deviceCommandError, DEVICE_ID_PATTERN, type DeviceList, type PendingDevice, type PairedDevice } from './devices.js';
 export { MANAGED_MARKER, isManagedContent } from './managed-marker.js';
 export { rootLayout, ADMIN_TOKEN_FILE, BACKUP_LOCK, KNOWN_USERS_FILE, MANIFEST_BACKUP_FILE, METER_KEYS_FILE, METER_SECRET_FILE, TRASH_DIR, type CertFiles, type RootLayout, type UserPaths } from './root-layout.js';
-export { planDeployment, planUser, meteredProviders, userLabels, userNetwork, userOrigin, servesHttps, userHost, userDir, gatewayUser, containerName, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
+export { planDeployment, planUser, meteredProviders, userLabels, userNetwork, userOrigin, servesHttps, userHost, userDir, gatewayUser, containerName, networkName, onSwarm, LABEL_STACK, effectiveLimits, canonicalJson, assertRootPath, type PlanInput } from './plan.js';
 export { renderDeployment, nginxQuoted, renderEnvFile, mergedEnv, preloadHandlebars, TEMPLATE_FILES, TEMPLATE_OPTIONS, type TemplateSources, type TemplateName, type PrecompiledTemplates, type RenderedFile, type RenderInput, type Rendered } from './render.js';
 export { mapLimit } from './map-limit.js';
 export { parseEgressEntry, formatEgressEntry, sameEgressEntry, egressEntryProblem, type EgressEntry } from './egress-entry.js';
@@ -31,3 +31,4 @@ export { notConfiguredPage, notRunningPage, badHostPage, errorPage, rawHttpRespo
 export { expiryVerdict, dnsVerdict, portVerdict, EXPIRY_WARN_DAYS, type Level, type Verdict } from './tls-verdicts.js';
 export { coverageVerdict, dnsNames, keyMatchVerdict, nameCovers, suppliedExpiryVerdict } from './supplied-cert-verdicts.js';
 export { ACME_CHALLENGE_PREFIX } from './acme-challenge.js';
+export { chooseNode, holdsState, nodeHeadroom, type PlacementNode } from './placement.js';

@@ -29,6 +29,9 @@ const Pids = z.number().int().min(16).max(1_000_000);
 
 const Port = z.number().int().min(1024).max(65535);
 
+// A swarm node as `docker node ls` names it: its host name.
+const NodeName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, { message: 'is not a node host name (letters, digits, "." and "-")' });
+
 const EnvMap = z.record(z.string(), z.string()).superRefine((env, ctx) => {
   for (const [key, value] of Object.entries(env)) {
     const keyProblem = envKeyProblem(key) ?? (RESERVED_ENV_KEYS.has(key) ? 'is set by ocm and cannot be overridden' : undefined);
@@ -128,6 +131,7 @@ export const UserSchema = z.strictObject({
     allow: EgressAllow.default([]).describe('addresses or CIDRs, with an optional port, this gateway may reach although the policy refuses them'),
   }).optional().describe('this user\'s own openings in the network policy (`ocm set <name> --allow`)'),
   budget: BudgetSchema.optional().describe('this user\'s model budget; overrides settings.models.budget (`ocm set <name> --daily-budget`)'),
+  node: NodeName.optional().describe('swarm node (its hostname) that holds this user\'s state and runs her gateway; chosen by `ocm add` (--node), changed by `ocm move`'),
 });
 
 // Extra Docker labels for monitoring or ownership; ocm's own and compose's are off limits.
@@ -143,6 +147,11 @@ const Labels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
 
 export const SettingsSchema = z.strictObject({
   project: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, { message: 'must be 1-16 lowercase letters and digits, starting with a letter' }).default('ocm').describe('prefix of container and network names and the compose project; distinct per root on one host'),
+  // Optional, so manifests that never chose stay as they are; absent means docker.
+  engine: z.enum(['docker', 'swarm']).optional().describe('docker: one container per user on this host; swarm: one service per user on a Docker Swarm this host manages (`ocm init --engine swarm`)'),
+  swarm: z.strictObject({
+    sharedState: z.boolean().default(false).describe('true when <root>/users is on storage every node mounts at the same path (NFS...): users may then run on any node; false: ocm keeps state on this manager, so users run here'),
+  }).optional().describe('with settings.engine: swarm'),
   domain: Domain.default('localhost').describe('users are served at <name>.<domain>'),
   image: Image.default('ghcr.io/openclaw/openclaw:latest').describe('gateway image; pin with a tag or @sha256 digest'),
   timezone: z.string().regex(/^[A-Za-z0-9_+\-/]{1,64}$/, { message: 'is not a timezone name (e.g. UTC or Europe/Berlin)' }).default('UTC').describe('TZ for gateways and the backup schedule'),

@@ -111,6 +111,20 @@ function checkModelRules(manifest: Manifest, users: ReadonlyMap<string, number>,
   }
 }
 
+/** What only one engine can do: a node only means something on a swarm, the meter only on bridges. */
+function checkEngineRules(manifest: Manifest, fail: (text: string) => never): void {
+  const swarm = manifest.settings.engine === 'swarm';
+  if (!swarm) {
+    const i = manifest.users.findIndex((u) => u.node !== undefined);
+    if (i >= 0) fail(`users[${i}].node: a node only applies with settings.engine: swarm (remove it, or run the users on a swarm)`);
+    if (manifest.settings.swarm !== undefined) fail('settings.swarm: only applies with settings.engine: swarm');
+    return;
+  }
+  if (manifest.settings.models !== undefined) {
+    fail('settings.models: the model meter listens on each user\'s bridge gateway address, which a swarm overlay network does not give this host; use settings.engine: docker for metered models');
+  }
+}
+
 export function checkManifestRules(manifest: Manifest, file = MANIFEST_FILE): void {
   const names = new Map<string, number>();
   const ports = new Map<number, string>();
@@ -139,6 +153,7 @@ export function checkManifestRules(manifest: Manifest, file = MANIFEST_FILE): vo
     if (user.port < base || user.port > max) fail(`users[${i}].port: ${user.port} is outside settings.ports (${base}-${max})`);
   });
   checkModelRules(manifest, names, fail);
+  checkEngineRules(manifest, fail);
   function fail(text: string): never {
     throw new OcmError('OCM_E_MANIFEST_INVALID', `${file}: ${text}`);
   }

@@ -87,7 +87,9 @@ export function planNetworkPolicy(manifest: Manifest, input: PolicyInput): Netwo
   const mode: EgressMode = network.egress?.policy ?? 'restricted';
   const users = manifest.users.map((u) => userEgress(manifest, u.name));
   const base = { project, mode, chainNames: [names.forward, names.input], users };
-  if (mode === 'open' || manifest.users.length === 0) return { ...base, chains: [] };
+  // A swarm task leaves its overlay through docker_gwbridge, under an address
+  // these subnet rules never see: no rules there (ocm doctor and up say so).
+  if (mode === 'open' || manifest.users.length === 0 || manifest.settings.engine === 'swarm') return { ...base, chains: [] };
 
   const shared = (network.egress?.allow ?? []).map(parseEgressEntry);
   const allows: RuleArgs[] = [];

@@ -5,7 +5,12 @@ import { OcmError } from './errors.js';
 
 export const SUBNET_SIZE = 16;
 
-export interface Subnet { cidr: string; gateway: string }
+export interface Subnet {
+  cidr: string;
+  gateway: string;
+  /** The subnet's last usable address: where a swarm user's relay sits (tasks take the low ones). */
+  last: string;
+}
 
 export function subnetFor(pool: string, index: number): Subnet {
   const match = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.exec(pool);
@@ -18,7 +23,7 @@ export function subnetFor(pool: string, index: number): Subnet {
   const third = Math.floor(offset / 256);
   const fourth = offset % 256;
   const prefix = `${match[1]}.${match[2]}.${third}`;
-  return { cidr: `${prefix}.${fourth}/28`, gateway: `${prefix}.${fourth + 1}` };
+  return { cidr: `${prefix}.${fourth}/28`, gateway: `${prefix}.${fourth + 1}`, last: `${prefix}.${fourth + SUBNET_SIZE - 2}` };
 }
 
 /** An IPv4 CIDR as [first, last] addresses (unsigned 32-bit); undefined for anything else (IPv6, junk). */

@@ -38,9 +38,14 @@ export interface NetworkSpec {
   name: string;
   /** Subnet in CIDR form, fixed so the proxy address is known at render time. */
   subnet: string;
-  /** The bridge gateway address: the address the gateway sees the proxy as. */
+  /**
+   * The address the gateway sees the proxy as: the bridge gateway on one
+   * host; on a swarm, the fixed address of the user's relay on her overlay.
+   */
   gateway: string;
   labels: Record<string, string>;
+  /** Absent: a bridge on this host. overlay: an attachable swarm overlay network. */
+  driver?: 'overlay';
 }
 
 export interface ContainerSpec {
@@ -73,6 +78,8 @@ export interface ContainerSpec {
   capDrop: ['ALL'];
   securityOpt: ['no-new-privileges:true'];
   labels: Record<string, string>;
+  /** On a swarm: the node (host name) the user's service is pinned to. */
+  node?: string;
 }
 
 export interface UserDeployment {

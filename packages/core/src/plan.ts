@@ -58,10 +58,27 @@ export function effectiveLimits(manifest: Manifest, user: User): { cpus: number;
   return { cpus: user.cpus ?? d.cpus, memory: user.memory ?? d.memory, pids: user.pids ?? d.pids };
 }
 
-/** Docker name of a user's container and network: <project>-<name>. */
+/** Does this manifest run its users as swarm services? */
+export function onSwarm(manifest: Manifest): boolean {
+  return manifest.settings.engine === 'swarm';
+}
+
+/**
+ * Docker name of a user's container: <project>-<name>; on a swarm, her
+ * service's: <project>_<name>, the name `docker stack deploy -c
+ * docker-compose.yml <project>` gives it, so the stack and ocm are one.
+ */
 export function containerName(manifest: Manifest, name: string): string {
+  return `${manifest.settings.project}${onSwarm(manifest) ? '_' : '-'}${name}`;
+}
+
+/** Docker name of a user's network: <project>-<name>, on either engine. */
+export function networkName(manifest: Manifest, name: string): string {
   return `${manifest.settings.project}-${name}`;
 }
+
+/** The label `docker stack deploy` finds its stack's services and networks by. */
+export const LABEL_STACK = 'com.docker.stack.namespace';
 
 /** "uid:gid" the gateways run as. */
 export function gatewayUser(manifest: Manifest): string {
@@ -72,10 +89,16 @@ export function userDir(root: string, name: string): string {
   return rootLayout(root).user(name).dir;
 }
 
-/** The user's own bridge network: a fixed /28 of the pool, indexed by the port offset. */
+/**
+ * The user's own network: a fixed /28 of the pool, indexed by the port
+ * offset. A bridge on one host; on a swarm an overlay, where the address the
+ * gateway sees the proxy as is her relay's, the subnet's last.
+ */
 export function userNetwork(manifest: Manifest, user: User, labels: Record<string, string> = {}): NetworkSpec {
   const subnet = subnetFor(manifest.settings.network.pool, user.port - manifest.settings.ports.base);
-  return { name: containerName(manifest, user.name), subnet: subnet.cidr, gateway: subnet.gateway, labels };
+  const name = networkName(manifest, user.name);
+  if (!onSwarm(manifest)) return { name, subnet: subnet.cidr, gateway: subnet.gateway, labels };
+  return { name, subnet: subnet.cidr, gateway: subnet.last, labels: { ...labels, [LABEL_STACK]: manifest.settings.project }, driver: 'overlay' };
 }
 
 function containerFor(manifest: Manifest, user: User, root: string, labels: Record<string, string>): ContainerSpec {
@@ -98,12 +121,15 @@ function containerFor(manifest: Manifest, user: User, root: string, labels: Reco
     hostPort: user.port,
     hostIp: '127.0.0.1',
     limits: { cpus: limits.cpus, memoryBytes: parseSize(limits.memory), pids: limits.pids },
-    healthcheck: { test: [...HEALTHCHECK_TEST], intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 60 },
+    // A swarm names a task in its DNS only once it is healthy, and Engine 20.10
+    // runs the first check one interval after the start: 10 s there, not 30.
+    healthcheck: { test: [...HEALTHCHECK_TEST], intervalSeconds: onSwarm(manifest) ? 10 : 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 60 },
     restart: 'unless-stopped',
     init: true,
     capDrop: ['ALL'],
     securityOpt: ['no-new-privileges:true'],
     labels,
+    ...(onSwarm(manifest) && user.node !== undefined ? { node: user.node } : {}),
   };
 }
 
@@ -140,7 +166,11 @@ export function planUser(manifest: Manifest, user: User, input: PlanInput): User
   // The hash covers the container and network specs and the env file's digest
   // (a rotated token must recreate the container), never the secret itself.
   const specHash = sha256(canonicalJson({ container, network, env: sha256(envText) })).slice(0, 16);
-  container.labels = {
+  container.labels = onSwarm(manifest) ? {
+    ...baseLabels,
+    [LABEL_SPEC_HASH]: specHash,
+    [LABEL_STACK]: manifest.settings.project,
+  } : {
     ...baseLabels,
     [LABEL_SPEC_HASH]: specHash,
     'com.docker.compose.project': manifest.settings.project,

@@ -3,7 +3,7 @@
 // pre-validated and emitted through `json` (a valid YAML scalar), never raw.
 import { createRequire } from 'node:module';
 import type { Manifest } from './manifest-schema.js';
-import { planDeployment } from './plan.js';
+import { onSwarm, planDeployment } from './plan.js';
 import { rootLayout, type CertFiles } from './root-layout.js';
 import { parseListen } from './listen-address.js';
 import { notRunningPage } from './proxy-pages.js';
@@ -12,6 +12,8 @@ import { type DeploymentPlan, type MountSpec, type ContainerSpec } from './plan-
 export interface TemplateSources {
   compose: string;
   composeService: string;
+  stack: string;
+  stackService: string;
   nginxServer: string;
   nginxShared: string;
   env: string;
@@ -19,11 +21,13 @@ export interface TemplateSources {
   precompiled?: PrecompiledTemplates;
 }
 
-export type TemplateName = 'compose' | 'composeService' | 'nginxServer' | 'nginxShared' | 'env';
+export type TemplateName = 'compose' | 'composeService' | 'stack' | 'stackService' | 'nginxServer' | 'nginxShared' | 'env';
 /** Each template's file in the repository's templates/ folder. */
 export const TEMPLATE_FILES: Readonly<Record<TemplateName, string>> = {
   compose: 'docker-compose.yml.hbs',
   composeService: 'compose-service.yml.hbs',
+  stack: 'docker-stack.yml.hbs',
+  stackService: 'stack-service.yml.hbs',
   nginxServer: 'nginx-server.conf.hbs',
   nginxShared: 'nginx-shared.conf.hbs',
   env: 'env.hbs',
@@ -76,7 +80,7 @@ export async function preloadHandlebars(sources?: TemplateSources): Promise<void
   runtime = ((await import('handlebars/runtime')) as unknown as { default: HB }).default;
 }
 
-type Compiled = { compose: HandlebarsTemplateDelegate; nginxServer: HandlebarsTemplateDelegate; nginxShared: HandlebarsTemplateDelegate; env: HandlebarsTemplateDelegate };
+type Compiled = { compose: HandlebarsTemplateDelegate; stack: HandlebarsTemplateDelegate; nginxServer: HandlebarsTemplateDelegate; nginxShared: HandlebarsTemplateDelegate; env: HandlebarsTemplateDelegate };
 const compiledCache = new WeakMap<TemplateSources, Compiled>();
 
 function compile(sources: TemplateSources): Compiled {
@@ -88,17 +92,20 @@ function compile(sources: TemplateSources): Compiled {
   hb.registerHelper('json', (value: unknown) => JSON.stringify(value));
   hb.registerHelper('mount', (m: MountSpec) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`);
   hb.registerHelper('publish', (c: ContainerSpec) => `${c.hostIp}:${c.hostPort}:${c.containerPort}`);
-  // compose sets com.docker.compose.* itself and refuses them in a file.
+  // compose and stack deploy set com.docker.compose.* and com.docker.stack.* themselves.
   hb.registerHelper('ocmLabels', (labels: Record<string, string>) =>
-    Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('com.docker.compose.'))));
+    Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('com.docker.compose.') && !k.startsWith('com.docker.stack.'))));
+  hb.registerHelper('string', (value: unknown) => String(value));
+  hb.registerHelper('placement', (node: string) => `node.hostname == ${node}`);
   hb.registerHelper('listen', function (this: { listenAddress?: string }, port: number, options: { data: unknown }) {
     const address = (options.data as { root: { listenAddress: string } }).root.listenAddress;
     return address === '' ? String(port) : `${address}:${port}`;
   });
   hb.registerPartial('service', precompiled !== undefined ? hb.template(precompiled.composeService) : sources.composeService);
-  const template = (name: Exclude<TemplateName, 'composeService'>): HandlebarsTemplateDelegate =>
+  hb.registerPartial('stackService', precompiled !== undefined ? hb.template(precompiled.stackService) : sources.stackService);
+  const template = (name: Exclude<TemplateName, 'composeService' | 'stackService'>): HandlebarsTemplateDelegate =>
     precompiled !== undefined ? hb.template(precompiled[name]) : hb.compile(sources[name], TEMPLATE_OPTIONS);
-  const compiled = { compose: template('compose'), nginxServer: template('nginxServer'), nginxShared: template('nginxShared'), env: template('env') };
+  const compiled = { compose: template('compose'), stack: template('stack'), nginxServer: template('nginxServer'), nginxShared: template('nginxShared'), env: template('env') };
   compiledCache.set(sources, compiled);
   return compiled;
 }
@@ -164,7 +171,8 @@ export function renderDeployment(manifest: Manifest, input: RenderInput): Render
   const confDir = layout.nginx;
 
   const files: RenderedFile[] = [
-    { path: 'docker-compose.yml', mode: 0o644, content: t.compose({ project: settings.project, services: plan.users.filter((u) => u.enabled) }) },
+    // On a swarm the same file is a stack file: `docker stack deploy` reads it.
+    { path: 'docker-compose.yml', mode: 0o644, content: (onSwarm(manifest) ? t.stack : t.compose)({ project: settings.project, services: plan.users.filter((u) => u.enabled) }) },
     { path: 'nginx/ocm.conf', mode: 0o644, content: t.nginxShared({ ...nginxView, confDir }) },
   ];
   for (const user of plan.users) {

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { cidrsOverlap, ipv4Range, subnetFor } from '@ocm/core';
 
-test('subnetFor gives consecutive /28s of the pool, gateway first', () => {
-  assert.deepEqual(subnetFor('10.231.0.0/16', 0), { cidr: '10.231.0.0/28', gateway: '10.231.0.1' });
-  assert.deepEqual(subnetFor('10.231.0.0/16', 17), { cidr: '10.231.1.16/28', gateway: '10.231.1.17' });
-  assert.deepEqual(subnetFor('10.231.0.0/16', 4095), { cidr: '10.231.255.240/28', gateway: '10.231.255.241' });
+test('subnetFor gives consecutive /28s of the pool, gateway first, the relay\'s address last', () => {
+  assert.deepEqual(subnetFor('10.231.0.0/16', 0), { cidr: '10.231.0.0/28', gateway: '10.231.0.1', last: '10.231.0.14' });
+  assert.deepEqual(subnetFor('10.231.0.0/16', 17), { cidr: '10.231.1.16/28', gateway: '10.231.1.17', last: '10.231.1.30' });
+  assert.deepEqual(subnetFor('10.231.0.0/16', 4095), { cidr: '10.231.255.240/28', gateway: '10.231.255.241', last: '10.231.255.254' });
   assert.throws(() => subnetFor('10.231.0.0/16', 4096), { code: 'OCM_E_PORTS_EXHAUSTED' });
 });
 
