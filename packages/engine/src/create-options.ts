@@ -1,7 +1,7 @@
 // Translate a ContainerSpec into the exact Docker create call the compose
 // service would make, so `ocm up` and `docker compose up` agree.
 import type Docker from 'dockerode';
-import { LABEL_USER, type ContainerSpec, type NetworkSpec } from '@ocm/core';
+import { LABEL_USER, type ContainerSpec, type HealthcheckSpec, type NetworkSpec } from '@ocm/core';
 
 const NS_PER_SECOND = 1_000_000_000;
 
@@ -22,13 +22,7 @@ export function specToCreateOptions(
     Env: Object.entries(merged).map(([key, value]) => `${key}=${value}`),
     Labels: { ...spec.labels },
     ExposedPorts: { [port]: {} },
-    Healthcheck: {
-      Test: [...spec.healthcheck.test],
-      Interval: spec.healthcheck.intervalSeconds * NS_PER_SECOND,
-      Timeout: spec.healthcheck.timeoutSeconds * NS_PER_SECOND,
-      Retries: spec.healthcheck.retries,
-      StartPeriod: spec.healthcheck.startPeriodSeconds * NS_PER_SECOND,
-    },
+    Healthcheck: dockerHealthcheck(spec.healthcheck),
     HostConfig: {
       PortBindings: { [port]: [{ HostIp: spec.hostIp, HostPort: String(spec.hostPort) }] },
       Binds: spec.mounts.map((m) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`),
@@ -47,6 +41,17 @@ export function specToCreateOptions(
     NetworkingConfig: {
       EndpointsConfig: { [network.name]: { Aliases: [userOf(spec)] } },
     },
+  };
+}
+
+/** Pure: the healthcheck in Docker's words (nanoseconds), for a container and a service alike. */
+export function dockerHealthcheck(h: HealthcheckSpec): { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number } {
+  return {
+    Test: [...h.test],
+    Interval: h.intervalSeconds * NS_PER_SECOND,
+    Timeout: h.timeoutSeconds * NS_PER_SECOND,
+    Retries: h.retries,
+    StartPeriod: h.startPeriodSeconds * NS_PER_SECOND,
   };
 }
 

@@ -6,15 +6,16 @@ import { LABEL_MANAGED, LABEL_ROOT, OcmError, cidrsOverlap, quote, type NetworkS
 import { docker, dockerMessage, dockerStatus, toOcmError } from './docker-errors.js';
 import type { EnsureNetworkResult, SubnetCheckOptions } from './engine-types.js';
 
-/** Pure: does an existing network already have the subnet and gateway the spec wants? */
+/**
+ * Pure: does an existing network already have the driver, subnet and gateway
+ * the spec wants? An overlay's gateway is Docker's own; what matters there is
+ * that the relay on the manager may attach to it.
+ */
 export function networkMatches(info: Docker.NetworkInspectInfo, spec: NetworkSpec): boolean {
   const config = info.IPAM?.Config ?? [];
-  return (
-    info.Driver === 'bridge' &&
-    config.length === 1 &&
-    config[0]?.Subnet === spec.subnet &&
-    config[0]?.Gateway === spec.gateway
-  );
+  const shape = info.Driver === (spec.driver ?? 'bridge') && config.length === 1 && config[0]?.Subnet === spec.subnet;
+  if (spec.driver === 'overlay') return shape && (info as { Attachable?: boolean }).Attachable === true;
+  return shape && config[0]?.Gateway === spec.gateway;
 }
 
 /** Exact-name lookup: Docker's name filter matches substrings and ids. */
@@ -104,11 +105,14 @@ export async function assertSubnetFree(client: Docker, spec: NetworkSpec, option
 /** The new network's id; undefined when one of that name appeared meanwhile. */
 async function createNetwork(client: Docker, spec: NetworkSpec): Promise<string | undefined> {
   try {
+    const overlay = spec.driver === 'overlay';
     const network = await client.createNetwork({
       Name: spec.name,
-      Driver: 'bridge',
+      Driver: spec.driver ?? 'bridge',
       CheckDuplicate: true,
-      IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+      // An overlay's gateway address is Docker's; spec.gateway names the relay there.
+      IPAM: { Driver: 'default', Config: [overlay ? { Subnet: spec.subnet } : { Subnet: spec.subnet, Gateway: spec.gateway }] },
+      ...(overlay ? { Attachable: true, Scope: 'swarm' } : {}),
       Labels: { ...spec.labels },
     });
     return network.id;

@@ -44,6 +44,8 @@ export interface ContainerDetails {
   labels: Record<string, string>;
   /** Host ports bound per container port, e.g. { '18789/tcp': ['18800'] }. */
   hostPorts: Record<string, string[]>;
+  /** On a swarm: the node (host name) the current task runs or ran on. */
+  node?: string;
 }
 
 export interface ContainerStatsSnapshot {
@@ -80,7 +82,11 @@ export interface ListOptions {
 export interface HardeningFinding {
   check: string;
   ok: boolean;
+  /** Worth a look, not a failure: what this engine cannot enforce. */
+  warn?: boolean;
   detail: string;
+  /** What would fix it, when `ocm up` would not. */
+  fix?: string;
 }
 
 /** The parts of a user's deployment its container's hardening is checked against. */
@@ -173,3 +179,21 @@ export interface ImageStore {
  * ImageStore), so what it can do to Docker is visible in its signature.
  */
 export interface ContainerEngine extends EngineHost, NetworkStore, ContainerReader, ContainerLifecycle, ContainerExec, ImageStore {}
+
+/**
+ * An engine whose units change in place (swarm services) rather than by a
+ * new container beside the old: update takes the new spec, rollback goes back
+ * to the one before it.
+ */
+export interface InPlaceUpdates {
+  /** Takes the new spec; Docker's refusal of it changes nothing. */
+  update(spec: ContainerSpec, network: NetworkSpec): Promise<void>;
+  /** Until the update (or, with rollback, the rollback) has replaced the unit's task; throws when it failed. */
+  waitUpdated(name: string, timeoutMs: number, rollback?: boolean): Promise<void>;
+  rollback(spec: ContainerSpec, network: NetworkSpec): Promise<void>;
+}
+
+export function updatesInPlace(engine: ContainerEngine): engine is ContainerEngine & InPlaceUpdates {
+  const e = engine as Partial<InPlaceUpdates>;
+  return typeof e.update === 'function' && typeof e.rollback === 'function' && typeof e.waitUpdated === 'function';
+}

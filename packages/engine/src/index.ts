@@ -1,5 +1,9 @@
 export type * from './engine-types.js';
+export { updatesInPlace } from './engine-types.js';
 export { DockerEngine, type DockerEngineOptions } from './docker-engine.js';
+export { SwarmEngine, serviceState, type SwarmNode } from './swarm-engine.js';
+export { specToService, relayCreateOptions, relayName, RELAY_SCRIPT, type ServiceSpec } from './service-spec.js';
+export { serviceHardening } from './service-hardening.js';
 export { specToCreateOptions, userOf } from './create-options.js';
 export { parseEnvFile } from './env-file.js';
 export { readEnvFile } from './read-env-file.js';

@@ -5,7 +5,7 @@
 // a running user down.
 import { OcmError, quote, type UserDeployment } from '@ocm/core';
 import { toOcmError } from './docker-errors.js';
-import type { ContainerEngine, ObservedContainer } from './engine-types.js';
+import { updatesInPlace, type ContainerEngine, type InPlaceUpdates, type ObservedContainer } from './engine-types.js';
 import { waitHealthy, type WaitHealthyOptions } from './wait-healthy.js';
 
 /** The new container's name until it takes over. */
@@ -55,6 +55,7 @@ export async function swapContainer(
     if (options.health !== false) await waitHealthy(engine, desired, options.health ?? {});
     return;
   }
+  if (updatesInPlace(engine)) return swapInPlace(engine, desired, actual, options);
   await removeIfPresent(engine, nextName(name));
   await removeIfPresent(engine, prevName(name));
   let id: string;
@@ -94,6 +95,43 @@ export async function swapContainer(
     throw refused(desired, cause, `${desired.name}'s gateway did not come up with the change`);
   }
   await engine.remove(prevName(name));
+}
+
+/**
+ * A swarm service changes in place: Docker validates the new spec before it
+ * touches the running task (a refused spec changes nothing), then stops the
+ * old task before it starts the new one (one writer). A new task that does
+ * not come up healthy is rolled back to the spec before.
+ */
+async function swapInPlace(engine: ContainerEngine & InPlaceUpdates, desired: UserDeployment, actual: ObservedContainer, options: SwapOptions): Promise<void> {
+  const name = desired.container.name;
+  try {
+    await engine.update(desired.container, desired.network);
+  } catch (caught) {
+    throw refused(desired, toOcmError(caught, `update ${name}`), 'Docker refused the new service spec');
+  }
+  const timeoutMs = (options.health === false ? undefined : options.health?.timeoutMs) ?? 120_000;
+  try {
+    // Until swarm has swapped the task, the old one may still answer for her.
+    await engine.waitUpdated(name, timeoutMs);
+    if (options.health !== false) await waitHealthy(engine, desired, options.health ?? {});
+  } catch (caught) {
+    const cause = toOcmError(caught, `start ${name}`);
+    try {
+      await engine.rollback(desired.container, desired.network);
+      await engine.waitUpdated(name, timeoutMs, true);
+      if (!LIVE.has(actual.state)) await engine.stop(name, { timeoutSeconds: options.stopTimeoutSeconds ?? 10 });
+      else if (options.health !== false) await waitHealthy(engine, desired, options.health ?? {});
+    } catch (rollbackCaught) {
+      const rollback = toOcmError(rollbackCaught, `roll back ${name}`);
+      throw new OcmError('OCM_E_CHANGE_REFUSED', `${quote(desired.name)}'s changed service failed (${cause.message}), and rolling it back failed too: ${rollback.message}`, {
+        cause: rollback,
+        hint: `run \`ocm up ${desired.name}\` once the cause is fixed; the user's state is untouched`,
+        details: { user: desired.name, kept: false },
+      });
+    }
+    throw refused(desired, cause, `${desired.name}'s gateway did not come up with the change`);
+  }
 }
 
 function refused(desired: UserDeployment, cause: OcmError, what: string): OcmError {
