@@ -50,16 +50,34 @@ const systemClock: Clock = { now: () => new Date() };
 export const SCHEDULED_RETRY_MS = 60_000;
 const LAST_RESULT = '.last-result.json';
 
-/** Docker-backed control of one user's container for the consistency guard. */
+/**
+ * Docker-backed control of one user's container for the consistency guard.
+ * A swarm user whose task runs on another node cannot be frozen from here:
+ * she is stopped instead (her service scaled to 0) and started again, so her
+ * state is still read while nothing writes it.
+ */
 export function containerControl(engine: ContainerReader & ContainerLifecycle, container: string): ContainerControl {
+  let stoppedInstead = false;
   return {
     isRunning: async () => (await engine.find(container))?.state === 'running',
     runToken: async () => {
       const info = await engine.find(container);
       return info === undefined ? 'missing' : `${info.id} ${info.state} ${info.startedAt} ${info.restartCount}`;
     },
-    pause: () => engine.pause(container),
-    unpause: () => engine.unpause(container),
+    pause: async () => {
+      try {
+        await engine.pause(container);
+      } catch (error) {
+        if ((error as OcmError).code !== 'OCM_E_NODE_REMOTE') throw error;
+        await engine.stop(container, { timeoutSeconds: 20 });
+        stoppedInstead = true;
+      }
+    },
+    unpause: async () => {
+      if (!stoppedInstead) return engine.unpause(container);
+      stoppedInstead = false;
+      await engine.start(container);
+    },
     stop: () => engine.stop(container, { timeoutSeconds: 20 }),
     start: () => engine.start(container),
   };

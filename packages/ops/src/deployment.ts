@@ -8,6 +8,8 @@ export interface InitOptions {
   domain?: string; image?: string; proxyMode?: 'embedded' | 'nginx'; listen?: string;
   /** CPUs of Docker's host: a host with fewer than the default 2 gets limits it can give. */
   hostCpus?: number;
+  /** swarm: users run as services on the swarm this host manages. */
+  engine?: 'docker' | 'swarm';
 }
 
 export async function initRoot(ctx: OpsContext, options: InitOptions = {}): Promise<{ manifest: Manifest; changes: FileChange[] }> {
@@ -17,6 +19,7 @@ export async function initRoot(ctx: OpsContext, options: InitOptions = {}): Prom
   const settings: Record<string, unknown> = {};
   if (options.domain !== undefined) settings.domain = options.domain;
   if (options.image !== undefined) settings.image = options.image;
+  if (options.engine !== undefined) settings.engine = options.engine;
   if (options.proxyMode !== undefined || options.listen !== undefined) {
     settings.proxy = { ...(options.proxyMode === undefined ? {} : { mode: options.proxyMode }), ...(options.listen === undefined ? {} : { listen: options.listen }) };
   }

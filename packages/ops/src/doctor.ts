@@ -5,7 +5,7 @@ import { OcmError, rootLayout, type Manifest, type UserDeployment } from '@ocm/c
 import type { ContainerExec, ContainerReader, EngineHost, ImageStore } from '@ocm/engine';
 import { probeUsable, usableFix } from './usable.js';
 import { tlsChecks } from './tls-checks.js';
-import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, type PolicyContext } from './network-policy.js';
+import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, SWARM_POLICY_WARNING, type PolicyContext } from './network-policy.js';
 
 export interface Finding {
   scope: string;
@@ -77,7 +77,8 @@ async function containerChecks(engine: ContainerReader, manifest: Manifest, user
     ...(current ? {} : { fix: `ocm up ${user.name}` }),
   });
   for (const f of await engine.hardening(user.container.name, user)) {
-    findings.push({ scope: user.name, check: f.check, ok: f.ok, detail: f.detail, ...(f.ok ? {} : { fix: `ocm up ${user.name} recreates it as rendered; never edit ocm containers by hand` }) });
+    const fix = f.fix ?? (f.ok ? undefined : `ocm up ${user.name} recreates it as rendered; never edit ocm containers by hand`);
+    findings.push({ scope: user.name, check: f.check, ok: f.ok, ...(f.warn === true ? { warn: true } : {}), detail: f.detail, ...(fix === undefined ? {} : { fix }) });
   }
   if (running) {
     // What alice would see: /healthz alone answers even when every browser is refused.
@@ -99,6 +100,9 @@ async function policyChecks(ctx: PolicyContext & { engine: ContainerReader & Con
     return [{ scope: 'network', check: 'policy-rules', ok: false, detail: (error as Error).message, fix: (error as OcmError).hint ?? 'check iptables' }];
   }
   const { plan, problems, foreign } = checked;
+  if (manifest.settings.engine === 'swarm') {
+    return [{ scope: 'network', check: 'policy', ok: problems.length === 0, warn: true, detail: `warning: ${SWARM_POLICY_WARNING}`, fix: 'use settings.engine: docker for users who must not reach the LAN' }];
+  }
   const others: Finding[] = foreign.length === 0 ? [] : [{
     scope: 'network', check: 'policy-foreign', ok: false,
     detail: `traffic from this deployment's pool also goes to ${[...new Set(foreign.map((f) => f.chain))].join(', ')} (${foreign.map((f) => `${f.hook} -s ${f.source}`).join(', ')}): another deployment's rules, or rules left by a root removed without \`ocm down\`; they can refuse what this policy allows`,

@@ -25,6 +25,7 @@ const LOCK = '.netpolicy.lock';
 const firewallOf = (ctx: PolicyContext): Iptables => ctx.firewall ?? new HostIptables();
 
 export const OPEN_WARNING = 'settings.network.egress.policy is open: gateways can reach this host, the LAN and each other';
+export const SWARM_POLICY_WARNING = 'settings.network.egress is not enforced on a swarm: a task leaves its overlay through docker_gwbridge, which the policy\'s rules do not cover; users are kept apart by their own overlays, but can reach the nodes, the LAN and the Internet';
 
 export async function policyPlan(manifest: Manifest): Promise<NetworkPolicyPlan> {
   return planNetworkPolicy(manifest, { resolvers: await hostResolvers() });
@@ -38,7 +39,8 @@ export async function ensureNetworkPolicy(ctx: PolicyContext, manifest: Manifest
   const plan = await policyPlan(manifest);
   const changes = await locked(ctx, () => applyPolicy(firewallOf(ctx), plan));
   if (changes.length > 0) await ctx.root.audit({ actor: ctx.actor, action: 'netpolicy.apply', details: { mode: plan.mode, changes: changes.map((c) => `${c.action}:${c.chain}`) } });
-  return { mode: plan.mode, changes, ...(plan.mode === 'open' ? { warning: OPEN_WARNING } : {}) };
+  const warning = manifest.settings.engine === 'swarm' && manifest.users.length > 0 ? SWARM_POLICY_WARNING : plan.mode === 'open' ? OPEN_WARNING : undefined;
+  return { mode: plan.mode, changes, ...(warning === undefined ? {} : { warning }) };
 }
 
 /** Remove every rule of this deployment (`ocm down`). */

@@ -29,6 +29,8 @@ export interface UserStatus {
   port: number;
   image: string;
   oomKilled?: boolean;
+  /** On a swarm: the node her task runs on (or, with none, the one she is pinned to). */
+  node?: string;
   /** The network policy this user's gateway is under, and its openings (shared ones first). */
   egress: { policy: EgressMode; allow: string[] };
 }
@@ -45,10 +47,11 @@ export async function userStatus(engine: ContainerReader, manifest: Manifest, na
     name, enabled: user.enabled, state: 'missing', health: '-', restarts: 0,
     cpuLimit: limits.cpus, memoryLimitBytes: parseSize(limits.memory), pidsLimit: limits.pids,
     port: user.port, image: user.image ?? manifest.settings.image,
+    ...(user.node === undefined ? {} : { node: user.node }),
   };
   const info = await engine.find(containerName(manifest, name));
   if (info === undefined) return base;
-  const status: UserStatus = { ...base, state: info.state, restarts: info.restartCount, image: info.image, oomKilled: info.oomKilled };
+  const status: UserStatus = { ...base, state: info.state, restarts: info.restartCount, image: info.image, oomKilled: info.oomKilled, ...(info.node === undefined ? {} : { node: info.node }) };
   if (info.state !== 'running') return status;
   const started = new Date(info.startedAt);
   status.startedAt = started.toISOString();

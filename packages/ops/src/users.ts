@@ -32,6 +32,8 @@ export interface AddOptions extends LimitOptions {
   group?: string;
   /** false: the caller records the whole operation in the audit log itself (`ocm import`). */
   audit?: boolean;
+  /** On a swarm: the node (host name) the user is pinned to. */
+  node?: string;
 }
 
 export interface EditResult { manifest: Manifest; user: User | undefined; changes: FileChange[] }
@@ -52,6 +54,8 @@ export interface SetOptions extends LimitOptions, BudgetOptions {
   /** Network policy openings for this user: address or CIDR, optional port. */
   allow?: string[];
   disallow?: string[];
+  /** On a swarm: the node to pin her to (`ocm move`); checked against the swarm by the caller. */
+  node?: string;
 }
 
 /** A set's result: also the manifest it replaced, to put back should Docker refuse the change. */
@@ -85,7 +89,7 @@ export function addEdit(ctx: OpsContext, name: string, options: AddOptions = {})
       if (manifest.users.some((u) => u.name === name)) {
         throw new OcmError('OCM_E_USER_EXISTS', `user ${JSON.stringify(name)} already exists`, { details: { name } });
       }
-      const user: User = { name, port: allocatePort(manifest), enabled: true, ...options.entry, ...limits, env: { ...(options.env ?? {}) } };
+      const user: User = { name, port: allocatePort(manifest), enabled: true, ...options.entry, ...limits, env: { ...(options.env ?? {}) }, ...(options.node === undefined ? {} : { node: options.node }) };
       const added: Manifest = { ...manifest, users: [...manifest.users, user] };
       const grouped = options.group === undefined ? undefined : joinGroup(added, name, options.group);
       const next = grouped ?? added;
@@ -109,7 +113,7 @@ export function addEdit(ctx: OpsContext, name: string, options: AddOptions = {})
             freshened = true;
           },
         ],
-        audit: () => (options.audit === false ? undefined : { action: 'user.add', target: name, details: { port: user.port, ...limits, envKeys: Object.keys(user.env), ...(kept ? { state: freshened ? 'fresh' : 'reused' } : {}) } }),
+        audit: () => (options.audit === false ? undefined : { action: 'user.add', target: name, details: { port: user.port, ...(user.node === undefined ? {} : { node: user.node }), ...limits, envKeys: Object.keys(user.env), ...(kept ? { state: freshened ? 'fresh' : 'reused' } : {}) } }),
         result: ({ changes }) => ({
           manifest: next, user, changes, reusedState: kept && !freshened, freshened,
           ...(options.group === undefined ? {} : { group: { name: options.group, joined: grouped !== undefined } }),
@@ -131,7 +135,7 @@ export function setEdit(name: string, options: SetOptions): Edit<SetResult> {
         if (!(key in env)) throw new OcmError('OCM_E_ENV_INVALID', `user ${JSON.stringify(name)} has no env ${JSON.stringify(key)}`, { hint: `run \`ocm show ${name}\` to see the env keys` });
         delete env[key];
       }
-      const user: User = { ...current, ...limits, env, ...(options.enabled === undefined ? {} : { enabled: options.enabled }) };
+      const user: User = { ...current, ...limits, env, ...(options.enabled === undefined ? {} : { enabled: options.enabled }), ...(options.node === undefined ? {} : { node: options.node }) };
       if (options.allow !== undefined || options.disallow !== undefined) {
         const allow = egressAllow(name, current.egress?.allow ?? [], options.allow ?? [], options.disallow ?? []);
         if (allow.length === 0) delete user.egress;
@@ -146,7 +150,7 @@ export function setEdit(name: string, options: SetOptions): Edit<SetResult> {
       return {
         next,
         beforeWrite: [() => assertFitsHost(options, next, user)],
-        audit: () => ({ action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled, allow: options.allow, disallow: options.disallow, budget: user.budget ?? null } }),
+        audit: () => ({ action: 'user.set', target: name, details: { ...limits, envKeys: Object.keys(options.env ?? {}), unsetEnv: options.unsetEnv, enabled: options.enabled, allow: options.allow, disallow: options.disallow, budget: user.budget ?? null, ...(options.node === undefined ? {} : { node: options.node, from: current.node ?? null }) } }),
         result: ({ changes }) => ({ manifest: next, user, changes, previous: manifest }),
       };
     },

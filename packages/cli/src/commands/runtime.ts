@@ -129,7 +129,12 @@ export function registerRuntimeCommands(program: Command, io: Io): void {
       const statuses = await statusAll(await runtime(cmd, io), names);
       if (opts.json === true) return io.out(json(statuses));
       if (statuses.length === 0) return io.out('no users yet: add one with `ocm add <name>`');
-      io.out(table(['NAME', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'NETWORK', 'CPU', 'MEMORY', 'PIDS', 'PORT', 'IMAGE'], statuses.map(statusRow)));
+      // A swarm root shows where each user runs.
+      const swarm = statuses.some((s) => s.node !== undefined);
+      const headers = ['NAME', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'NETWORK', 'CPU', 'MEMORY', 'PIDS', 'PORT', 'IMAGE'];
+      io.out(swarm
+        ? table([...headers.slice(0, 2), 'NODE', ...headers.slice(2)], statuses.map((s) => { const row = statusRow(s); return [...row.slice(0, 2), s.node ?? '-', ...row.slice(2)]; }))
+        : table(headers, statuses.map(statusRow)));
       // Why a running gateway is not usable, under the table: the column has no room for it.
       const { usableFix } = await import('@ocm/ops/usable');
       for (const s of statuses.filter((x) => x.health === 'refusing' || x.health === 'unhealthy')) {

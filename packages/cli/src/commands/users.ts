@@ -1,7 +1,7 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
-import { OcmError, parseEnvAssignment, type HostCapacity, type Manifest, type User } from '@ocm/core';
-import type { Prepared, UserView } from '@ocm/ops';
+import { OcmError, parseEnvAssignment, type HostCapacity, type Manifest, type PlacementNode, type User } from '@ocm/core';
+import type { OpsContext, Prepared, UserView } from '@ocm/ops';
 import type { EditEvent } from '@ocm/ops/converge-edit';
 
 // Operations are imported when a command runs, so start-up loads only commander.
@@ -43,6 +43,26 @@ function printUser(io: Io, user: UserView): void {
 }
 
 /** What Docker's host has, or undefined when Docker does not answer (the start that follows says so). */
+/** The swarm's nodes, from the root's swarm engine. */
+async function swarmNodes(): Promise<PlacementNode[]> {
+  const { makeEngine } = await import('../engine-factory.js');
+  const engine = await makeEngine();
+  if (!('nodes' in engine)) throw new OcmError('OCM_E_INTERNAL', 'a swarm root without the swarm engine');
+  await engine.ping();
+  return (engine as unknown as { nodes(): Promise<PlacementNode[]> }).nodes();
+}
+
+/** On a swarm: the node a new user goes to (the one asked for, checked, or the roomiest); undefined on one host. */
+async function placeNewUser(ctx: OpsContext, wanted: string | undefined): Promise<string | undefined> {
+  const { manifest } = await ctx.root.load();
+  if (manifest.settings.engine !== 'swarm') {
+    if (wanted !== undefined) throw new OcmError('OCM_E_USAGE', '--node only applies to a swarm root (settings.engine: swarm)', { hint: 'leave out --node; this root runs every user on this host' });
+    return undefined;
+  }
+  const { chooseNode } = await import('@ocm/core');
+  return chooseNode(manifest, await swarmNodes(), wanted);
+}
+
 async function hostCapacity(): Promise<HostCapacity | undefined> {
   const { makeEngine } = await import('../engine-factory.js');
   return (await makeEngine()).capacity().catch(() => undefined);
@@ -55,16 +75,19 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
     .option('--env <KEY=VALUE>', 'extra environment for this gateway (repeatable)', collectEnv)
     .option('--no-start', 'only write the files; do not start the container')
     .option('--fresh', 'when users/<name> was kept by an earlier `ocm remove`, delete it and start from an empty state')
-    .addHelpText('after', '\nExamples:\n  ocm add alice\n  ocm add bob --memory 1g --cpus 1 --env OPENAI_API_KEY=sk-...\n  ocm add carol --no-start\n  ocm add dave --fresh          # a new dave, not the state a removed dave left')
-    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean; fresh?: boolean }, cmd: Command) => {
+    .option('--node <host>', 'swarm only: the node that holds her state and runs her gateway (default: the one with the most memory left)')
+    .addHelpText('after', '\nExamples:\n  ocm add alice\n  ocm add bob --memory 1g --cpus 1 --env OPENAI_API_KEY=sk-...\n  ocm add carol --no-start\n  ocm add dave --fresh          # a new dave, not the state a removed dave left\n  ocm add erin --node worker-2  # on a swarm: pin erin to worker-2')
+    .action(async (name: string, opts: { cpus?: string; memory?: string; pids?: string; env?: Record<string, string>; start: boolean; fresh?: boolean; node?: string }, cmd: Command) => {
       const ctx = opsContext(cmd, io);
       const { addUser, showUser } = await usersOps();
+      const node = await placeNewUser(ctx, opts.node);
       const removeContainer = async (): Promise<string[]> => {
         const [{ removeContainer: remove }, { makeEngine }] = await Promise.all([import('@ocm/ops/lifecycle'), import('../engine-factory.js')]);
         return remove({ ...ctx, engine: await makeEngine() }, name);
       };
       const result = await addUser(ctx, name, {
         ...opts,
+        ...(node === undefined ? {} : { node }),
         ...(opts.start ? { hostCapacity } : {}),
         ...(opts.fresh === true ? { fresh: true, removeContainer } : {}),
         beforeWrite: (manifest, user) => hooks.preflight(cmd, { kind: 'add', name, start: opts.start }, manifest, user),
@@ -76,7 +99,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
         io.err(`note: users/${name}/state from an earlier ${name} is reused (chats, paired devices, gateway config); the old env and limits went with \`ocm remove\``);
         io.err(`      to start ${name} empty instead: \`ocm remove ${name} && ocm add ${name} --fresh\``);
       }
-      io.err(`added ${name} on 127.0.0.1:${user.port}`);
+      io.err(`added ${name} on 127.0.0.1:${user.port}${user.node === undefined ? '' : ` (node ${user.node})`}`);
       await hooks.afterEdit(cmd, { kind: 'add', name, start: opts.start });
       const view = await showUser(ctx, name);
       io.out(`${name}: ${view.url}\ntoken: run \`ocm token ${name}\` to print it`);
@@ -126,6 +149,29 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
       io.err(describeChanges(result.changes));
       await hooks.afterEdit(cmd, { kind: 'set', name, start: result.user?.enabled ?? true, change: result });
       io.out(`updated ${name}`);
+    });
+
+  program.command('move')
+    .description('move a user to another node of the swarm: her service is pinned there and started, health-checked, and put back where she was if she does not come up')
+    .argument('<name>', 'user name')
+    .requiredOption('--to <node>', 'the node (host name, as `docker node ls` shows it)')
+    .addHelpText('after', '\nExamples:\n  ocm move alice --to worker-2\n\nBetween two ocm roots (one host to another): ocm export alice -o alice.tar, then ocm import alice.tar there.')
+    .action(async (name: string, opts: { to: string }, cmd: Command) => {
+      const ctx = opsContext(cmd, io);
+      const { manifest } = await ctx.root.load();
+      if (manifest.settings.engine !== 'swarm') {
+        throw new OcmError('OCM_E_USAGE', 'ocm move --to moves a user between the nodes of a swarm root (settings.engine: swarm)', { hint: `to move ${name} to another root, run \`ocm export ${name} -o ${name}.tar\` here and \`ocm import ${name}.tar\` there` });
+      }
+      const current = manifest.users.find((u) => u.name === name);
+      if (current === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
+      const { chooseNode } = await import('@ocm/core');
+      const to = chooseNode(manifest, await swarmNodes(), opts.to);
+      if (current.node === to) return io.out(`${name} is already on ${to}`);
+      const started = Date.now();
+      const { setUser } = await usersOps();
+      const result = await setUser(ctx, name, { node: to });
+      await hooks.afterEdit(cmd, { kind: 'set', name, start: result.user?.enabled ?? true, change: result });
+      io.out(`moved ${name} from ${current.node ?? 'an unpinned node'} to ${to} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     });
 
   program.command('list')
