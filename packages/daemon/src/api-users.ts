@@ -4,7 +4,7 @@
 // takes the container away, a rotated token recreates). Its notes and
 // warnings come back in the answer.
 import type { FastifyInstance } from 'fastify';
-import { API_BUDGET_LABELS, addUser, convergeEdit, listUsers, removeContainer, removeUser, setUser, showUser, startChecks, userMeterKey, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
+import { API_BUDGET_LABELS, addUser, convergeEdit, nodeForNewUser, listUsers, removeContainer, removeUser, setUser, showUser, startChecks, userMeterKey, userToken, type AddOptions, type ConvergeReport, type SetOptions } from '@ocm/ops';
 import { runtimeOf, type ApiDeps } from './api-context.js';
 import { addUserBody, removeUserQuery, setUserBody, userParams } from './schemas.js';
 
@@ -24,12 +24,13 @@ export function registerUserRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Body: AddBody }>('/api/users', { schema: { body: addUserBody } }, async (request, reply) => {
     const ctx = runtimeOf(deps, request);
-    const { name, start = true, ...options } = request.body;
+    const { name, start = true, node: wanted, ...options } = request.body;
+    const node = await nodeForNewUser(ctx.engine, (await ctx.root.load()).manifest, wanted);
     // Like the CLI: the host's room, Docker, the subnet and the image are checked under the lock, before the first write.
     const checks = startChecks(() => Promise.resolve(ctx.engine), ctx.root.path, {
       onReclaimed: (network, user) => request.log.warn({ network, user }, 'removed a leftover network of an interrupted add that held the new user\'s subnet'),
     });
-    await addUser(ctx, name, { ...options, ...(start ? checks : {}) });
+    await addUser(ctx, name, { ...options, ...(node === undefined ? {} : { node }), ...(start ? checks : {}) });
     deps.edited();
     const report = await convergeEdit(ctx, { kind: 'add', name, start });
     return reply.code(201).send({ user: await showUser(ctx, name), started: start, ...said(report) });

@@ -24,6 +24,7 @@ export const addUserBody = {
     ...LIMITS,
     env: ENV,
     start: { type: 'boolean', description: 'start the gateway and wait for health (default true)' },
+    node: { type: 'string', maxLength: 253, description: 'swarm root: the node to pin the user to (default: the one with the most room that can hold her state)' },
   },
 } as const;
 

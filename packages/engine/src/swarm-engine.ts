@@ -12,6 +12,7 @@ import { DockerEngine } from './docker-engine.js';
 import { docker, dockerMessage, dockerStatus, toOcmError } from './docker-errors.js';
 import type * as T from './engine-types.js';
 import { readEnvFile } from './read-env-file.js';
+import { createDemuxStream, demuxBuffer } from './demux.js';
 import { relayCreateOptions, relayHash, relayName, specToService } from './service-spec.js';
 import { serviceHardening } from './service-hardening.js';
 
@@ -224,14 +225,25 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
   async logs(name: string, options: T.LogOptions & { follow?: boolean } = {}): Promise<Readable | string> {
     // The newest task's own log: what the gateway said in its last life, as `docker logs` shows it.
     const self = await this.nodeId();
-    const task = (await this.tasks(name)).find((t) => t.containerId !== undefined && t.nodeId === self);
-    if (task?.containerId === undefined) {
-      if (options.follow === true) throw new OcmError('OCM_E_NODE_REMOTE', `${quote(name)} has no task on this node to follow`);
-      return '';
+    const task = (await this.tasks(name)).find((t) => t.containerId !== undefined);
+    if (task?.containerId !== undefined && task.nodeId === self) {
+      return options.follow === true
+        ? this.local.logs(task.containerId, { ...options, follow: true })
+        : this.local.logs(task.containerId, { ...options, follow: false });
     }
-    return options.follow === true
-      ? this.local.logs(task.containerId, { ...options, follow: true })
-      : this.local.logs(task.containerId, { ...options, follow: false });
+    // On another node: what the swarm gathers of the service's tasks.
+    const service = await this.inspectService(name);
+    const base = { stdout: true, stderr: true, timestamps: options.timestamps ?? false, ...(options.tail === undefined ? {} : { tail: options.tail }) };
+    const source = this.docker.getService(service.ID);
+    if (options.follow === true) {
+      const stream = (await docker(`follow logs of ${name}`, () => source.logs({ ...base, follow: true }))) as unknown as Readable;
+      const out = createDemuxStream();
+      out.once('close', () => stream.destroy());
+      stream.once('error', (error) => out.destroy(error));
+      return stream.pipe(out);
+    }
+    const buffer = (await docker(`read logs of ${name}`, () => source.logs({ ...base, follow: false }))) as unknown as Buffer;
+    return demuxBuffer(buffer).combined.toString('utf8');
   }
 
   async find(name: string): Promise<T.ContainerDetails | undefined> {

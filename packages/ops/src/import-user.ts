@@ -19,6 +19,7 @@ import { ensureNetworkPolicy } from './network-policy.js';
 import type { RuntimeContext } from './runtime-context.js';
 import { editRoot, type Edit } from './edit-pipeline.js';
 import { addUser, removeUser } from './users.js';
+import { nodeForNewUser } from './placement.js';
 import { importedEntry, type ImportedEntry } from './imported-entry.js';
 
 export interface ImportOptions {
@@ -144,7 +145,9 @@ export async function importUser(ctx: RuntimeContext, file: string, options: Imp
     checkpoint(options.signal, 'before anything changed');
 
     options.onStep?.(`adding ${name}`);
-    const added = await addUser(ctx, name, { ...entry.limits, entry: entry.fields, audit: false, ...(entry.group === undefined ? {} : { group: entry.group }) });
+    // On a swarm root she is pinned as `ocm add` pins: where her state can be, with the most room.
+    const node = await nodeForNewUser(ctx.engine, manifest, undefined);
+    const added = await addUser(ctx, name, { ...entry.limits, entry: entry.fields, audit: false, ...(entry.group === undefined ? {} : { group: entry.group }), ...(node === undefined ? {} : { node }) });
     const user = added.user as User;
     const group = added.group === undefined ? {} : { group: added.group };
     try {

@@ -17,3 +17,4 @@ export { userContainer } from './user-container.js';
 export { listDevices, decideDevice, type DeviceDecision, type DeviceDecisionResult } from './devices.js';
 export { backupUsers, listUserBackups, lastBackupResult, resolveArchive, verifyArchive, restoreUser, restoreUserTo, containerControl, SCHEDULED_RETRY_MS, type UserBackupOutcome, type BackupRunOptions } from './backups.js';
 export { ensureNetworkPolicy, removeNetworkPolicy, networkPolicyProblems, probeHostFromUser, policyPlan, OPEN_WARNING, type PolicyContext, type PolicyResult, type ProbeOutcome } from './network-policy.js';
+export { nodeForNewUser } from './placement.js';

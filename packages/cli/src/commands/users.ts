@@ -1,6 +1,6 @@
 // add, remove, set, list, show, token: the manifest edits.
 import { Option, type Command } from 'commander';
-import { OcmError, parseEnvAssignment, type HostCapacity, type Manifest, type PlacementNode, type User } from '@ocm/core';
+import { OcmError, parseEnvAssignment, type HostCapacity, type Manifest, type User } from '@ocm/core';
 import type { OpsContext, Prepared, UserView } from '@ocm/ops';
 import type { EditEvent } from '@ocm/ops/converge-edit';
 
@@ -43,24 +43,18 @@ function printUser(io: Io, user: UserView): void {
 }
 
 /** What Docker's host has, or undefined when Docker does not answer (the start that follows says so). */
-/** The swarm's nodes, from the root's swarm engine. */
-async function swarmNodes(): Promise<PlacementNode[]> {
-  const { makeEngine } = await import('../engine-factory.js');
-  const engine = await makeEngine();
-  if (!('nodes' in engine)) throw new OcmError('OCM_E_INTERNAL', 'a swarm root without the swarm engine');
-  await engine.ping();
-  return (engine as unknown as { nodes(): Promise<PlacementNode[]> }).nodes();
-}
-
 /** On a swarm: the node a new user goes to (the one asked for, checked, or the roomiest); undefined on one host. */
 async function placeNewUser(ctx: OpsContext, wanted: string | undefined): Promise<string | undefined> {
   const { manifest } = await ctx.root.load();
-  if (manifest.settings.engine !== 'swarm') {
-    if (wanted !== undefined) throw new OcmError('OCM_E_USAGE', '--node only applies to a swarm root (settings.engine: swarm)', { hint: 'leave out --node; this root runs every user on this host' });
-    return undefined;
-  }
-  const { chooseNode } = await import('@ocm/core');
-  return chooseNode(manifest, await swarmNodes(), wanted);
+  if (manifest.settings.engine !== 'swarm' && wanted === undefined) return undefined;
+  const [{ nodeForNewUser }, { makeEngine }] = await Promise.all([import('@ocm/ops/placement'), import('../engine-factory.js')]);
+  return nodeForNewUser(await makeEngine(), manifest, wanted);
+}
+
+/** A node to move a user to: checked against the swarm and the root's state. */
+async function checkedNode(manifest: Manifest, wanted: string): Promise<string> {
+  const [{ nodeForNewUser }, { makeEngine }] = await Promise.all([import('@ocm/ops/placement'), import('../engine-factory.js')]);
+  return (await nodeForNewUser(await makeEngine(), manifest, wanted)) ?? wanted;
 }
 
 async function hostCapacity(): Promise<HostCapacity | undefined> {
@@ -164,8 +158,7 @@ export function registerUserCommands(program: Command, io: Io, hooks: { afterEdi
       }
       const current = manifest.users.find((u) => u.name === name);
       if (current === undefined) throw new OcmError('OCM_E_USER_UNKNOWN', `no user named ${JSON.stringify(name)}`);
-      const { chooseNode } = await import('@ocm/core');
-      const to = chooseNode(manifest, await swarmNodes(), opts.to);
+      const to = await checkedNode(manifest, opts.to);
       if (current.node === to) return io.out(`${name} is already on ${to}`);
       const started = Date.now();
       const { setUser } = await usersOps();
