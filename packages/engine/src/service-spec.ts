@@ -143,3 +143,25 @@ export function relayCreateOptions(spec: ContainerSpec, network: NetworkSpec): D
     },
   };
 }
+
+/** Pure: the create options of a relay as Docker describes it, to make it again the same. */
+export function relayFromInspect(info: Docker.ContainerInspectInfo): Docker.ContainerCreateOptions {
+  const networks = Object.entries(info.NetworkSettings.Networks ?? {});
+  return {
+    name: info.Name.replace(/^\//, ''),
+    Image: info.Config.Image,
+    Entrypoint: info.Config.Entrypoint,
+    Cmd: info.Config.Cmd,
+    User: info.Config.User,
+    Env: info.Config.Env,
+    Labels: info.Config.Labels,
+    ExposedPorts: info.Config.ExposedPorts,
+    HostConfig: info.HostConfig,
+    NetworkingConfig: {
+      EndpointsConfig: Object.fromEntries(networks.map(([name, n]) => {
+        const address = (n.IPAMConfig as { IPv4Address?: string } | undefined)?.IPv4Address;
+        return [name, address === undefined ? {} : { IPAMConfig: { IPv4Address: address } }];
+      })),
+    },
+  };
+}

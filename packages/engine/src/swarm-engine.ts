@@ -13,7 +13,7 @@ import { docker, dockerMessage, dockerStatus, toOcmError } from './docker-errors
 import type * as T from './engine-types.js';
 import { readEnvFile } from './read-env-file.js';
 import { createDemuxStream, demuxBuffer } from './demux.js';
-import { relayCreateOptions, relayHash, relayName, specToService } from './service-spec.js';
+import { relayCreateOptions, relayFromInspect, relayHash, relayName, specToService } from './service-spec.js';
 import { serviceHardening } from './service-hardening.js';
 
 /** One swarm node as ocm places users on it. */
@@ -179,11 +179,16 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
     await this.startRelay(name);
   }
 
-  /** Scales to 0 and waits until her task's container is gone: one writer, then none. */
+  /**
+   * Scales to 0 and waits until her task's container is gone: one writer,
+   * then none. Her relay stays up: it holds her overlay on this node (a
+   * stopped relay's network can be gone from the node by its next start), and
+   * while no task answers it resets each connection, which the proxy shows as
+   * her "not running" page.
+   */
   async stop(name: string, options: { timeoutSeconds?: number } = {}): Promise<void> {
     await this.scale(name, 0);
     await this.waitNoLiveTask(name, (options.timeoutSeconds ?? 10) * 1000 + 30_000);
-    await this.stopRelay(name);
   }
 
   async restart(name: string): Promise<void> {
@@ -508,17 +513,27 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
         throw toOcmError(error, `create the relay of ${spec.name}`, { code: 'OCM_E_IMAGE_MISSING', message: `image ${quote(spec.image)} is not on this host` });
       }
     }
-    if (start) await this.local.start(name);
+    if (start) await this.startRelay(spec.name);
   }
 
+  /**
+   * Starts the relay. Docker answers 404 to the start of a container whose
+   * overlay this node has let go of meanwhile (a relay stopped by hand, or
+   * by a reboot before the swarm came back): then the relay is made again
+   * from what Docker holds of it, which attaches the overlay anew.
+   */
   private async startRelay(service: string): Promise<void> {
-    await this.local.start(relayName(service));
-  }
-
-  private async stopRelay(service: string): Promise<void> {
-    await this.local.stop(relayName(service), { timeoutSeconds: 2 }).catch((error: unknown) => {
+    const name = relayName(service);
+    try {
+      await this.local.start(name);
+    } catch (error) {
       if ((error as OcmError).code !== 'OCM_E_CONTAINER_MISSING') throw error;
-    });
+      const info = await docker(`inspect ${name}`, () => this.docker.getContainer(name).inspect()).catch(() => undefined);
+      if (info === undefined || info.Config.Labels?.[LABEL_MANAGED] !== '1') throw error;
+      await this.local.remove(name);
+      await docker(`create the relay of ${service}`, () => this.docker.createContainer(relayFromInspect(info)));
+      await this.local.start(name);
+    }
   }
 
   private async removeRelay(service: string): Promise<void> {
