@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Removes what an interrupted test run left on this machine, so the next run
 // does not trip over it: Docker objects labelled ocm.test=1 whose test
-// process is gone, the test hosts' network namespaces and veth pairs
+// process is gone (swarm services first), swarm workers of dead tests, the
+// test hosts' network namespaces and veth pairs
 // (ocmt-*, np*h) and the tenant network policy chains (OCM-<project>-FWD/IN)
 // of test deployments (the project names test roots and benchmarks use)
 // that have no ocm network left in their pool.
@@ -45,6 +46,15 @@ function dockerLeftovers() {
     const pid = Number.parseInt((run ?? '').slice(0, -6), 36);
     return !Number.isInteger(pid) || pid <= 0 || !alive(pid);
   };
+  // Services first: swarm would start a removed task container again. No swarm: nothing listed.
+  const services = sh('docker', ['service', 'ls', '-q', '--filter', 'label=ocm.test=1']).stdout.split('\n').filter(Boolean);
+  if (services.length > 0) {
+    for (const line of sh('docker', ['service', 'inspect', '--format', '{{.ID}} {{index .Spec.Labels "ocm.test.run"}}', ...services]).stdout.split('\n').filter(Boolean)) {
+      const [id, run] = line.split(' ');
+      if (!ownerGone(run)) continue;
+      if (ok('docker', ['service', 'rm', id])) removed += 1;
+    }
+  }
   const list = (kind, format) => sh('docker', [kind, 'ls', ...(kind === 'container' ? ['-a'] : []), '-q', '--filter', 'label=ocm.test=1', '--format', format]).stdout.split('\n').filter(Boolean);
   for (const [kind, rm] of [['container', ['rm', '-f', '-v']], ['network', ['network', 'rm']], ['volume', ['volume', 'rm', '-f']]]) {
     const idField = kind === 'volume' ? '{{.Name}}' : '{{.ID}}';
@@ -113,10 +123,28 @@ function firewallLeftovers(binary) {
   if (removed > 0) say(`removed ${removed} ${binary} chains of deployments without networks`);
 }
 
+/**
+ * A swarm worker of a dead test (test/support/swarm-worker.ts: a second
+ * dockerd in netns ocmt-wN, its veth, chain, node and directories) is
+ * taken down by that module's own cleanup, when any trace of one is here.
+ */
+function swarmWorkerLeftovers() {
+  const traces = [
+    ...readdirSync('/run').filter((e) => /^ocm-test-docker-w\d+/.test(e)),
+    ...sh('ip', ['netns', 'list']).stdout.split('\n').filter((l) => /^ocmt-w\d+/.test(l)),
+    ...sh('ip', ['-o', 'link', 'show']).stdout.split('\n').filter((l) => /: ocmtw\d+h[@:]/.test(l)),
+  ];
+  if (traces.length === 0) return;
+  const repo = new URL('..', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "await (await import('./test/support/swarm-worker.ts')).cleanupSwarmWorkers()"], { cwd: repo, encoding: 'utf8' });
+  say(r.status === 0 ? 'removed the swarm workers of finished test runs' : `could not remove a swarm worker of a finished test run: ${r.stderr.trim().split('\n').pop()}`);
+}
+
 const others = otherTestRuns();
 if (others.length > 0) {
   say(`test leftovers: another test run is alive (pid ${others.join(', ')}), nothing removed`);
 } else {
+  swarmWorkerLeftovers();
   dockerLeftovers();
   testHostLeftovers();
   for (const binary of ['iptables', 'ip6tables']) {

@@ -21,6 +21,15 @@ let counter = 0;
 export async function reapRoot(root: string, project?: string): Promise<void> {
   const docker = getDocker();
   const filters = JSON.stringify({ label: [`ocm.root=${root}`] });
+  // A swarm root's services first, or swarm starts their tasks again.
+  const services = await docker.listServices({ filters: { label: [`ocm.root=${root}`] } }).catch(() => []);
+  for (const s of services) await docker.getService(s.ID).remove().catch(() => undefined);
+  const deadline = Date.now() + 60_000;
+  while (services.length > 0 && Date.now() < deadline) {
+    const tasks = (await docker.listTasks().catch(() => [])) as Array<{ ServiceID?: string }>;
+    if (!tasks.some((t) => services.some((s) => s.ID === t.ServiceID))) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
   if (project !== undefined) await removePolicy(new HostIptables(), project).catch(() => undefined);
@@ -32,6 +41,8 @@ export interface TestRootOptions {
   image?: string;
   healthTimeoutSeconds?: number;
   extra?: string;
+  /** `ocm init --engine swarm`: the engine must be a swarm manager (see ensureSwarm). */
+  engine?: 'swarm';
 }
 
 export async function testRoot(t: TestContext, options: TestRootOptions = {}): Promise<TestRoot> {
@@ -46,7 +57,7 @@ export async function testRoot(t: TestContext, options: TestRootOptions = {}): P
   const pool = `10.${100 + (slot % 150)}.0.0/16`;
   const proxyPort = await freePort();
   const project = `t${slot}${RUN_ID.slice(-4).replace(/[^a-z0-9]/g, '')}`.slice(0, 16);
-  const init = await ocm(['init', '--image', image, '--listen', `127.0.0.1:${proxyPort}`], { root });
+  const init = await ocm(['init', '--image', image, '--listen', `127.0.0.1:${proxyPort}`, ...(options.engine === undefined ? [] : ['--engine', options.engine])], { root });
   if (init.code !== 0) throw new Error(init.stderr);
   const path = `${root}/ocm.yaml`;
   const text = readFileSync(path, 'utf8')

@@ -5,39 +5,15 @@
 // healthy and an image whose gateway refuses to start is rolled back.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ocm } from '../helpers/cli.js';
 import { testRoot } from '../helpers/ocm-root.js';
-import { GATEWAY_IMAGE, RUN_ID, getDocker } from '../support/docker.js';
+import { controlUiServed } from '../support/control-ui.js';
+import { BROKEN_GATEWAY, RUN_ID, buildGatewayVariant as buildImage, getDocker } from '../support/docker.js';
 
 const docker = getDocker();
 const slow = { timeoutMs: 600_000 };
-// A client on another machine, as the proxies would forward it (see GATEWAY.md).
-const FORWARDED = { 'x-forwarded-for': '192.0.2.10', 'x-forwarded-proto': 'http' };
-
-/** What a browser would get: the Control UI's HTML, and a live health answer. */
-async function controlUiServed(port: number, host: string): Promise<void> {
-  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-  assert.deepEqual(await health.json(), { ok: true, status: 'live' });
-  const page = await fetch(`http://127.0.0.1:${port}/`, { headers: { host, accept: 'text/html', ...FORWARDED } });
-  const html = await page.text();
-  assert.equal(page.status, 200, html.slice(0, 200));
-  assert.match(html, /data-openclaw-control-ui/);
-}
-
-function buildImage(tag: string, body: string): void {
-  const dir = mkdtempSync(`${tmpdir()}/ocm-img-`);
-  try {
-    // Not the gateway build's own image: drop the labels it would inherit.
-    writeFileSync(`${dir}/Dockerfile`, `FROM ${GATEWAY_IMAGE}\n${body}\nLABEL ocm.gateway="" ocm.gateway.hash="" ocm.test=1 ocm.test.run=${RUN_ID}\n`);
-    const r = spawnSync('docker', ['build', '-q', '-t', tag, dir], { encoding: 'utf8', env: { ...process.env, DOCKER_BUILDKIT: '0' } });
-    assert.equal(r.status, 0, r.stderr);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('the real gateway: restore running, stopped and deleted; down while starting; upgrade and roll back', { timeout: 1_800_000 }, async (t) => {
   const { root, portBase, project } = await testRoot(t, { real: true });
@@ -92,7 +68,7 @@ test('the real gateway: restore running, stopped and deleted; down while startin
   const broken = `ocm-test-openclaw-broken-${tag}:1`;
   buildImage(next, 'LABEL ocm.test.variant=next');
   // The same gateway, but its entry point refuses to start.
-  buildImage(broken, 'USER 0\nRUN printf "console.error(\\"refusing to start\\"); process.exit(1);\\n" > /app/openclaw.mjs\nUSER 1000:1000');
+  buildImage(broken, BROKEN_GATEWAY);
   t.after(async () => {
     for (const image of [next, broken]) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
   });

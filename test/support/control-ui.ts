@@ -12,6 +12,19 @@ import { waitFor } from './wait.js';
 
 export const DOMAIN = 'your-ai.test';
 
+// A client on another machine, as the proxies would forward it (see GATEWAY.md).
+const FORWARDED = { 'x-forwarded-for': '192.0.2.10', 'x-forwarded-proto': 'http' };
+
+/** What a browser would get from a gateway's 127.0.0.1 port: the Control UI's HTML, and a live health answer. */
+export async function controlUiServed(port: number, host: string): Promise<void> {
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+  assert.deepEqual(await health.json(), { ok: true, status: 'live' });
+  const page = await fetch(`http://127.0.0.1:${port}/`, { headers: { host, accept: 'text/html', ...FORWARDED } });
+  const html = await page.text();
+  assert.equal(page.status, 200, html.slice(0, 200));
+  assert.match(html, /data-openclaw-control-ui/);
+}
+
 export interface DeviceJson {
   pending: Array<{ requestId: string; deviceId: string; clientAddress: string }>;
   paired: Array<{ deviceId: string; clientAddress: string; connected: boolean }>;

@@ -6,7 +6,7 @@
 // in parallel processes: inside a test, clean up only your own objects (the
 // `cleanup(t)` helper, or `reapTestObjects(docker, { run: RUN_ID })`); call
 // `reapTestObjects()` without a run filter only when no tests are running.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -126,13 +126,24 @@ export function ensureGatewayImage(extraTags: string[] = []): Promise<void> {
 }
 
 export interface ReapResult {
+  services: number;
   containers: number;
   networks: number;
   volumes: number;
 }
 
+/** Until the tasks of removed services have left their networks (at most 60 s). */
+async function waitTasksGone(docker: Docker, serviceIds: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const left = (await docker.listTasks().catch(() => [])) as Array<{ ServiceID?: string }>;
+    if (!left.some((t) => serviceIds.includes(t.ServiceID ?? ''))) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /**
- * Removes every container (forced, with anonymous volumes), then network and
+ * Removes every service, container (forced, with anonymous volumes), then network and
  * volume labelled TEST_LABEL=1; with `run`, only those of that test process.
  */
 export async function reapTestObjects(docker: Docker = getDocker(), opts: { run?: string } = {}): Promise<ReapResult> {
@@ -143,7 +154,18 @@ export async function reapTestObjects(docker: Docker = getDocker(), opts: { run?
     const code = statusCode(err);
     if (code !== 404 && code !== 409) throw err;
   };
-  const result: ReapResult = { containers: 0, networks: 0, volumes: 0 };
+  const result: ReapResult = { services: 0, containers: 0, networks: 0, volumes: 0 };
+  // Services first, or swarm starts their task containers again. Without a swarm there are none.
+  const services = await docker.listServices({ filters }).catch(() => []);
+  for (const s of services) {
+    try {
+      await docker.getService(s.ID).remove();
+      result.services++;
+    } catch (err) {
+      ignoreGone(err);
+    }
+  }
+  if (services.length > 0) await waitTasksGone(docker, services.map((s) => s.ID));
 
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(containers.map(async (c) => {
@@ -428,5 +450,21 @@ export async function containerLogs(container: Docker.Container): Promise<string
     return out.join('');
   } catch (err) {
     return `(logs unavailable: ${String(err)})`;
+  }
+}
+
+/** A variant's Dockerfile body whose gateway refuses to start: its entry point exits 1. */
+export const BROKEN_GATEWAY = 'USER 0\nRUN printf "console.error(\\"refusing to start\\"); process.exit(1);\\n" > /app/openclaw.mjs\nUSER 1000:1000';
+
+/** Builds an image FROM the real gateway's with `body` added, labelled as this run's (remove it when done). */
+export function buildGatewayVariant(tag: string, body: string): void {
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/ocm-img-`);
+  try {
+    // Not the gateway build's own image: drop the labels it would inherit.
+    fs.writeFileSync(`${dir}/Dockerfile`, `FROM ${GATEWAY_IMAGE}\n${body}\nLABEL ocm.gateway="" ocm.gateway.hash="" ocm.test=1 ocm.test.run=${RUN_ID}\n`);
+    const r = spawnSync('docker', ['build', '-q', '-t', tag, dir], { encoding: 'utf8', env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+    if (r.status !== 0) throw new Error(`docker build ${tag}: ${r.stderr}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
