@@ -16,6 +16,7 @@ import { httpsBench } from './benches/https.js';
 import { meterBench } from './benches/meter.js';
 import { proxyBench } from './benches/proxy.js';
 import { rebootBench } from './benches/reboot.js';
+import { swarmBench } from './benches/swarm.js';
 import type { Bench } from './benches/types.js';
 import { wsBench } from './benches/ws.js';
 import { onCleanup, runCleanup } from './lib/cleanup.js';
@@ -28,9 +29,9 @@ import { markdownTable, type BenchResult } from './lib/report.js';
 
 /**
  * In this order: the Docker-free ones first, then the fleet, which the proxy benches reuse running;
- * https after proxy (its own root and daemon in front of the same gateways); download after daemon-mem, so its 80 MB at a time do not weigh on daemon-mem's figures.
+ * https after proxy (its own root and daemon in front of the same gateways); download after daemon-mem, so its 80 MB at a time do not weigh on daemon-mem's figures; swarm last: it may make this engine a swarm manager for itself.
  */
-const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, httpsBench, wsBench, daemonMemoryBench, downloadBench];
+const BENCHES: Bench[] = [cliBench, meterBench, backupBench, addBench, gatewayBench, rebootBench, fleetColdBench, fleetNoopBench, proxyBench, httpsBench, wsBench, daemonMemoryBench, downloadBench, swarmBench];
 
 const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--max-load L] [--out FILE] [--cli BIN] [bench...]
 benches: ${BENCHES.map((b) => b.name).join(', ')} (default: all)

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup.js';
-import { reapByLabel } from './docker.js';
+import { reapByLabel, reapServices } from './docker.js';
 import { freePort } from './ports.js';
 import { run, type RunOptions, type RunResult } from './proc.js';
 
@@ -28,6 +28,8 @@ export interface RootOptions {
   image?: string;
   /** settings.tls: an admin-supplied certificate, served by the daemon's proxy and the rendered nginx confs. */
   tls?: { certificate: string; key: string };
+  /** `ocm init --engine swarm` (the engine must manage a swarm). */
+  engine?: 'swarm';
 }
 
 export interface BenchRoot {
@@ -61,6 +63,8 @@ export async function createRoot(ocmBin: string, options: RootOptions): Promise<
   // Containers and networks by label, at once; then `ocm down` takes the
   // firewall chains of the root's network policy (with no container left, that is all it does).
   const reap = async (): Promise<{ containers: number; networks: number }> => {
+    // A swarm root's services first, or swarm starts their tasks again.
+    if (options.engine === 'swarm') await reapServices(`ocm.root=${root}`);
     const reaped = await reapByLabel(`ocm.root=${root}`);
     if (existsSync(join(root, 'ocm.yaml'))) await ocm(['down'], { timeoutMs: 120_000 }).catch(() => undefined);
     return reaped;
@@ -70,7 +74,7 @@ export async function createRoot(ocmBin: string, options: RootOptions): Promise<
     await removeDir();
   });
   const [proxyPort, nginxPort, nginxHttpsPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  await ocm(['init', '--image', options.image ?? FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`]);
+  await ocm(['init', '--image', options.image ?? FIXTURE_IMAGE, '--listen', `127.0.0.1:${proxyPort}`, ...(options.engine === undefined ? [] : ['--engine', options.engine])]);
   const path = join(root, 'ocm.yaml');
   let text = readFileSync(path, 'utf8');
   const { limits } = options;

@@ -35,6 +35,20 @@ export async function reapByLabel(label: string): Promise<{ containers: number; 
   return { containers: containers.length, networks: networks.length };
 }
 
+/** Removes the swarm services carrying the label (k=v) and waits (up to 60 s) until their tasks are gone. */
+export async function reapServices(label: string): Promise<number> {
+  const services = (await docker(['service', 'ls', '-q', '--filter', `label=${label}`]).catch(() => ({ stdout: '' }))).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  if (services.length === 0) return 0;
+  await docker(['service', 'rm', ...services]).catch(() => undefined);
+  const deadline = Date.now() + 60_000;
+  const left = async (): Promise<boolean> => {
+    for (const id of services) if ((await docker(['ps', '-aq', '--filter', `label=com.docker.swarm.service.id=${id}`])).stdout.trim() !== '') return true;
+    return false;
+  };
+  while (Date.now() < deadline && (await left())) await new Promise((resolve) => setTimeout(resolve, 250));
+  return services.length;
+}
+
 export async function countContainers(label: string, running = false): Promise<number> {
   const args = ['ps', '-q', '--filter', `label=${label}`];
   if (!running) args.splice(1, 1, '-aq');
