@@ -92,6 +92,7 @@ export function serviceState(replicas: number, tasks: TaskView[]): T.ContainerSt
 interface ServiceInfo {
   ID: string;
   Version: { Index: number };
+  UpdateStatus?: { State?: string; StartedAt?: string; Message?: string };
   Spec: {
     Name: string;
     Labels?: Record<string, string>;
@@ -106,6 +107,8 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
   /** This manager's engine: relays, networks, images and this node's task containers. */
   readonly local: DockerEngine;
   private selfId: Promise<string> | undefined;
+  /** Per service, when its update status started before ocm's last update of it: a status not newer is an old one. */
+  private readonly updateBefore = new Map<string, string | undefined>();
 
   constructor(local = new DockerEngine()) {
     this.local = local;
@@ -340,12 +343,21 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
   async waitUpdated(name: string, timeoutMs: number, rollback = false): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const [running, done] = rollback ? ['rollback_started', 'rollback_completed'] : ['updating', 'completed'];
+    // Until swarm registers the update ocm just asked for, what it shows is an older one's status.
+    const before = this.updateBefore.get(name);
+    const registered = Date.now() + 10_000;
     for (;;) {
-      const service = (await this.inspectService(name)) as ServiceInfo & { UpdateStatus?: { State?: string; Message?: string } };
-      const state = service.UpdateStatus?.State;
-      if (state === undefined || state === done) return;
-      if (state !== running) {
-        throw new OcmError('OCM_E_DOCKER_FAILED', `the update of service ${quote(name)} did not complete: ${state}${service.UpdateStatus?.Message ? ` (${service.UpdateStatus.Message})` : ''}`, {
+      const service = await this.inspectService(name);
+      const status = service.UpdateStatus;
+      const stale = this.updateBefore.has(name) && status?.StartedAt === before;
+      if (stale && Date.now() < registered) {
+        await sleep(100);
+        continue;
+      }
+      // No new status after a while: the change gave no task anything to do.
+      if (stale || status?.State === undefined || status.State === done) return;
+      if (status.State !== running) {
+        throw new OcmError('OCM_E_DOCKER_FAILED', `the update of service ${quote(name)} did not complete: ${status.State}${status.Message ? ` (${status.Message})` : ''}`, {
           hint: `\`docker service ps --no-trunc ${name}\` shows why its new task failed`,
         });
       }
@@ -358,6 +370,7 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
   async rollback(spec: ContainerSpec, network: NetworkSpec): Promise<void> {
     const service = await this.inspectService(spec.name);
     if (service.PreviousSpec === undefined) throw new OcmError('OCM_E_INTERNAL', `service ${quote(spec.name)} has no previous spec to go back to`);
+    this.updateBefore.set(spec.name, service.UpdateStatus?.StartedAt);
     await docker(`roll back ${spec.name}`, () => this.docker.getService(service.ID).update({
       _query: { version: service.Version.Index, rollback: 'previous' },
       _body: service.PreviousSpec,
@@ -449,6 +462,7 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
       const service = await this.inspectService(name);
       const spec = structuredClone(service.Spec);
       change(spec);
+      this.updateBefore.set(name, service.UpdateStatus?.StartedAt);
       try {
         await this.docker.getService(service.ID).update({ _query: { version: service.Version.Index }, _body: spec });
         return;
