@@ -323,7 +323,8 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
   /**
    * A changed user, in place: the service takes the new spec (swarm stops
    * the old task first: one writer). When Docker refuses the spec nothing
-   * changed. Her relay follows a changed port, image or address.
+   * changed. Her relay follows a changed port or address (not an image:
+   * it only needs node from one).
    */
   async update(spec: ContainerSpec, network: NetworkSpec): Promise<void> {
     const env = await readEnvFile(spec.envFile);
@@ -388,13 +389,6 @@ export class SwarmEngine implements T.ContainerEngine, T.InPlaceUpdates {
 
   pullImage(image: string, onProgress?: (event: T.PullProgress) => void): Promise<void> {
     return this.local.pullImage(image, onProgress);
-  }
-
-  /** The node a user's current task runs on (its host name), if any. */
-  async nodeOf(name: string): Promise<string | undefined> {
-    const task = (await this.tasks(name)).find((t) => t.desired === 'running');
-    if (task === undefined || task.nodeId === '') return undefined;
-    return (await this.nodes()).find((n) => n.id === task.nodeId)?.hostname;
   }
 
   private nodeId(): Promise<string> {
