@@ -99,7 +99,7 @@ describe('the real gateway on a single-node swarm', { skip: hasChromium ? false 
       const findings = JSON.parse(r.stdout) as Array<{ scope: string; check: string; ok: boolean; warn?: boolean; detail: string }>;
       const mine = findings.filter((f) => f.scope === 'alice');
       assert.deepEqual(mine.filter((f) => !f.ok).map((f) => `${f.check}: ${f.detail}`), []);
-      for (const check of ['no-published-port', 'relay-published', 'cap-drop-all', 'init', 'pids-limit', 'memory-limit', 'cpu-limit', 'user', 'placement', 'usable']) {
+      for (const check of ['node', 'no-published-port', 'relay-published', 'cap-drop-all', 'init', 'pids-limit', 'memory-limit', 'cpu-limit', 'user', 'placement', 'usable']) {
         assert.ok(mine.some((f) => f.check === check && f.ok), `${check} checked and passed`);
       }
       const nnp = mine.find((f) => f.check === 'no-new-privileges');

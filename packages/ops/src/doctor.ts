@@ -5,6 +5,7 @@ import { OcmError, rootLayout, type Manifest, type UserDeployment } from '@ocm/c
 import type { ContainerExec, ContainerReader, EngineHost, ImageStore } from '@ocm/engine';
 import { probeUsable, usableFix } from './usable.js';
 import { tlsChecks } from './tls-checks.js';
+import { nodeFinding, swarmNodes } from './placement.js';
 import { networkPolicyProblems, probeHostFromUser, OPEN_WARNING, SWARM_POLICY_WARNING, type PolicyContext } from './network-policy.js';
 
 export interface Finding {
@@ -175,8 +176,11 @@ export async function doctor(ctx: PolicyContext & { engine: EngineHost & Contain
       }
     }
   }
+  // On a swarm: each user's pin names a ready node that can hold her state.
+  const nodes = docker ? await swarmNodes(ctx.engine) : undefined;
   for (const user of rendered.plan.users) {
     findings.push(...(await fileChecks(ctx.root.path, manifest, user)));
+    if (nodes !== undefined) findings.push({ scope: user.name, check: 'node', ...nodeFinding(manifest, nodes, user.name, user.container.node) });
     if (docker) findings.push(...(await containerChecks(ctx.engine, manifest, user)));
   }
   findings.push(...(await policyChecks(ctx, manifest, rendered.plan.users, docker)));
