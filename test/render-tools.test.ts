@@ -1,6 +1,7 @@
 // Rendered files are valid for the real tools: Debian's docker-compose and nginx.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import yaml from 'js-yaml';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -36,7 +37,7 @@ function nginxTest(dir: string, confDir: string): { status: number | null; outpu
 }
 
 for (const name of readdirSync(fixtures)) {
-  test(`fixture ${name}: docker-compose config and nginx -t accept the render`, async (t) => {
+  test(`fixture ${name}: docker-compose config (docker stack config for a swarm) and nginx -t accept the render`, async (t) => {
     const dir = tempDir(t);
     const manifest = parseManifest(readFileSync(new URL(`${name}/ocm.yaml`, fixtures), 'utf8'));
     if (manifest.settings.tls.certificate !== undefined) manifest.settings.tls = selfSignedCert(dir);
@@ -47,10 +48,20 @@ for (const name of readdirSync(fixtures)) {
       await ensurePlaceholders(root, manifest.users.map((u) => userHost(manifest, u.name)));
     }
 
-    const compose = spawnSync('docker-compose', ['-f', `${root}/docker-compose.yml`, '-p', 'ocm', 'config', '-q'], { encoding: 'utf8' });
-    assert.equal(compose.status, 0, compose.stderr);
-    const services = spawnSync('docker-compose', ['-f', `${root}/docker-compose.yml`, '-p', 'ocm', 'config', '--services'], { encoding: 'utf8' });
-    assert.deepEqual(services.stdout.trim().split('\n').sort(), manifest.users.filter((u) => u.enabled).map((u) => u.name).sort());
+    const enabled = manifest.users.filter((u) => u.enabled).map((u) => u.name).sort();
+    if (manifest.settings.engine === 'swarm') {
+      // A stack file: the docker CLI's stack loader is its judge (docker-compose 1.29 knows no deploy pids).
+      const stack = spawnSync('docker', ['stack', 'config', '-c', `${root}/docker-compose.yml`], { encoding: 'utf8' });
+      assert.equal(stack.status, 0, stack.stderr);
+      const config = yaml.load(stack.stdout) as { services: Record<string, { deploy?: { resources?: { limits?: { pids?: number } } } }> };
+      assert.deepEqual(Object.keys(config.services).sort(), enabled);
+      for (const [service, spec] of Object.entries(config.services)) assert.ok((spec.deploy?.resources?.limits?.pids ?? 0) > 0, `${service} keeps its pids limit`);
+    } else {
+      const compose = spawnSync('docker-compose', ['-f', `${root}/docker-compose.yml`, '-p', 'ocm', 'config', '-q'], { encoding: 'utf8' });
+      assert.equal(compose.status, 0, compose.stderr);
+      const services = spawnSync('docker-compose', ['-f', `${root}/docker-compose.yml`, '-p', 'ocm', 'config', '--services'], { encoding: 'utf8' });
+      assert.deepEqual(services.stdout.trim().split('\n').sort(), enabled);
+    }
 
     const nginx = nginxTest(dir, `${root}/nginx`);
     assert.equal(nginx.status, 0, nginx.output);
