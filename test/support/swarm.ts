@@ -22,7 +22,13 @@ export async function managerHostname(): Promise<string> {
   return node.Description?.Hostname ?? '';
 }
 
-/** Makes this engine a single-node swarm manager for the test, unless it already is one. */
+/**
+ * Makes this engine a single-node swarm manager for the test file, unless it
+ * already is one. It leaves the swarm once the file's tests and all their
+ * after hooks are done (the process's beforeExit): hooks run in the order
+ * they were added, and a leave among them would come before the teardown of
+ * the services, workers and roots added after it.
+ */
 export async function ensureSwarm(t: TestContext): Promise<void> {
   if ((await swarmManager()) !== undefined) return;
   try {
@@ -31,7 +37,11 @@ export async function ensureSwarm(t: TestContext): Promise<void> {
     // More than one address to advertise: the loopback one is enough for one node.
     await run('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1'], { timeout: 60_000 });
   }
-  t.after(async () => {
-    await run('docker', ['swarm', 'leave', '--force'], { timeout: 60_000 }).catch(() => undefined);
+  t.diagnostic('this engine was made a single-node swarm manager; it leaves the swarm when the test file ends');
+  let left = false;
+  process.on('beforeExit', () => {
+    if (left) return;
+    left = true;
+    void run('docker', ['swarm', 'leave', '--force'], { timeout: 60_000 }).catch(() => undefined);
   });
 }
