@@ -42,7 +42,6 @@ function printUser(io: Io, user: UserView): void {
   ].join('\n'));
 }
 
-/** What Docker's host has, or undefined when Docker does not answer (the start that follows says so). */
 /** On a swarm: the node a new user goes to (the one asked for, checked, or the roomiest); undefined on one host. */
 async function placeNewUser(ctx: OpsContext, wanted: string | undefined): Promise<string | undefined> {
   const { manifest } = await ctx.root.load();
@@ -57,6 +56,7 @@ async function checkedNode(manifest: Manifest, wanted: string): Promise<string> 
   return (await nodeForNewUser(await makeEngine(), manifest, wanted)) ?? wanted;
 }
 
+/** What Docker's host has, or undefined when Docker does not answer (the start that follows says so). */
 async function hostCapacity(): Promise<HostCapacity | undefined> {
   const { makeEngine } = await import('../engine-factory.js');
   return (await makeEngine()).capacity().catch(() => undefined);
