@@ -53,7 +53,7 @@ export const ERROR_CODES = {
   OCM_E_EGRESS_INVALID: { status: 400, hint: 'use an IPv4 address or CIDR with an optional port, e.g. 192.168.1.20:8123 or 10.0.0.0/24' },
   OCM_E_SWARM_INACTIVE: { status: 503, hint: 'run ocm on a swarm manager (`docker swarm init` makes this host one), or set settings.engine: docker' },
   OCM_E_NODE_UNKNOWN: { status: 404, hint: 'run `docker node ls` on the manager to see the nodes and their host names' },
-  OCM_E_NODE_REMOTE: { status: 409, hint: 'run the command on the node named, or move the user to this node with `ocm move <name> --to <node>`' },
+  OCM_E_NODE_REMOTE: { status: 409, hint: 'move the user to this node first (`ocm move <name> --to <this node>`), or use `docker` on the node named for her container' },
   OCM_E_MODELS_OFF: { status: 409, hint: 'configure a provider under settings.models.providers in ocm.yaml first; meter keys exist only while one is' },
   OCM_E_BUDGET_INVALID: { status: 400, hint: 'use an amount of US dollars such as 0.5 or 10 (--no-budget removes the user\'s own budget)' },
   OCM_E_FIREWALL_FAILED: { status: 500, hint: 'read the iptables error above; ocm needs root and the host\'s iptables (or set settings.network.egress.policy: open)' },
