@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { HostIptables, removePolicy } from '@ocm/netpolicy';
-import { getDocker, ensureFixtureImage, ensureGatewayImage, FIXTURE_IMAGE, GATEWAY_IMAGE, RUN_ID, freePort } from '../support/docker.js';
+import { getDocker, waitTasksGone, ensureFixtureImage, ensureGatewayImage, FIXTURE_IMAGE, GATEWAY_IMAGE, RUN_ID, freePort } from '../support/docker.js';
 import { ocm } from './cli.js';
 
 export interface TestRoot {
@@ -24,12 +24,7 @@ export async function reapRoot(root: string, project?: string): Promise<void> {
   // A swarm root's services first, or swarm starts their tasks again.
   const services = await docker.listServices({ filters: { label: [`ocm.root=${root}`] } }).catch(() => []);
   for (const s of services) await docker.getService(s.ID).remove().catch(() => undefined);
-  const deadline = Date.now() + 60_000;
-  while (services.length > 0 && Date.now() < deadline) {
-    const tasks = (await docker.listTasks().catch(() => [])) as Array<{ ServiceID?: string }>;
-    if (!tasks.some((t) => services.some((s) => s.ID === t.ServiceID))) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  if (services.length > 0) await waitTasksGone(docker, services.map((s) => s.ID));
   for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
   if (project !== undefined) await removePolicy(new HostIptables(), project).catch(() => undefined);

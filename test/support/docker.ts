@@ -133,7 +133,7 @@ export interface ReapResult {
 }
 
 /** Until the tasks of removed services have left their networks (at most 60 s). */
-async function waitTasksGone(docker: Docker, serviceIds: string[]): Promise<void> {
+export async function waitTasksGone(docker: Docker, serviceIds: string[]): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const left = (await docker.listTasks().catch(() => [])) as Array<{ ServiceID?: string }>;
